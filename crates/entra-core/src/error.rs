@@ -1,0 +1,99 @@
+//! The error type of this crate.
+
+/// Errors from parsing and checking the shared vocabulary types.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A tenant id was not a GUID.
+    #[error(
+        "invalid tenant id {value:?}: expected a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47"
+    )]
+    InvalidTenantId {
+        /// The rejected input (shortened).
+        value: String,
+    },
+    /// A client id was not a GUID.
+    #[error(
+        "invalid client id {value:?}: expected the application (client) id GUID of the app registration"
+    )]
+    InvalidClientId {
+        /// The rejected input (shortened).
+        value: String,
+    },
+    /// A tenant was neither a GUID, a domain name, nor one of `common`, `organizations`, `consumers`.
+    #[error(
+        "invalid tenant {value:?}: expected a tenant GUID, a verified domain (contoso.com), `common`, `organizations` or `consumers`"
+    )]
+    InvalidTenant {
+        /// The rejected input (shortened).
+        value: String,
+    },
+    /// A cloud name or host was not understood.
+    #[error(
+        "invalid cloud {value:?}: expected `public`, `usgovernment`, `china` or an https base URL"
+    )]
+    InvalidCloud {
+        /// The rejected input (shortened).
+        value: String,
+    },
+    /// An authority URL could not be split into cloud and tenant.
+    #[error("invalid authority {value:?}: expected `https://<login host>/<tenant>`")]
+    InvalidAuthority {
+        /// The rejected input (shortened).
+        value: String,
+    },
+    /// A token had no `tid` claim, so its issuer cannot be checked against a template.
+    #[error("token has no `tid` claim, so its issuer cannot be checked")]
+    MissingTenantId,
+    /// The token's `iss` is not the issuer expected for its tenant.
+    #[error("token issuer {actual:?} does not match the expected issuer {expected:?}")]
+    IssuerMismatch {
+        /// The issuer the rules expected (after `{{tenantid}}` substitution).
+        expected: String,
+        /// The token's `iss` (shortened).
+        actual: String,
+    },
+    /// The token's tenant is not allowed by the configured tenant rules.
+    #[error("tenant {tenant} is not allowed to sign in to this application")]
+    TenantNotAllowed {
+        /// The token's tenant.
+        tenant: crate::TenantId,
+    },
+    /// A response body from Entra was not an OAuth error document.
+    #[error("response is not an Entra error document")]
+    InvalidErrorResponse(#[source] serde_json::Error),
+    /// A secret was empty.
+    #[error("{what} must not be empty")]
+    Empty {
+        /// What was empty.
+        what: &'static str,
+    },
+}
+
+/// Shortens untrusted input before it is placed in an error message, so that a
+/// pasted token or a huge value never ends up whole in logs.
+pub(crate) fn shorten(input: &str) -> String {
+    const MAX: usize = 64;
+    if input.len() <= MAX {
+        return input.to_owned();
+    }
+    let mut end = MAX;
+    while !input.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &input[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shorten_cuts_on_char_boundary() {
+        let long = "é".repeat(100);
+        let s = shorten(&long);
+        assert!(s.len() <= 67);
+        assert!(s.ends_with("..."));
+        assert_eq!(shorten("abc"), "abc");
+    }
+}

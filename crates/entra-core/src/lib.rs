@@ -1,0 +1,74 @@
+//! Shared vocabulary for the entra-* crates: clouds, tenants and authorities,
+//! Entra token claims, AADSTS errors with remedies, secrets, client credentials,
+//! time, and the seam traits the other crates implement.
+//!
+//! # Example
+//!
+//! ```
+//! use entra_core::{Authority, Cloud, EntraClaims, Tenant, TokenVersion};
+//!
+//! // A multi-tenant app: issuers are checked with the `{tenantid}` template.
+//! let authority = Authority::new(Cloud::Public, Tenant::parse("organizations")?);
+//! assert_eq!(
+//!     authority.v2_keys_url(),
+//!     "https://login.microsoftonline.com/organizations/discovery/v2.0/keys"
+//! );
+//!
+//! let claims: EntraClaims = serde_json::from_str(r#"{
+//!     "ver": "2.0", "tid": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+//!     "iss": "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0",
+//!     "oid": "00000000-0000-0000-0000-0000000000aa", "scp": "access_as_user"
+//! }"#)?;
+//! let tenant = authority.check_issuer(TokenVersion::V2, claims.iss.as_deref().unwrap_or(""), claims.tid.as_deref())?;
+//! assert_eq!(tenant.as_str(), "72f988bf-86f1-41af-91ab-2d7cd011db47");
+//! assert!(claims.has_scope("access_as_user") && !claims.is_app_only());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The test kit (`entra-testkit`) mints real tokens for these types; see its docs
+//! for an end-to-end example against a mocked Entra.
+//!
+//! # Crate features
+//!
+//! None: this crate has no optional features.
+//!
+//! # Security
+//!
+//! - [`Secret`] zeroizes its memory, prints as `Secret([redacted])` and has no
+//!   `Display`; tokens, codes and PKCE verifiers travel in it.
+//! - Issuer checks never skip: a `{tenantid}` template requires a GUID `tid`, an
+//!   exact match after substitution, and an issuer that names that tenant.
+//! - Untrusted input placed in error messages is shortened, and `Debug` of claims
+//!   shows only routing claims.
+
+mod authority;
+mod claims;
+mod clock;
+mod cloud;
+mod credential;
+mod entra_error;
+mod error;
+mod guid;
+mod seams;
+mod secret;
+mod token;
+
+pub use authority::{Authority, IssuerTemplate, TokenVersion};
+pub use claims::{Audience, ClaimSource, EntraClaims, GRAPH_APP_ID, Groups, IdentityKey};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use cloud::{Cloud, CustomCloud, Tenant};
+pub use credential::{
+    CLIENT_ASSERTION_TYPE, ClientAssertionProvider, ClientAuth, ClientCredential, SecretPlacement,
+};
+pub use entra_error::{EntraErrorResponse, ErrorKind};
+pub use error::Error;
+pub use guid::{ClientId, TenantId};
+pub use seams::{
+    AuthError, LoginStateStore, PendingLogin, StoreError, TokenCache, TokenExchanger,
+    TokenValidator,
+};
+pub use secret::Secret;
+pub use token::{AccessToken, Target, ValidatedToken};
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

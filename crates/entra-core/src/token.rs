@@ -1,0 +1,154 @@
+//! Tokens passed between the seams: a validated incoming token, a downstream
+//! token, and what a downstream token is requested for.
+
+use std::fmt;
+use std::time::SystemTime;
+
+use sha2::{Digest, Sha256};
+
+use crate::{EntraClaims, Secret};
+
+/// An incoming token that a [`crate::TokenValidator`] has verified: its claims, the
+/// raw token (needed as the OBO assertion) and its SHA-256, computed once.
+///
+/// `Debug` shows only what [`EntraClaims`]'s `Debug` shows; the raw token never prints.
+#[derive(Clone)]
+pub struct ValidatedToken {
+    claims: EntraClaims,
+    raw: Secret,
+    sha256: [u8; 32],
+}
+
+impl ValidatedToken {
+    /// Wraps a token that has been verified, hashing it.
+    ///
+    /// Only a validator should build this: everything downstream trusts it.
+    pub fn new(raw: Secret, claims: EntraClaims) -> Self {
+        let sha256 = Sha256::digest(raw.expose_secret().as_bytes()).into();
+        Self { claims, raw, sha256 }
+    }
+
+    /// Wraps a verified token whose SHA-256 the validator already computed.
+    pub fn from_parts(raw: Secret, claims: EntraClaims, sha256: [u8; 32]) -> Self {
+        Self { claims, raw, sha256 }
+    }
+
+    /// The verified claims.
+    pub fn claims(&self) -> &EntraClaims {
+        &self.claims
+    }
+
+    /// The raw token. Never log it.
+    pub fn raw(&self) -> &Secret {
+        &self.raw
+    }
+
+    /// SHA-256 of the raw token bytes: a cache key that contains no token.
+    pub fn sha256(&self) -> &[u8; 32] {
+        &self.sha256
+    }
+
+    /// Splits into claims and raw token.
+    pub fn into_parts(self) -> (EntraClaims, Secret) {
+        (self.claims, self.raw)
+    }
+}
+
+impl fmt::Debug for ValidatedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ValidatedToken").field("claims", &self.claims).finish_non_exhaustive()
+    }
+}
+
+/// A token obtained for a downstream API (by OBO, a code exchange or a refresh).
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct AccessToken {
+    /// The bearer token. Never log it.
+    pub secret: Secret,
+    /// When it stops being valid.
+    pub expires_at: SystemTime,
+    /// The scopes granted (from the token response's `scope`).
+    pub scopes: Vec<String>,
+}
+
+impl AccessToken {
+    /// A token with its expiry and granted scopes.
+    pub fn new(secret: Secret, expires_at: SystemTime, scopes: Vec<String>) -> Self {
+        Self { secret, expires_at, scopes }
+    }
+
+    /// The `Authorization` header value: `Bearer <token>`. Never log it.
+    pub fn bearer_header(&self) -> Secret {
+        Secret::new(format!("Bearer {}", self.secret.expose_secret()))
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessToken")
+            .field("secret", &self.secret)
+            .field("expires_at", &self.expires_at)
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a downstream token is requested for: a resource (whose `.default` scope is
+/// built by the exchanger) or an explicit list of scopes of one resource.
+///
+/// ```
+/// use entra_core::Target;
+/// assert_eq!(Target::from("https://graph.microsoft.com"), Target::Resource("https://graph.microsoft.com".into()));
+/// assert_eq!(Target::from(["User.Read", "Mail.Read"]), Target::Scopes(vec!["User.Read".into(), "Mail.Read".into()]));
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[non_exhaustive]
+pub enum Target {
+    /// A resource identifier: `https://graph.microsoft.com`, `api://<app-id>`, a GUID.
+    Resource(String),
+    /// Explicit scopes, all of one resource.
+    Scopes(Vec<String>),
+}
+
+impl From<&str> for Target {
+    fn from(s: &str) -> Self {
+        Self::Resource(s.to_owned())
+    }
+}
+
+impl From<String> for Target {
+    fn from(s: String) -> Self {
+        Self::Resource(s)
+    }
+}
+
+impl From<&String> for Target {
+    fn from(s: &String) -> Self {
+        Self::Resource(s.clone())
+    }
+}
+
+impl From<Vec<String>> for Target {
+    fn from(v: Vec<String>) -> Self {
+        Self::Scopes(v)
+    }
+}
+
+impl From<&[&str]> for Target {
+    fn from(v: &[&str]) -> Self {
+        Self::Scopes(v.iter().map(|s| (*s).to_owned()).collect())
+    }
+}
+
+impl<const N: usize> From<[&str; N]> for Target {
+    fn from(v: [&str; N]) -> Self {
+        Self::Scopes(v.iter().map(|s| (*s).to_owned()).collect())
+    }
+}
+
+impl From<&Self> for Target {
+    fn from(t: &Self) -> Self {
+        t.clone()
+    }
+}

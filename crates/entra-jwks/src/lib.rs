@@ -1,0 +1,1 @@
+//! Microsoft Entra ID: entra-jwks (work in progress).

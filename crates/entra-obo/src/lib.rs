@@ -1,0 +1,1 @@
+//! Microsoft Entra ID: entra-obo (work in progress).

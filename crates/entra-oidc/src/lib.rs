@@ -1,0 +1,1 @@
+//! Microsoft Entra ID: entra-oidc (work in progress).

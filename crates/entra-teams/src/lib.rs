@@ -1,0 +1,1 @@
+//! Microsoft Entra ID: entra-teams (work in progress).

@@ -1,0 +1,1 @@
+//! Microsoft Entra ID: entra-testkit (work in progress).

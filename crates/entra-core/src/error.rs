@@ -62,6 +62,27 @@ pub enum Error {
     /// A response body from Entra was not an OAuth error document.
     #[error("response is not an Entra error document")]
     InvalidErrorResponse(#[source] serde_json::Error),
+    /// A certificate for a certificate credential could not be used.
+    #[error("invalid certificate: {reason}")]
+    InvalidCertificate {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A private key for a certificate credential could not be used.
+    #[error("invalid private key: {reason}")]
+    InvalidPrivateKey {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A client assertion (federated token) could not be obtained.
+    #[error("client assertion unavailable: {reason}")]
+    AssertionUnavailable {
+        /// Why.
+        reason: &'static str,
+        /// The underlying failure (file system, callback).
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     /// A secret was empty.
     #[error("{what} must not be empty")]
     Empty {

@@ -42,18 +42,21 @@
 //!   shows only routing claims.
 
 mod authority;
+mod certificate;
 mod claims;
 mod clock;
 mod cloud;
 mod credential;
 mod entra_error;
 mod error;
+mod federated;
 mod guid;
 mod seams;
 mod secret;
 mod token;
 
 pub use authority::{Authority, IssuerTemplate, TokenVersion};
+pub use certificate::{AssertionAlgorithm, CertificateCredential};
 pub use claims::{Audience, ClaimSource, EntraClaims, GRAPH_APP_ID, Groups, IdentityKey};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use cloud::{Cloud, CustomCloud, Tenant};
@@ -62,6 +65,7 @@ pub use credential::{
 };
 pub use entra_error::{EntraErrorResponse, ErrorKind};
 pub use error::Error;
+pub use federated::{AZURE_FEDERATED_TOKEN_FILE, BoxError, FileAssertion, FnAssertion};
 pub use guid::{ClientId, TenantId};
 pub use seams::{
     AuthError, LoginStateStore, PendingLogin, StoreError, TokenCache, TokenExchanger,

@@ -1,0 +1,161 @@
+//! [`MockEntra`] methods for minting, keys, faults and recording.
+
+use std::sync::Arc;
+
+use entra_core::{ClientId, TenantId};
+use serde_json::Value;
+
+use crate::keys::pooled_key;
+use crate::{Fault, JwksFault, MockEntra, RecordedRequest, Result, TestApp, TestUser, TokenSpec};
+
+impl MockEntra {
+    /// Mints `spec`, signed with the current key.
+    ///
+    /// # Panics
+    /// When signing fails (only after every key was retired with
+    /// [`MockEntra::retire_key`]); [`MockEntra::try_mint`] returns the error instead.
+    pub fn mint(&self, spec: TokenSpec) -> String {
+        match self.try_mint(spec) {
+            Ok(t) => t,
+            Err(e) => panic!("entra-testkit: cannot mint a token: {e}"),
+        }
+    }
+
+    /// Mints `spec`.
+    ///
+    /// # Errors
+    /// [`crate::Error::NoSigningKey`] after every key was retired, [`crate::Error::Key`]
+    /// when signing fails.
+    pub fn try_mint(&self, spec: TokenSpec) -> Result<String> {
+        self.with(|s| s.mint(&spec))
+    }
+
+    /// The claims `spec` would have (times and ids differ at each call).
+    pub fn claims(&self, spec: &TokenSpec) -> Value {
+        self.with(|s| s.claims_for(spec))
+    }
+
+    /// A delegated access token of `user` for `api`, in the version `api` accepts:
+    /// `aud` = client id (v2) or App ID URI (v1), `scp` = exposed scopes, `azp`/`appid`
+    /// = the default client, valid for one hour.
+    pub fn access_token(&self, user: &TestUser, api: &TestApp) -> String {
+        self.mint(TokenSpec::access(user, api))
+    }
+
+    /// An ID token of `user` for `client_id`, with `nonce` when given.
+    pub fn id_token(&self, user: &TestUser, client_id: &ClientId, nonce: Option<&str>) -> String {
+        self.mint(TokenSpec::id_token(user, client_id, nonce))
+    }
+
+    /// An app-only token of `client` for `api` (`idtyp: app`, `roles`, no `scp`).
+    pub fn app_token(&self, client: &TestApp, api: &TestApp) -> String {
+        self.mint(TokenSpec::app_only(client, api))
+    }
+
+    /// A Microsoft Graph token of `user` (header `nonce`, `aud: https://graph.microsoft.com`,
+    /// `scp: User.Read GroupMember.Read.All`): what the mock's Graph endpoints accept.
+    pub fn graph_token(&self, user: &TestUser) -> String {
+        self.mint(TokenSpec::graph(user))
+    }
+
+    /// The id (`kid`) of the key that signs new tokens.
+    pub fn signing_kid(&self) -> String {
+        self.with(|s| s.signing_kid.clone())
+    }
+
+    /// The ids of every published key, oldest first.
+    pub fn published_kids(&self) -> Vec<String> {
+        self.with(|s| s.keys.iter().map(|k| k.kid.clone()).collect())
+    }
+
+    /// Adds a new key, which signs from now on, and returns its `kid`. The previous
+    /// keys stay published until [`MockEntra::retire_key`].
+    ///
+    /// # Panics
+    /// When a key cannot be generated (it does not with the bundled backend).
+    pub fn rotate_keys(&self) -> String {
+        let index = self.with(|s| {
+            s.next_pool_index += 1;
+            s.next_pool_index - 1
+        });
+        let key = match pooled_key(index) {
+            Ok(k) => k,
+            Err(e) => panic!("entra-testkit: cannot generate a key: {e}"),
+        };
+        let kid = key.kid.clone();
+        self.with(|s| {
+            s.keys.retain(|k| k.kid != key.kid);
+            s.keys.push(Arc::clone(&key));
+            s.signing_kid = kid.clone();
+        });
+        kid
+    }
+
+    /// Stops publishing key `kid`; returns whether it was published. Tokens it
+    /// signed no longer validate. Retiring the signing key leaves the mock unable to
+    /// mint until [`MockEntra::rotate_keys`].
+    pub fn retire_key(&self, kid: &str) -> bool {
+        self.with(|s| {
+            let before = s.keys.len();
+            s.keys.retain(|k| k.kid != kid);
+            before != s.keys.len()
+        })
+    }
+
+    /// How many times a keys endpoint was requested (faulty answers included).
+    pub fn jwks_fetch_count(&self) -> usize {
+        self.with(|s| s.jwks_fetches)
+    }
+
+    /// Makes the keys endpoints fail (or, with `None`, work again).
+    pub fn set_jwks_fault(&self, fault: Option<JwksFault>) {
+        self.with(|s| s.jwks_fault = fault);
+    }
+
+    /// The JWKS the v2 keys endpoint of `tid` serves.
+    pub fn jwks(&self, tid: &TenantId) -> Value {
+        self.with(|s| {
+            let iss = s.cloud.v2_issuer(tid);
+            crate::router::jwks_body(s, &iss)
+        })
+    }
+
+    /// The next `n` token requests fail with `fault` (queued after earlier ones).
+    pub fn fail_next(&self, n: usize, fault: Fault) {
+        self.with(|s| s.faults.extend(std::iter::repeat_n(fault, n)));
+    }
+
+    /// Every token request for the user with object id `oid` (authorization code,
+    /// refresh, on-behalf-of) fails with `fault` until [`MockEntra::clear_faults`].
+    pub fn fail_for_user(&self, oid: &str, fault: Fault) {
+        self.with(|s| s.user_faults.insert(oid.to_ascii_lowercase(), fault));
+    }
+
+    /// Removes every queued and per-user token fault (not the JWKS fault).
+    pub fn clear_faults(&self) {
+        self.with(|s| {
+            s.faults.clear();
+            s.user_faults.clear();
+        });
+    }
+
+    /// Every request received, oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.with(|s| s.requests.clone())
+    }
+
+    /// The POSTs to any token endpoint, oldest first.
+    pub fn token_requests(&self) -> Vec<RecordedRequest> {
+        self.with(|s| s.requests.iter().filter(|r| r.is_token_request()).cloned().collect())
+    }
+
+    /// How many requests had a path ending with `path_suffix`.
+    pub fn count(&self, path_suffix: &str) -> usize {
+        self.with(|s| s.requests.iter().filter(|r| r.path.ends_with(path_suffix)).count())
+    }
+
+    /// Forgets the recorded requests (not the JWKS fetch count).
+    pub fn clear_requests(&self) {
+        self.with(|s| s.requests.clear());
+    }
+}

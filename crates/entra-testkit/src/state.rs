@@ -1,0 +1,127 @@
+//! The mutable state behind a mock: directory, keys, grants, faults, recording.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use entra_core::{ClientId, Clock, Cloud, GRAPH_APP_ID, TenantId};
+
+use crate::keys::SigningKey;
+use crate::{Fault, JwksFault, RecordedRequest, TestApp, TestUser};
+
+/// The resource named by a scope or a consent.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub(crate) enum Resource {
+    Graph,
+    App(ClientId),
+    Other(String),
+}
+
+/// An authorization code waiting to be redeemed.
+#[derive(Clone, Debug)]
+pub(crate) struct PendingCode {
+    pub(crate) client_id: ClientId,
+    pub(crate) redirect_uri: String,
+    pub(crate) user_oid: String,
+    pub(crate) scope: String,
+    pub(crate) nonce: Option<String>,
+    pub(crate) challenge: Option<(String, String)>,
+    pub(crate) expires_at: i64,
+    pub(crate) redeemed: bool,
+}
+
+/// What a refresh token stands for.
+#[derive(Clone, Debug)]
+pub(crate) struct RefreshGrant {
+    pub(crate) client_id: ClientId,
+    pub(crate) user_oid: String,
+    pub(crate) scope: String,
+}
+
+pub(crate) struct State {
+    pub(crate) uri: String,
+    pub(crate) cloud: Cloud,
+    pub(crate) default_tenant: TenantId,
+    pub(crate) tenants: Vec<TenantId>,
+    pub(crate) keys: Vec<Arc<SigningKey>>,
+    pub(crate) signing_kid: String,
+    pub(crate) next_pool_index: usize,
+    pub(crate) jwks_fault: Option<JwksFault>,
+    pub(crate) jwks_fetches: usize,
+    pub(crate) apps: Vec<TestApp>,
+    pub(crate) users: Vec<TestUser>,
+    pub(crate) consents: HashMap<(ClientId, Resource), BTreeSet<String>>,
+    pub(crate) codes: HashMap<String, PendingCode>,
+    pub(crate) refresh_tokens: HashMap<String, RefreshGrant>,
+    pub(crate) faults: VecDeque<Fault>,
+    pub(crate) user_faults: HashMap<String, Fault>,
+    pub(crate) requests: Vec<RecordedRequest>,
+    pub(crate) auto_login: Option<String>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) default_client: ClientId,
+    pub(crate) default_api: ClientId,
+    pub(crate) token_lifetime: i64,
+}
+
+pub(crate) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl State {
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.unix_now()
+    }
+
+    pub(crate) fn signing_key(&self) -> Option<&Arc<SigningKey>> {
+        self.keys.iter().find(|k| k.kid == self.signing_kid)
+    }
+
+    pub(crate) fn app(&self, client_id: &str) -> Option<&TestApp> {
+        self.apps.iter().find(|a| a.client_id.as_str().eq_ignore_ascii_case(client_id))
+    }
+
+    pub(crate) fn user(&self, oid: &str) -> Option<&TestUser> {
+        self.users.iter().find(|u| u.oid.eq_ignore_ascii_case(oid))
+    }
+
+    pub(crate) fn user_by_name(&self, username: &str) -> Option<&TestUser> {
+        self.users.iter().find(|u| u.username.eq_ignore_ascii_case(username))
+    }
+
+    pub(crate) fn is_tenant(&self, tid: &str) -> bool {
+        self.tenants.iter().any(|t| t.as_str().eq_ignore_ascii_case(tid))
+    }
+
+    /// Whether `s` names Microsoft Graph (as an audience or resource).
+    pub(crate) fn is_graph(&self, s: &str) -> bool {
+        let s = s.trim_end_matches('/');
+        s.eq_ignore_ascii_case(GRAPH_APP_ID)
+            || s.eq_ignore_ascii_case("https://graph.microsoft.com")
+            || s.eq_ignore_ascii_case(self.cloud.graph_base())
+    }
+
+    /// The resource a resource identifier (App ID URI, client id, Graph URL) names.
+    pub(crate) fn resource(&self, id: &str) -> Resource {
+        let id = id.trim();
+        if self.is_graph(id) {
+            return Resource::Graph;
+        }
+        let trimmed = id.trim_end_matches('/');
+        match self.apps.iter().find(|a| a.is_audience(trimmed)) {
+            Some(app) => Resource::App(app.client_id.clone()),
+            None => Resource::Other(trimmed.to_owned()),
+        }
+    }
+
+    /// The `aud` of a token for `resource` (Graph tokens use Graph's public URL,
+    /// as real v1 Graph tokens do).
+    pub(crate) fn audience_of(&self, resource: &Resource) -> String {
+        match resource {
+            Resource::Graph => "https://graph.microsoft.com".to_owned(),
+            Resource::App(id) => match self.app(id.as_str()) {
+                Some(app) if app.version == entra_core::TokenVersion::V1 => app.app_id_uri(),
+                _ => id.to_string(),
+            },
+            Resource::Other(s) => s.clone(),
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Integration tests of the mock Entra, over real HTTP on loopback.
+
+mod common;
+mod keys;
+mod minting;

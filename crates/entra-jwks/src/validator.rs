@@ -1,0 +1,371 @@
+//! The validator: parsing, signature, claims, tenants, audiences, permissions,
+//! and the cache of validated tokens.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_lc_rs::digest;
+use entra_core::{
+    Authority, ClientId, Clock, EntraClaims, IssuerTemplate, Secret, Tenant, TokenValidator,
+    TokenVersion, ValidatedToken,
+};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+
+use crate::config::{Algorithm, Options, TenantPolicy, ValidatorBuilder};
+use crate::error::{Error, Result, shorten};
+use crate::keys::{KeyStore, b64url};
+
+/// Validates Entra access tokens and ID tokens against the authority's published
+/// keys and the configured rules.
+///
+/// Cheap to clone (an `Arc` inside), `Send + Sync`: build one per API and share it.
+/// See the [crate documentation](crate) for an example and the defaults.
+#[derive(Clone)]
+pub struct Validator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    authority: Authority,
+    client_id: ClientId,
+    options: Options,
+    clock: Arc<dyn Clock>,
+    /// Issuer rules for v1 and v2 tokens.
+    v1_issuer: IssuerTemplate,
+    v2_issuer: IssuerTemplate,
+    v1_keys: Option<KeyStore>,
+    v2_keys: Option<KeyStore>,
+    cache: Option<moka::sync::Cache<[u8; 32], ValidatedToken>>,
+}
+
+impl fmt::Debug for Validator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Validator")
+            .field("authority", &i.authority)
+            .field("client_id", &i.client_id)
+            .field("options", &i.options)
+            .field("v1_keys", &i.v1_keys)
+            .field("v2_keys", &i.v2_keys)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+    #[serde(default)]
+    kid: Option<String>,
+    #[serde(default)]
+    x5t: Option<String>,
+    /// Present only on tokens for Microsoft Graph.
+    #[serde(default)]
+    nonce: Option<IgnoredAny>,
+    #[serde(default)]
+    crit: Option<IgnoredAny>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind<'a> {
+    Access,
+    Id { nonce: &'a str },
+}
+
+impl Validator {
+    /// Starts a builder for tokens issued by `authority` to the API (or app)
+    /// `client_id`.
+    pub fn builder(authority: Authority, client_id: ClientId) -> ValidatorBuilder {
+        ValidatorBuilder::new(authority, client_id)
+    }
+
+    pub(crate) fn from_builder(b: ValidatorBuilder) -> Self {
+        let http = b.http.unwrap_or_default();
+        let o = b.options;
+        let custom = o.custom_signing_keys.then_some(&b.client_id);
+        let store = |v: TokenVersion| {
+            o.versions.accepts(v).then(|| {
+                KeyStore::new(b.authority.keys_url(v, custom), http.clone(), b.clock.clone(), &o)
+            })
+        };
+        let cloud = b.authority.cloud();
+        let rule = |v: TokenVersion| {
+            b.authority.issuer(v).unwrap_or_else(|| {
+                // A domain authority: its tenant id is unknown without discovery, so
+                // the template rule applies (with the explicit tenant policy on top).
+                IssuerTemplate::new(match v {
+                    TokenVersion::V1 => cloud.v1_issuer_template(),
+                    _ => cloud.v2_issuer_template(),
+                })
+            })
+        };
+        let cache = (o.token_cache_capacity > 0).then(|| {
+            moka::sync::Cache::builder()
+                .max_capacity(o.token_cache_capacity)
+                .time_to_live(o.token_cache_ttl)
+                .build()
+        });
+        let inner = Inner {
+            v1_keys: store(TokenVersion::V1),
+            v2_keys: store(TokenVersion::V2),
+            v1_issuer: rule(TokenVersion::V1),
+            v2_issuer: rule(TokenVersion::V2),
+            authority: b.authority,
+            client_id: b.client_id,
+            clock: b.clock,
+            cache,
+            options: o,
+        };
+        Self { inner: Arc::new(inner) }
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &Options {
+        &self.inner.options
+    }
+
+    /// The authority tokens come from.
+    pub fn authority(&self) -> &Authority {
+        &self.inner.authority
+    }
+
+    /// The client id of the API (the expected audience).
+    pub fn client_id(&self) -> &ClientId {
+        &self.inner.client_id
+    }
+
+    /// The keys URLs this validator fetches (one per accepted version).
+    pub fn keys_urls(&self) -> Vec<&str> {
+        [&self.inner.v1_keys, &self.inner.v2_keys]
+            .into_iter()
+            .flatten()
+            .map(KeyStore::url)
+            .collect()
+    }
+
+    /// How many JWKS fetches this validator has started (all keys URLs).
+    pub fn key_fetches(&self) -> u64 {
+        [&self.inner.v1_keys, &self.inner.v2_keys]
+            .into_iter()
+            .flatten()
+            .map(KeyStore::fetch_count)
+            .sum()
+    }
+
+    /// Fetches the signing keys now, for example at startup so the first request
+    /// does not wait for them.
+    ///
+    /// # Errors
+    /// [`Error::KeysUnavailable`] when a keys endpoint fails.
+    pub async fn refresh_keys(&self) -> Result<()> {
+        for store in [&self.inner.v1_keys, &self.inner.v2_keys].into_iter().flatten() {
+            store.refresh().await?;
+        }
+        Ok(())
+    }
+
+    /// Validates an access token (the text after `Bearer `) for this API.
+    ///
+    /// A token validated before (same bytes) is answered from the cache, after its
+    /// `exp` is checked again against the clock.
+    ///
+    /// # Errors
+    /// An [`Error`] naming the failed check; [`Error::is_transient`] when the keys
+    /// could not be obtained.
+    pub async fn validate(&self, token: &str) -> Result<ValidatedToken> {
+        let i = &self.inner;
+        i.precheck(token)?;
+        let sha = sha256(token);
+        if let Some(cache) = &i.cache
+            && let Some(hit) = cache.get(&sha)
+        {
+            i.check_exp(hit.claims())?;
+            return Ok(hit);
+        }
+        let validated = i.verify(token, sha, Kind::Access).await?;
+        if let Some(cache) = &i.cache {
+            cache.insert(sha, validated.clone());
+        }
+        Ok(validated)
+    }
+
+    /// Validates an ID token from a sign-in: the same checks as access tokens
+    /// (signature, `exp`/`nbf`, issuer and tenant), with `aud` equal to the client
+    /// id and `nonce` equal to `expected_nonce`. Scope, role and app-only rules do
+    /// not apply. ID tokens are not cached.
+    ///
+    /// # Errors
+    /// As [`Validator::validate`], plus [`Error::NonceMismatch`].
+    pub async fn validate_id_token(
+        &self,
+        token: &str,
+        expected_nonce: &str,
+    ) -> Result<ValidatedToken> {
+        let i = &self.inner;
+        i.precheck(token)?;
+        i.verify(token, sha256(token), Kind::Id { nonce: expected_nonce }).await
+    }
+}
+
+#[async_trait]
+impl TokenValidator for Validator {
+    type Error = Error;
+    async fn validate(&self, token: &str) -> Result<ValidatedToken> {
+        Self::validate(self, token).await
+    }
+}
+
+fn sha256(token: &str) -> [u8; 32] {
+    let d = digest::digest(&digest::SHA256, token.as_bytes());
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
+/// Compares without an early exit on the first differing byte.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn malformed(reason: &'static str) -> Error {
+    Error::Malformed { reason }
+}
+
+impl Inner {
+    /// Refuses oversized or malformed input before any decoding or hashing.
+    fn precheck(&self, token: &str) -> Result<()> {
+        let max = self.options.max_token_bytes;
+        if token.len() > max {
+            return Err(Error::TokenTooLarge { len: token.len(), max });
+        }
+        let mut dots = 0;
+        for b in token.bytes() {
+            match b {
+                b'.' => dots += 1,
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' => {}
+                _ => return Err(malformed("token contains characters outside base64url")),
+            }
+        }
+        if dots != 2 {
+            return Err(malformed("token does not have three parts"));
+        }
+        Ok(())
+    }
+
+    fn check_exp(&self, claims: &EntraClaims) -> Result<()> {
+        let exp = claims.exp.ok_or(Error::MissingClaim { claim: "exp" })?;
+        let now = self.clock.unix_now();
+        let leeway = i64::try_from(self.options.leeway.as_secs()).unwrap_or(i64::MAX);
+        if now.saturating_sub(leeway) >= exp {
+            return Err(Error::Expired { exp, now });
+        }
+        if let Some(nbf) = claims.nbf
+            && now.saturating_add(leeway) < nbf
+        {
+            return Err(Error::NotYetValid { nbf, now });
+        }
+        Ok(())
+    }
+
+    async fn verify(&self, token: &str, sha: [u8; 32], kind: Kind<'_>) -> Result<ValidatedToken> {
+        // precheck guarantees exactly two dots.
+        let mut parts = token.splitn(3, '.');
+        let (Some(h64), Some(p64), Some(s64)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(malformed("token does not have three parts"));
+        };
+        let header: Header = b64url(h64)
+            .and_then(|h| serde_json::from_slice(&h).ok())
+            .ok_or(malformed("header is not a base64url JSON object with `alg`"))?;
+        if header.nonce.is_some() {
+            return Err(Error::ForGraph);
+        }
+        if header.crit.is_some() {
+            return Err(malformed("header has critical extensions"));
+        }
+        let claims: EntraClaims = b64url(p64)
+            .and_then(|p| serde_json::from_slice(&p).ok())
+            .ok_or(malformed("payload is not a base64url JSON object of claims"))?;
+        if claims.is_for_graph() {
+            return Err(Error::ForGraph);
+        }
+        let alg = Algorithm::from_name(&header.alg)
+            .filter(|a| self.options.algorithms.contains(a))
+            .ok_or_else(|| Error::AlgorithmNotAllowed { alg: shorten(&header.alg) })?;
+        let version =
+            claims.version().filter(|v| self.options.versions.accepts(*v)).ok_or_else(|| {
+                Error::VersionNotAccepted { version: shorten(claims.ver.as_deref().unwrap_or("")) }
+            })?;
+        let kid = header.kid.as_deref().or(header.x5t.as_deref()).ok_or(Error::MissingKeyId)?;
+        let (store, rule) = match version {
+            TokenVersion::V1 => (&self.v1_keys, &self.v1_issuer),
+            _ => (&self.v2_keys, &self.v2_issuer),
+        };
+        let store = store.as_ref().ok_or(Error::VersionNotAccepted {
+            version: shorten(claims.ver.as_deref().unwrap_or("")),
+        })?;
+        let key = store.get(kid).await?;
+        let signed = &token[..h64.len() + 1 + p64.len()];
+        key.verify(alg, signed.as_bytes(), s64)?;
+
+        // The signature holds: the claims are Entra's.
+        self.check_exp(&claims)?;
+        let iss = claims.iss.as_deref().ok_or(Error::MissingClaim { claim: "iss" })?;
+        let tid = claims.tid.as_deref();
+        let tenant = rule.check(iss, tid).map_err(Error::InvalidIssuer)?;
+        if let Some(key_issuer) = &key.issuer {
+            key_issuer.check(iss, tid).map_err(Error::KeyIssuerMismatch)?;
+        }
+        if *self.authority.tenant() == Tenant::Organizations && tenant.is_consumers() {
+            return Err(Error::TenantNotAllowed { tenant });
+        }
+        if let TenantPolicy::Only(allowed) = &self.options.tenants
+            && !allowed.contains(&tenant)
+        {
+            return Err(Error::TenantNotAllowed { tenant });
+        }
+        let client_id = self.client_id.as_str();
+        let aud_ok = match kind {
+            Kind::Access => claims.aud.iter().any(|a| {
+                a.eq_ignore_ascii_case(client_id) || self.options.audiences.iter().any(|x| x == a)
+            }),
+            Kind::Id { .. } => claims.aud.iter().any(|a| a.eq_ignore_ascii_case(client_id)),
+        };
+        if !aud_ok {
+            return Err(Error::InvalidAudience);
+        }
+        match kind {
+            Kind::Access => self.check_permissions(&claims)?,
+            Kind::Id { nonce } => {
+                let got = claims.nonce.as_deref().unwrap_or("");
+                if nonce.is_empty() || !constant_time_eq(got.as_bytes(), nonce.as_bytes()) {
+                    return Err(Error::NonceMismatch);
+                }
+            }
+        }
+        Ok(ValidatedToken::from_parts(Secret::new(token), claims, sha))
+    }
+
+    fn check_permissions(&self, claims: &EntraClaims) -> Result<()> {
+        let o = &self.options;
+        let has_scopes = claims.scp.as_deref().is_some_and(|s| !s.trim().is_empty());
+        if !has_scopes && claims.roles.is_empty() {
+            return Err(Error::NoPermissions);
+        }
+        if !o.allow_app_only && claims.is_app_only() {
+            return Err(Error::AppOnlyNotAllowed);
+        }
+        let scopes = o.required_scopes.as_ref().map(|m| m.matches(|s| claims.has_scope(s)));
+        let roles = o.required_roles.as_ref().map(|m| m.matches(|r| claims.has_role(r)));
+        let ok = match (scopes, roles) {
+            (None, None) => true,
+            (Some(a), None) | (None, Some(a)) => a,
+            (Some(a), Some(b)) if o.scopes_or_roles => a || b,
+            (Some(a), Some(b)) => a && b,
+        };
+        if ok { Ok(()) } else { Err(Error::InsufficientPermissions) }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,655 @@
+//! The mapping configuration: rules, defaults, which claims feed the mapping, and
+//! the Microsoft Graph options for group overage. Read from serde (a file) or from
+//! the environment (see [`crate::Config::from_env`]).
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result, shorten};
+use crate::object_id::ObjectId;
+
+/// A token claim that can feed the mapping.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum ClaimKind {
+    /// `groups`: group object ids, or on-prem group names when the app emits them.
+    /// On overage, resolved through the [`crate::GroupSource`].
+    Groups,
+    /// `roles`: the app roles assigned to the user (they never overflow).
+    Roles,
+    /// `wids`: directory role template ids (Global Administrator, ...).
+    Wids,
+}
+
+impl ClaimKind {
+    /// The claim name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Groups => "groups",
+            Self::Roles => "roles",
+            Self::Wids => "wids",
+        }
+    }
+
+    /// Parses `groups`, `roles` or `wids` (case-insensitive).
+    pub fn parse(input: &str) -> Option<Self> {
+        match input.trim().to_ascii_lowercase().as_str() {
+            "groups" => Some(Self::Groups),
+            "roles" => Some(Self::Roles),
+            "wids" => Some(Self::Wids),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ClaimKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a [`Rule`] matches.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[non_exhaustive]
+pub enum Matcher {
+    /// A group by object id, from the `groups` claim or Microsoft Graph (compared as
+    /// a GUID). Preferred: ids are unique and cannot be renamed into a match.
+    GroupId(ObjectId),
+    /// An on-prem group by name (sAMAccountName, in the form the app emits, for
+    /// example `CONTOSO\Engineering`), from the `groups` claim, case-insensitive.
+    /// Names are spoofable across tenants and forests: prefer ids or app roles.
+    GroupName(String),
+    /// An app role by value, from the `roles` claim, case-insensitive.
+    AppRole(String),
+    /// A directory role by template id, from the `wids` claim (compared as a GUID).
+    DirectoryRole(ObjectId),
+}
+
+impl Matcher {
+    /// The claim this matcher reads.
+    pub fn claim(&self) -> ClaimKind {
+        match self {
+            Self::GroupId(_) | Self::GroupName(_) => ClaimKind::Groups,
+            Self::AppRole(_) => ClaimKind::Roles,
+            Self::DirectoryRole(_) => ClaimKind::Wids,
+        }
+    }
+
+    /// A value of `claim` read the way gateways read their mapping keys: a GUID is
+    /// an id, anything else a name.
+    pub(crate) fn from_key(claim: ClaimKind, key: &str, at: &str) -> Result<Self> {
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(Error::config(at, "empty group or role"));
+        }
+        let id = ObjectId::try_parse(key);
+        Ok(match (claim, id) {
+            (ClaimKind::Groups, Some(id)) => Self::GroupId(id),
+            (ClaimKind::Groups, None) => Self::GroupName(key.to_owned()),
+            (ClaimKind::Roles, _) => Self::AppRole(key.to_owned()),
+            (ClaimKind::Wids, Some(id)) => Self::DirectoryRole(id),
+            (ClaimKind::Wids, None) => {
+                return Err(Error::config(
+                    at,
+                    format!("{:?} is not a directory role template id (GUID)", shorten(key)),
+                ));
+            }
+        })
+    }
+}
+
+impl fmt::Display for Matcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::GroupId(id) => write!(f, "group id {id}"),
+            Self::GroupName(n) => write!(f, "group name {n:?}"),
+            Self::AppRole(r) => write!(f, "app role {r:?}"),
+            Self::DirectoryRole(id) => write!(f, "directory role {id}"),
+        }
+    }
+}
+
+/// One mapping rule: when the user has the matched group or role, they get the
+/// rule's teams, its role (subject to precedence) and, if set, the admin flag.
+///
+/// In a file, a rule names exactly one of `group_id`, `group_name`, `app_role`,
+/// `directory_role`, and at least one of `teams`, `role`, `admin`:
+///
+/// ```
+/// use entra_teams::{Matcher, Rule};
+/// let rule: Rule = serde_json::from_str(r#"{
+///     "group_id": "6f1d0f2a-1111-4a4a-9b9b-000000000001",
+///     "teams": ["platform", "oncall"], "role": "developer"
+/// }"#)?;
+/// assert!(matches!(rule.matcher, Matcher::GroupId(_)));
+/// assert_eq!(rule.teams, ["platform", "oncall"]);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(try_from = "RawRule", into = "RawRule")]
+#[non_exhaustive]
+pub struct Rule {
+    /// A label shown in audit records ([`crate::MatchedRule`]). Defaults to `None`.
+    pub name: Option<String>,
+    /// What the rule matches.
+    pub matcher: Matcher,
+    /// Teams the user joins. Defaults to none.
+    pub teams: Vec<String>,
+    /// The application role the rule grants. Defaults to `None`.
+    pub role: Option<String>,
+    /// Whether the rule makes the user an admin. Defaults to `false`.
+    pub admin: bool,
+}
+
+impl Rule {
+    /// A rule with no effect yet; add teams, a role or admin.
+    pub fn new(matcher: Matcher) -> Self {
+        Self { name: None, matcher, teams: Vec::new(), role: None, admin: false }
+    }
+
+    /// A rule on a group object id.
+    pub fn group_id(id: ObjectId) -> Self {
+        Self::new(Matcher::GroupId(id))
+    }
+
+    /// A rule on an on-prem group name (case-insensitive). Prefer [`Rule::group_id`].
+    pub fn group_name(name: impl Into<String>) -> Self {
+        Self::new(Matcher::GroupName(name.into()))
+    }
+
+    /// A rule on an app role value (case-insensitive).
+    pub fn app_role(value: impl Into<String>) -> Self {
+        Self::new(Matcher::AppRole(value.into()))
+    }
+
+    /// A rule on a directory role template id (`wids`).
+    pub fn directory_role(template_id: ObjectId) -> Self {
+        Self::new(Matcher::DirectoryRole(template_id))
+    }
+
+    /// Adds a team.
+    #[must_use]
+    pub fn team(mut self, team: impl Into<String>) -> Self {
+        self.teams.push(team.into());
+        self
+    }
+
+    /// Adds teams.
+    #[must_use]
+    pub fn teams<I: IntoIterator<Item = S>, S: Into<String>>(mut self, teams: I) -> Self {
+        self.teams.extend(teams.into_iter().map(Into::into));
+        self
+    }
+
+    /// Sets the role.
+    #[must_use]
+    pub fn role(mut self, role: impl Into<String>) -> Self {
+        self.role = Some(role.into());
+        self
+    }
+
+    /// Makes matching users admins.
+    #[must_use]
+    pub fn admin(mut self) -> Self {
+        self.admin = true;
+        self
+    }
+
+    /// Sets the audit label.
+    #[must_use]
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Checks the rule on its own (used by serde and [`Config::validate`]).
+    fn check(&self, at: &str) -> Result<()> {
+        match &self.matcher {
+            Matcher::GroupName(n) | Matcher::AppRole(n) if n.trim().is_empty() => {
+                return Err(Error::config(at, "the group name or app role is empty"));
+            }
+            Matcher::GroupName(n) if ObjectId::try_parse(n).is_some() => {
+                return Err(Error::config(
+                    at,
+                    format!("group name {:?} is a GUID: use `group_id` for object ids", shorten(n)),
+                ));
+            }
+            _ => {}
+        }
+        if self.teams.is_empty() && self.role.is_none() && !self.admin {
+            return Err(Error::config(
+                at,
+                format!(
+                    "the rule on {} has no effect: give it `teams`, `role` or `admin`",
+                    self.matcher
+                ),
+            ));
+        }
+        if self.teams.iter().any(|t| t.trim().is_empty()) {
+            return Err(Error::config(at, "a team name is empty"));
+        }
+        if self.role.as_deref().is_some_and(|r| r.trim().is_empty()) {
+            return Err(Error::config(at, "the role is empty"));
+        }
+        Ok(())
+    }
+}
+
+/// A single string or a list of strings.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
+}
+
+/// The file form of a [`Rule`].
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    group_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    group_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    app_role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    directory_role: Option<String>,
+    #[serde(default, alias = "team", deserialize_with = "one_or_many")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    teams: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    role: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    admin: bool,
+}
+
+impl TryFrom<RawRule> for Rule {
+    type Error = Error;
+    fn try_from(raw: RawRule) -> Result<Self> {
+        let guid = |field: &str, v: &str| {
+            ObjectId::try_parse(v).ok_or_else(|| {
+                Error::config(
+                    format!("rule.{field}"),
+                    format!(
+                        "{:?} is not a GUID (object ids look like 8-4-4-4-12 hex digits)",
+                        shorten(v)
+                    ),
+                )
+            })
+        };
+        let mut matchers = Vec::new();
+        if let Some(v) = &raw.group_id {
+            matchers.push(Matcher::GroupId(guid("group_id", v)?));
+        }
+        if let Some(v) = raw.group_name {
+            matchers.push(Matcher::GroupName(v));
+        }
+        if let Some(v) = raw.app_role {
+            matchers.push(Matcher::AppRole(v));
+        }
+        if let Some(v) = &raw.directory_role {
+            matchers.push(Matcher::DirectoryRole(guid("directory_role", v)?));
+        }
+        if matchers.len() != 1 {
+            return Err(Error::config(
+                "rule",
+                format!(
+                    "a rule names exactly one of `group_id`, `group_name`, `app_role`, `directory_role` (found {})",
+                    matchers.len()
+                ),
+            ));
+        }
+        let matcher = matchers.remove(0);
+        let rule =
+            Self { name: raw.name, matcher, teams: raw.teams, role: raw.role, admin: raw.admin };
+        rule.check("rule")?;
+        Ok(rule)
+    }
+}
+
+impl From<Rule> for RawRule {
+    fn from(rule: Rule) -> Self {
+        let mut raw = Self {
+            name: rule.name,
+            group_id: None,
+            group_name: None,
+            app_role: None,
+            directory_role: None,
+            teams: rule.teams,
+            role: rule.role,
+            admin: rule.admin,
+        };
+        match rule.matcher {
+            Matcher::GroupId(id) => raw.group_id = Some(id.to_string()),
+            Matcher::GroupName(n) => raw.group_name = Some(n),
+            Matcher::AppRole(r) => raw.app_role = Some(r),
+            Matcher::DirectoryRole(id) => raw.directory_role = Some(id.to_string()),
+        }
+        raw
+    }
+}
+
+/// Options of the Microsoft Graph group source used on group overage
+/// ([`crate::GraphGroupSource`]). The `SSO_ENTRA_GRAPH_API_*` variables set them.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct GraphConfig {
+    /// Whether overage is resolved through Microsoft Graph. When `false`, a token
+    /// with overage fails with [`Error::GroupOverage`]. Defaults to `true`.
+    pub enabled: bool,
+    /// Sends `securityEnabledOnly` to `getMemberObjects`: only security groups
+    /// (what the `groups` claim holds in its default setting). Defaults to `true`.
+    pub security_enabled_only: bool,
+    /// Timeout of each Graph request, in seconds (at least 1). Defaults to `10`.
+    pub timeout_secs: u64,
+    /// The most groups accepted for one user; more fails with
+    /// [`Error::TooManyGroups`] rather than truncating. Defaults to `5000`.
+    pub max_groups: usize,
+    /// The most `@odata.nextLink` pages followed (at least 1). Defaults to `10`.
+    pub max_pages: usize,
+    /// How long a user's resolved groups are cached, in seconds; `0` disables the
+    /// cache. Defaults to `300`.
+    pub cache_ttl_secs: u64,
+    /// The most users kept in the cache. Defaults to `10000`.
+    pub cache_capacity: u64,
+}
+
+impl Default for GraphConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            security_enabled_only: true,
+            timeout_secs: 10,
+            max_groups: 5000,
+            max_pages: 10,
+            cache_ttl_secs: 300,
+            cache_capacity: 10_000,
+        }
+    }
+}
+
+impl GraphConfig {
+    /// Checks the bounds.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when the timeout, page bound or group cap is zero.
+    pub fn validate(&self) -> Result<()> {
+        if self.timeout_secs == 0 {
+            return Err(Error::config("graph.timeout_secs", "must be at least 1 second"));
+        }
+        if self.max_pages == 0 {
+            return Err(Error::config("graph.max_pages", "must be at least 1"));
+        }
+        if self.max_groups == 0 {
+            return Err(Error::config("graph.max_groups", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+fn default_claims() -> Vec<ClaimKind> {
+    vec![ClaimKind::Groups, ClaimKind::Roles]
+}
+
+/// The whole mapping configuration.
+///
+/// ```
+/// let config: entra_teams::Config = serde_json::from_str(r#"{
+///     "rules": [
+///         {"group_id": "6f1d0f2a-1111-4a4a-9b9b-000000000001", "teams": "platform"},
+///         {"app_role": "Gateway.Admin", "role": "admin", "admin": true}
+///     ],
+///     "default_role": "viewer",
+///     "role_precedence": ["admin", "developer", "viewer"]
+/// }"#)?;
+/// config.validate()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct Config {
+    /// The claims that feed the mapping, in order. Rules on a claim not listed
+    /// are a configuration error. Defaults to `["groups", "roles"]`.
+    pub claims: Vec<ClaimKind>,
+    /// The rules. Defaults to none.
+    pub rules: Vec<Rule>,
+    /// Groups whose members are admins: a GUID is a group object id, anything else
+    /// an on-prem group name (case-insensitive). Defaults to none.
+    pub admin_groups: Vec<String>,
+    /// The role of users whom no rule gives a role. Defaults to `None` (no role).
+    pub default_role: Option<String>,
+    /// Roles from highest to lowest precedence: when several matched rules grant
+    /// roles, the one listed first wins. When set, every role used by a rule or as
+    /// the default must be listed. When empty, the first matching rule (in
+    /// configuration order) that grants a role wins. Defaults to empty.
+    pub role_precedence: Vec<String>,
+    /// Whether reconciliation creates desired teams that do not exist yet.
+    /// Defaults to `false` (missing teams are reported and skipped).
+    pub create_missing_teams: bool,
+    /// Whether the host re-syncs teams and roles on every sign-in
+    /// (`SSO_ENTRA_SYNC_ROLES_ON_LOGIN`); informational for the host.
+    /// Defaults to `true`.
+    pub sync_on_login: bool,
+    /// Microsoft Graph options for group overage.
+    pub graph: GraphConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            claims: default_claims(),
+            rules: Vec::new(),
+            admin_groups: Vec::new(),
+            default_role: None,
+            role_precedence: Vec::new(),
+            create_missing_teams: false,
+            sync_on_login: true,
+            graph: GraphConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Parses a JSON configuration and validates it.
+    ///
+    /// # Errors
+    /// [`Error::ConfigJson`] (source with line and column) or [`Error::InvalidConfig`].
+    pub fn from_json(json: &str) -> Result<Self> {
+        Self::from_json_at(json, "configuration")
+    }
+
+    pub(crate) fn from_json_at(json: &str, at: &str) -> Result<Self> {
+        let config: Self = serde_json::from_str(json)
+            .map_err(|source| Error::ConfigJson { at: at.to_owned(), source })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reads and validates a JSON configuration file. (For TOML or YAML, read the
+    /// file with that format's serde crate and call [`Config::validate`].)
+    ///
+    /// # Errors
+    /// [`Error::ConfigFile`], [`Error::ConfigJson`] or [`Error::InvalidConfig`].
+    pub fn from_json_file(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| Error::ConfigFile { path: path.to_owned(), source })?;
+        Self::from_json_at(&text, &path.display().to_string())
+    }
+
+    /// The admin groups as matchers.
+    pub(crate) fn admin_matchers(&self) -> Result<Vec<Matcher>> {
+        self.admin_groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| Matcher::from_key(ClaimKind::Groups, g, &format!("admin_groups[{i}]")))
+            .collect()
+    }
+
+    /// Checks the whole configuration: every rule, that each rule's claim is
+    /// enabled, and that roles are in `role_precedence` when it is set.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the setting and what is expected.
+    pub fn validate(&self) -> Result<()> {
+        if self.claims.is_empty() {
+            return Err(Error::config("claims", "list at least one of `groups`, `roles`, `wids`"));
+        }
+        let claims: Vec<&str> = self.claims.iter().map(|c| c.as_str()).collect();
+        for (i, rule) in self.rules.iter().enumerate() {
+            let at = format!("rules[{i}]");
+            rule.check(&at)?;
+            let claim = rule.matcher.claim();
+            if !self.claims.contains(&claim) {
+                return Err(Error::config(
+                    at,
+                    format!(
+                        "the rule on {} reads the `{claim}` claim, which is not in `claims` {claims:?}",
+                        rule.matcher
+                    ),
+                ));
+            }
+        }
+        let admins = self.admin_matchers()?;
+        if !admins.is_empty() && !self.claims.contains(&ClaimKind::Groups) {
+            return Err(Error::config(
+                "admin_groups",
+                format!(
+                    "admin groups need the `groups` claim, which is not in `claims` {claims:?}"
+                ),
+            ));
+        }
+        let mut seen = HashSet::new();
+        for (i, role) in self.role_precedence.iter().enumerate() {
+            if role.trim().is_empty() {
+                return Err(Error::config(format!("role_precedence[{i}]"), "empty role"));
+            }
+            if !seen.insert(role.to_lowercase()) {
+                return Err(Error::config(
+                    format!("role_precedence[{i}]"),
+                    format!("role {:?} is listed twice", shorten(role)),
+                ));
+            }
+        }
+        if self.default_role.as_deref().is_some_and(|r| r.trim().is_empty()) {
+            return Err(Error::config("default_role", "empty role (leave it out for no role)"));
+        }
+        if !self.role_precedence.is_empty() {
+            let listed = |r: &str| seen.contains(&r.to_lowercase());
+            for (i, rule) in self.rules.iter().enumerate() {
+                if let Some(role) = rule.role.as_deref().filter(|r| !listed(r)) {
+                    return Err(Error::config(
+                        format!("rules[{i}].role"),
+                        format!("role {:?} is not in `role_precedence`", shorten(role)),
+                    ));
+                }
+            }
+            if let Some(role) = self.default_role.as_deref().filter(|r| !listed(r)) {
+                return Err(Error::config(
+                    "default_role",
+                    format!("role {:?} is not in `role_precedence`", shorten(role)),
+                ));
+            }
+        }
+        self.graph.validate()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const G1: &str = "6f1d0f2a-1111-4a4a-9b9b-000000000001";
+
+    #[test]
+    fn rule_kinds_parse() {
+        let r: Rule =
+            serde_json::from_str(&format!(r#"{{"group_id":"{G1}","team":"a"}}"#)).unwrap();
+        assert_eq!(r.matcher, Matcher::GroupId(ObjectId::parse(G1).unwrap()));
+        assert_eq!(r.teams, ["a"]);
+        let r: Rule =
+            serde_json::from_str(r#"{"group_name":"CONTOSO\\Eng","role":"dev"}"#).unwrap();
+        assert_eq!(r.matcher, Matcher::GroupName("CONTOSO\\Eng".into()));
+        let r: Rule = serde_json::from_str(r#"{"app_role":"Admin","admin":true}"#).unwrap();
+        assert_eq!(r.matcher, Matcher::AppRole("Admin".into()));
+        let r: Rule =
+            serde_json::from_str(&format!(r#"{{"directory_role":"{G1}","admin":true}}"#)).unwrap();
+        assert_eq!(r.matcher.claim(), ClaimKind::Wids);
+        // Round trip.
+        let back: Rule = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn bad_rules_have_clear_errors() {
+        let cases = [
+            (r#"{"teams":["a"]}"#, "exactly one of"),
+            (&*format!(r#"{{"group_id":"{G1}","app_role":"x","teams":["a"]}}"#), "found 2"),
+            (r#"{"group_id":"eng","teams":["a"]}"#, "not a GUID"),
+            (r#"{"app_role":"x"}"#, "has no effect"),
+            (&*format!(r#"{{"group_name":"{G1}","teams":["a"]}}"#), "use `group_id`"),
+            (r#"{"app_role":"x","teams":[""]}"#, "team name is empty"),
+            (r#"{"app_role":"x","tems":["a"]}"#, "unknown field `tems`"),
+        ];
+        for (json, want) in cases {
+            let err = serde_json::from_str::<Rule>(json).unwrap_err().to_string();
+            assert!(err.contains(want), "{json}: {err}");
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::from_json("{}").unwrap();
+        assert_eq!(c.claims, [ClaimKind::Groups, ClaimKind::Roles]);
+        assert!(c.rules.is_empty() && c.default_role.is_none() && !c.create_missing_teams);
+        assert!(c.graph.enabled && c.graph.security_enabled_only);
+        assert_eq!(c.graph.timeout_secs, 10);
+        assert_eq!(c, Config::default());
+    }
+
+    #[test]
+    fn validation_errors_name_the_setting() {
+        let cases = [
+            (r#"{"claims":[]}"#, "claims"),
+            (r#"{"claims":["groups"],"rules":[{"app_role":"a","role":"r"}]}"#, "rules[0]"),
+            (r#"{"role_precedence":["a","A"]}"#, "listed twice"),
+            (r#"{"role_precedence":["a"],"rules":[{"app_role":"x","role":"b"}]}"#, "rules[0].role"),
+            (r#"{"role_precedence":["a"],"default_role":"b"}"#, "default_role"),
+            (r#"{"claims":["roles"],"admin_groups":["x"]}"#, "admin_groups"),
+            (r#"{"graph":{"timeout_secs":0}}"#, "graph.timeout_secs"),
+            (r#"{"graph":{"max_pages":0}}"#, "graph.max_pages"),
+            (r#"{"default_role":" "}"#, "default_role"),
+        ];
+        for (json, want) in cases {
+            let err = Config::from_json(json).unwrap_err().to_string();
+            assert!(err.contains(want), "{json}: {err}");
+        }
+        let err = Config::from_json(r#"{"claims":["group"]}"#).unwrap_err();
+        assert!(matches!(err, Error::ConfigJson { .. }));
+        let src = std::error::Error::source(&err).unwrap().to_string();
+        assert!(src.contains("unknown variant `group`") && src.contains("line 1"), "{src}");
+    }
+
+    #[test]
+    fn config_file_errors() {
+        let err = Config::from_json_file("/nonexistent/entra-teams.json").unwrap_err();
+        assert!(matches!(err, Error::ConfigFile { .. }));
+        assert!(err.to_string().contains("entra-teams.json"));
+    }
+}

@@ -1,0 +1,237 @@
+//! The error type of this crate.
+
+use std::error::Error as StdError;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The Microsoft Graph permission that lets an app read the signed-in user's group
+/// memberships (delegated), named in [`Error::GraphForbidden`].
+pub const GROUP_MEMBER_READ_ALL: &str = "GroupMember.Read.All";
+
+/// Everything that can go wrong while mapping, resolving groups or reconciling.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A setting is invalid. `at` names the setting (`rules[2].group_id`,
+    /// `SSO_ENTRA_GRAPH_API_TIMEOUT`), `reason` says what is expected.
+    #[error("invalid configuration at {at}: {reason}")]
+    InvalidConfig {
+        /// The setting: a path in the configuration or an environment variable.
+        at: String,
+        /// What is wrong and what is expected.
+        reason: String,
+    },
+    /// A setting holding JSON could not be parsed; the source has line and column.
+    #[error("invalid configuration in {at}: not the expected JSON")]
+    ConfigJson {
+        /// The setting: an environment variable or a file.
+        at: String,
+        /// The parser's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A configuration file could not be read.
+    #[error("cannot read configuration file {path:?}")]
+    ConfigFile {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The token's group list is incomplete (group overage: `_claim_names.groups`
+    /// or `hasgroups`) and no [`crate::GroupSource`] is configured to resolve it.
+    /// Mapping a partial list would remove memberships, so this fails closed.
+    #[error(
+        "the token's group list is incomplete (group overage) and no group source is configured to resolve it"
+    )]
+    GroupOverage,
+    /// The token has no usable identity key (`tid` GUID and `oid`).
+    #[error("the token has no usable identity (tid and oid)")]
+    MissingIdentity,
+    /// Obtaining a Microsoft Graph token on behalf of the user (OBO) failed. The
+    /// exchanger's error is the source; whether it was transient is kept.
+    #[error("could not obtain a microsoft graph token on behalf of the user")]
+    GraphToken {
+        /// The exchanger's error.
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+        /// Whether the exchanger said the failure was transient.
+        transient: bool,
+        /// Whether the exchanger said the user's token was refused.
+        unauthorized: bool,
+    },
+    /// Microsoft Graph refused the group lookup (401 or 403): the app lacks the
+    /// permission or admin consent.
+    #[error(
+        "microsoft graph refused to list the user's groups (HTTP {status}{}): grant the app the delegated Microsoft Graph permission {permission} and grant admin consent for the tenant",
+        code.as_deref().map(|c| format!(", {c}")).unwrap_or_default()
+    )]
+    GraphForbidden {
+        /// The HTTP status (401 or 403).
+        status: u16,
+        /// Graph's error code (`Authorization_RequestDenied`), if any.
+        code: Option<String>,
+        /// The permission to grant: [`GROUP_MEMBER_READ_ALL`].
+        permission: &'static str,
+    },
+    /// Microsoft Graph is throttling (429) or failing (5xx).
+    #[error("microsoft graph is unavailable (HTTP {status})")]
+    GraphUnavailable {
+        /// The HTTP status.
+        status: u16,
+        /// The `Retry-After` Graph asked for, if any.
+        retry_after: Option<Duration>,
+    },
+    /// Microsoft Graph answered with another unexpected status.
+    #[error(
+        "microsoft graph rejected the group lookup (HTTP {status}{})",
+        code.as_deref().map(|c| format!(", {c}")).unwrap_or_default()
+    )]
+    GraphStatus {
+        /// The HTTP status.
+        status: u16,
+        /// Graph's error code, if any.
+        code: Option<String>,
+    },
+    /// The request to Microsoft Graph failed (connection, timeout).
+    #[cfg(feature = "graph")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "graph")))]
+    #[error("request to microsoft graph failed")]
+    GraphRequest(#[source] reqwest::Error),
+    /// Microsoft Graph's answer was not a list of object ids.
+    #[error("microsoft graph returned an unexpected group list")]
+    GraphResponse(#[source] serde_json::Error),
+    /// Microsoft Graph returned an `@odata.nextLink` outside the configured Graph
+    /// host; it is not followed (the Graph token would leak).
+    #[error("microsoft graph returned a next-page link outside the configured graph host")]
+    ForeignNextLink,
+    /// The user has more groups than the configured cap. A truncated list would
+    /// drop memberships, so this fails instead.
+    #[error("the user belongs to more than {limit} groups, the configured maximum")]
+    TooManyGroups {
+        /// The cap.
+        limit: usize,
+    },
+    /// Microsoft Graph returned more pages than the configured bound.
+    #[error("microsoft graph returned more than {limit} pages of groups")]
+    TooManyPages {
+        /// The bound.
+        limit: usize,
+    },
+    /// The host's [`crate::TeamDirectory`] failed.
+    #[error("the team directory failed")]
+    Directory(#[source] Box<dyn StdError + Send + Sync>),
+    /// A [`crate::GroupSource`] implemented by the host failed.
+    #[error("the group source failed")]
+    GroupSource(#[source] Box<dyn StdError + Send + Sync>),
+}
+
+impl Error {
+    /// Wraps an error of the host's team directory.
+    pub fn directory(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self::Directory(source.into())
+    }
+
+    /// Wraps an error of a host's group source.
+    pub fn group_source(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self::GroupSource(source.into())
+    }
+
+    /// Wraps an error of a [`entra_core::TokenExchanger`], keeping whether it was
+    /// transient or a refusal of the user's token.
+    pub fn graph_token<E: entra_core::AuthError>(source: E) -> Self {
+        Self::GraphToken {
+            transient: source.is_transient(),
+            unauthorized: source.is_unauthorized(),
+            source: Box::new(source),
+        }
+    }
+
+    pub(crate) fn config(at: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::InvalidConfig { at: at.into(), reason: reason.into() }
+    }
+
+    /// Whether the user's token is the problem (answer 401).
+    pub fn is_unauthorized(&self) -> bool {
+        match self {
+            Self::MissingIdentity => true,
+            Self::GraphToken { unauthorized, .. } => *unauthorized,
+            _ => false,
+        }
+    }
+
+    /// Whether a dependency failed and a retry later may succeed (answer 503).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::GraphToken { transient, .. } => *transient,
+            Self::GraphUnavailable { .. } | Self::Directory(_) | Self::GroupSource(_) => true,
+            #[cfg(feature = "graph")]
+            Self::GraphRequest(_) => true,
+            _ => false,
+        }
+    }
+
+    /// Whether the error is a configuration problem of the host (settings, missing
+    /// Graph permission, no group source): fix the deployment, not the request.
+    pub fn is_config(&self) -> bool {
+        matches!(
+            self,
+            Self::InvalidConfig { .. }
+                | Self::ConfigJson { .. }
+                | Self::ConfigFile { .. }
+                | Self::GroupOverage
+                | Self::GraphForbidden { .. }
+        )
+    }
+}
+
+impl entra_core::AuthError for Error {
+    fn is_unauthorized(&self) -> bool {
+        Self::is_unauthorized(self)
+    }
+    fn is_transient(&self) -> bool {
+        Self::is_transient(self)
+    }
+}
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Shortens untrusted text placed in an error message.
+pub(crate) fn shorten(input: &str) -> String {
+    const MAX: usize = 64;
+    if input.len() <= MAX {
+        return input.to_owned();
+    }
+    let mut end = MAX;
+    while !input.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &input[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forbidden_names_the_permission() {
+        let e = Error::GraphForbidden {
+            status: 403,
+            code: Some("Authorization_RequestDenied".into()),
+            permission: GROUP_MEMBER_READ_ALL,
+        };
+        let s = e.to_string();
+        assert!(s.contains("GroupMember.Read.All"), "{s}");
+        assert!(s.contains("admin consent"), "{s}");
+        assert!(s.contains("403, Authorization_RequestDenied"), "{s}");
+        assert!(!e.is_transient() && !e.is_unauthorized() && e.is_config());
+    }
+
+    #[test]
+    fn shorten_cuts_long_input() {
+        assert_eq!(shorten("abc"), "abc");
+        assert!(shorten(&"é".repeat(100)).ends_with("..."));
+    }
+}

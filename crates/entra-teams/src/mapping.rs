@@ -1,0 +1,481 @@
+//! Applying the rules to what a token says: desired teams, role, admin flag and
+//! the audit trail of matched rules.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+
+use entra_core::{EntraClaims, Groups};
+
+use crate::config::{ClaimKind, Config, Matcher, Rule};
+use crate::error::Result;
+use crate::object_id::ObjectId;
+
+/// What Entra says the user has: the values of the `groups`, `roles` and `wids`
+/// claims (or groups resolved on overage). Only the claims enabled in
+/// [`Config::claims`] are read by the [`Mapper`].
+#[derive(Clone, Default, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub struct Assignments {
+    /// Group object ids, or on-prem group names.
+    pub groups: Vec<String>,
+    /// App role values.
+    pub roles: Vec<String>,
+    /// Directory role template ids.
+    pub wids: Vec<String>,
+}
+
+impl Assignments {
+    /// Empty assignments.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The assignments listed in `claims`. On group overage `groups` is left
+    /// empty: use [`crate::TeamSync::resolve`] to resolve it.
+    pub fn from_claims(claims: &EntraClaims) -> Self {
+        let groups = match claims.groups() {
+            Groups::Listed(g) => g.to_vec(),
+            _ => Vec::new(),
+        };
+        Self { groups, roles: claims.roles.clone(), wids: claims.wids.clone() }
+    }
+
+    /// Sets the groups.
+    #[must_use]
+    pub fn with_groups<I: IntoIterator<Item = S>, S: Into<String>>(mut self, groups: I) -> Self {
+        self.groups = groups.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the app roles.
+    #[must_use]
+    pub fn with_roles<I: IntoIterator<Item = S>, S: Into<String>>(mut self, roles: I) -> Self {
+        self.roles = roles.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the directory role template ids.
+    #[must_use]
+    pub fn with_wids<I: IntoIterator<Item = S>, S: Into<String>>(mut self, wids: I) -> Self {
+        self.wids = wids.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+/// Which configured entry matched.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+#[non_exhaustive]
+pub enum RuleRef {
+    /// `rules[i]`.
+    Rule(usize),
+    /// `admin_groups[i]`.
+    AdminGroup(usize),
+}
+
+impl fmt::Display for RuleRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Rule(i) => write!(f, "rules[{i}]"),
+            Self::AdminGroup(i) => write!(f, "admin_groups[{i}]"),
+        }
+    }
+}
+
+/// One matched rule, for audit logs.
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub struct MatchedRule {
+    /// Which entry of the configuration matched.
+    pub rule: RuleRef,
+    /// The rule's label, if it has one.
+    pub name: Option<String>,
+    /// What the rule matches.
+    pub matcher: Matcher,
+    /// The claim value that matched, as the token (or Graph) spelled it.
+    pub value: String,
+}
+
+/// Where the role came from.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub enum RoleOrigin {
+    /// From a matched rule.
+    Rule(RuleRef),
+    /// [`Config::default_role`]: no matched rule grants a role.
+    Default,
+    /// No rule matched with a role and there is no default.
+    None,
+}
+
+/// Where the groups fed to the mapping came from.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub enum GroupsOrigin {
+    /// The token's `groups` claim.
+    Token,
+    /// The token had group overage; the [`crate::GroupSource`] resolved them.
+    GroupSource,
+    /// The token carries no group information.
+    Absent,
+    /// The `groups` claim is not in [`Config::claims`], or the caller passed
+    /// [`Assignments`] directly.
+    NotConsulted,
+}
+
+/// The outcome of the mapping for one user.
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub struct Mapping {
+    /// The teams the user should be in (as configured, deduplicated).
+    pub teams: BTreeSet<String>,
+    /// The role: the matched role of highest precedence, else the default role.
+    pub role: Option<String>,
+    /// Where [`Mapping::role`] came from.
+    pub role_origin: RoleOrigin,
+    /// Whether an admin group or an admin rule matched.
+    pub admin: bool,
+    /// Every matched rule, in configuration order (rules, then admin groups).
+    pub matched: Vec<MatchedRule>,
+    /// Where the groups came from.
+    pub groups: GroupsOrigin,
+}
+
+/// Applies a validated [`Config`] to [`Assignments`]. Build it once and share it
+/// (it is `Send + Sync`).
+///
+/// Matching: group ids and directory role ids are compared as GUIDs (case and
+/// braces do not matter); group names and app role values are compared
+/// case-insensitively. A `groups` value that is a GUID only matches `group_id`
+/// rules; any other value only matches `group_name` rules.
+///
+/// Role precedence: with [`Config::role_precedence`] set, the matched role listed
+/// first wins; without it, the role of the first matching rule in configuration
+/// order wins. With no matched role, [`Config::default_role`] applies.
+#[derive(Debug)]
+pub struct Mapper {
+    config: Config,
+    claims: Vec<ClaimKind>,
+    entries: Vec<(RuleRef, Matcher)>,
+    by_group_id: HashMap<ObjectId, Vec<usize>>,
+    by_group_name: HashMap<String, Vec<usize>>,
+    by_app_role: HashMap<String, Vec<usize>>,
+    by_wid: HashMap<ObjectId, Vec<usize>>,
+    precedence: HashMap<String, usize>,
+}
+
+fn fold(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+impl Mapper {
+    /// Validates `config` and indexes its rules.
+    ///
+    /// # Errors
+    /// Any error of [`Config::validate`].
+    pub fn new(config: Config) -> Result<Self> {
+        config.validate()?;
+        let mut entries: Vec<(RuleRef, Matcher)> = config
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (RuleRef::Rule(i), r.matcher.clone()))
+            .collect();
+        for (i, m) in config.admin_matchers()?.into_iter().enumerate() {
+            entries.push((RuleRef::AdminGroup(i), m));
+        }
+        let mut mapper = Self {
+            claims: Vec::new(),
+            entries: Vec::new(),
+            by_group_id: HashMap::new(),
+            by_group_name: HashMap::new(),
+            by_app_role: HashMap::new(),
+            by_wid: HashMap::new(),
+            precedence: config
+                .role_precedence
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (fold(r), i))
+                .collect(),
+            config,
+        };
+        for c in &mapper.config.claims {
+            if !mapper.claims.contains(c) {
+                mapper.claims.push(*c);
+            }
+        }
+        for (idx, (_, matcher)) in entries.iter().enumerate() {
+            match matcher {
+                Matcher::GroupId(id) => mapper.by_group_id.entry(*id).or_default().push(idx),
+                Matcher::GroupName(n) => mapper.by_group_name.entry(fold(n)).or_default().push(idx),
+                Matcher::AppRole(r) => mapper.by_app_role.entry(fold(r)).or_default().push(idx),
+                Matcher::DirectoryRole(id) => mapper.by_wid.entry(*id).or_default().push(idx),
+            }
+        }
+        mapper.entries = std::mem::take(&mut entries);
+        Ok(mapper)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Whether `claim` feeds the mapping.
+    pub fn uses(&self, claim: ClaimKind) -> bool {
+        self.claims.contains(&claim)
+    }
+
+    /// Maps `assignments` to teams, role and admin flag. Infallible: a value that
+    /// matches nothing is ignored. [`Mapping::groups`] is
+    /// [`GroupsOrigin::NotConsulted`]; [`crate::TeamSync::resolve`] sets it.
+    pub fn map<'a>(&self, assignments: &'a Assignments) -> Mapping {
+        // (entry index, matched value), in claim order; the first value wins.
+        let mut pairs: Vec<(usize, &'a str)> = Vec::new();
+        let mut push = |ids: Option<&Vec<usize>>, value: &'a str| {
+            for &i in ids.into_iter().flatten() {
+                pairs.push((i, value));
+            }
+        };
+        for claim in &self.claims {
+            match claim {
+                ClaimKind::Groups => {
+                    for v in &assignments.groups {
+                        match ObjectId::try_parse(v) {
+                            Some(id) => push(self.by_group_id.get(&id), v),
+                            None => push(self.by_group_name.get(&fold(v)), v),
+                        }
+                    }
+                }
+                ClaimKind::Roles => {
+                    for v in &assignments.roles {
+                        push(self.by_app_role.get(&fold(v)), v);
+                    }
+                }
+                ClaimKind::Wids => {
+                    for v in &assignments.wids {
+                        if let Some(id) = ObjectId::try_parse(v) {
+                            push(self.by_wid.get(&id), v);
+                        }
+                    }
+                }
+            }
+        }
+        let mut hits: HashMap<usize, &str> = HashMap::new();
+        for (i, v) in pairs {
+            hits.entry(i).or_insert(v);
+        }
+        let mut matched_idx: Vec<usize> = hits.keys().copied().collect();
+        matched_idx.sort_unstable();
+
+        let mut teams = BTreeSet::new();
+        let mut admin = false;
+        let mut best: Option<((usize, usize), RuleRef, &str)> = None;
+        let mut matched = Vec::with_capacity(matched_idx.len());
+        for i in matched_idx {
+            let (rule_ref, matcher) = &self.entries[i];
+            let value = hits.get(&i).copied().unwrap_or_default();
+            let mut name = None;
+            match rule_ref {
+                RuleRef::Rule(r) => {
+                    let rule: &Rule = &self.config.rules[*r];
+                    name.clone_from(&rule.name);
+                    teams.extend(rule.teams.iter().map(|t| t.trim().to_owned()));
+                    admin |= rule.admin;
+                    if let Some(role) = rule.role.as_deref() {
+                        let rank = self.precedence.get(&fold(role)).copied().unwrap_or(usize::MAX);
+                        let key = (rank, *r);
+                        if best.as_ref().is_none_or(|(k, _, _)| key < *k) {
+                            best = Some((key, *rule_ref, role));
+                        }
+                    }
+                }
+                RuleRef::AdminGroup(_) => admin = true,
+            }
+            matched.push(MatchedRule {
+                rule: *rule_ref,
+                name,
+                matcher: matcher.clone(),
+                value: value.to_owned(),
+            });
+        }
+        let (role, role_origin) = match best {
+            Some(((rank, _), rule_ref, role)) => {
+                // Spell the role as `role_precedence` does, when it is listed.
+                let role = self.config.role_precedence.get(rank).map_or(role, String::as_str);
+                (Some(role.trim().to_owned()), RoleOrigin::Rule(rule_ref))
+            }
+            None => match &self.config.default_role {
+                Some(r) => {
+                    let rank = self.precedence.get(&fold(r)).copied();
+                    let r = rank.and_then(|i| self.config.role_precedence.get(i)).unwrap_or(r);
+                    (Some(r.trim().to_owned()), RoleOrigin::Default)
+                }
+                None => (None, RoleOrigin::None),
+            },
+        };
+        Mapping { teams, role, role_origin, admin, matched, groups: GroupsOrigin::NotConsulted }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const G1: &str = "6f1d0f2a-1111-4a4a-9b9b-000000000001";
+    const G2: &str = "6f1d0f2a-1111-4a4a-9b9b-000000000002";
+    const GLOBAL_ADMIN: &str = "62e90394-69f5-4237-9190-012177145e10";
+
+    fn mapper(json: &str) -> Mapper {
+        Mapper::new(Config::from_json(json).unwrap()).unwrap()
+    }
+
+    fn id(s: &str) -> ObjectId {
+        ObjectId::parse(s).unwrap()
+    }
+
+    #[test]
+    fn group_id_rule_matches_as_guid() {
+        let m = mapper(&format!(r#"{{"rules":[{{"group_id":"{G1}","teams":["a","b"]}}]}}"#));
+        let hit = m.map(&Assignments::new().with_groups([G1.to_uppercase()]));
+        assert_eq!(hit.teams.iter().collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(hit.matched.len(), 1);
+        assert_eq!(hit.matched[0].rule, RuleRef::Rule(0));
+        assert_eq!(hit.matched[0].matcher, Matcher::GroupId(id(G1)));
+        assert_eq!(hit.matched[0].value, G1.to_uppercase());
+        let miss = m.map(&Assignments::new().with_groups([G2]));
+        assert!(miss.teams.is_empty() && miss.matched.is_empty());
+        // A group *name* equal to the id's text does not match an id rule's team twice.
+        let miss = m.map(&Assignments::new().with_roles([G1]));
+        assert!(miss.teams.is_empty(), "an app role value never matches a group id rule");
+    }
+
+    #[test]
+    fn group_name_rule_is_case_insensitive() {
+        let m = mapper(r#"{"rules":[{"group_name":"CONTOSO\\Engineering","teams":"eng"}]}"#);
+        let hit = m.map(&Assignments::new().with_groups(["contoso\\ENGINEERING"]));
+        assert!(hit.teams.contains("eng"));
+        let miss = m.map(&Assignments::new().with_groups(["CONTOSO\\Engineering-ext"]));
+        assert!(miss.teams.is_empty());
+        let miss = m.map(&Assignments::new().with_roles(["CONTOSO\\Engineering"]));
+        assert!(miss.teams.is_empty(), "an app role never matches a group name rule");
+    }
+
+    #[test]
+    fn app_role_rule() {
+        let m = mapper(r#"{"rules":[{"app_role":"Gateway.Admin","role":"admin","admin":true}]}"#);
+        let hit = m.map(&Assignments::new().with_roles(["gateway.admin"]));
+        assert_eq!(hit.role.as_deref(), Some("admin"));
+        assert!(hit.admin);
+        assert_eq!(hit.role_origin, RoleOrigin::Rule(RuleRef::Rule(0)));
+        let miss =
+            m.map(&Assignments::new().with_roles(["Gateway.User"]).with_groups(["Gateway.Admin"]));
+        assert_eq!(miss.role, None);
+        assert!(!miss.admin);
+        assert_eq!(miss.role_origin, RoleOrigin::None);
+    }
+
+    #[test]
+    fn directory_role_rule_only_when_wids_enabled() {
+        let json = format!(
+            r#"{{"claims":["groups","roles","wids"],"rules":[{{"directory_role":"{GLOBAL_ADMIN}","admin":true}}]}}"#
+        );
+        let m = mapper(&json);
+        assert!(m.map(&Assignments::new().with_wids([GLOBAL_ADMIN])).admin);
+        assert!(!m.map(&Assignments::new().with_wids([G1])).admin);
+        assert!(!m.map(&Assignments::new().with_groups([GLOBAL_ADMIN])).admin);
+        // Without `wids` in `claims`, such a rule is a configuration error.
+        let err = Config::from_json(&format!(
+            r#"{{"rules":[{{"directory_role":"{GLOBAL_ADMIN}","admin":true}}]}}"#
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("`wids` claim"), "{err}");
+    }
+
+    #[test]
+    fn disabled_claims_are_not_read() {
+        let m = mapper(&format!(
+            r#"{{"claims":["groups"],"rules":[{{"group_id":"{G1}","teams":"a"}}]}}"#
+        ));
+        assert!(m.uses(ClaimKind::Groups) && !m.uses(ClaimKind::Roles));
+        let m2 = mapper(r#"{"claims":["roles"],"rules":[{"app_role":"r","teams":"a"}]}"#);
+        assert!(
+            m2.map(&Assignments::new().with_groups([G1]).with_roles(["r"])).teams.contains("a")
+        );
+        assert!(m2.map(&Assignments::new().with_groups(["r"])).teams.is_empty());
+    }
+
+    #[test]
+    fn admin_groups_by_id_and_name() {
+        let m = mapper(&format!(r#"{{"admin_groups":["{G1}","Domain Admins"]}}"#));
+        let by_id = m.map(&Assignments::new().with_groups([G1]));
+        assert!(by_id.admin);
+        assert_eq!(by_id.matched[0].rule, RuleRef::AdminGroup(0));
+        assert!(m.map(&Assignments::new().with_groups(["domain admins"])).admin);
+        assert!(!m.map(&Assignments::new().with_groups([G2, "Domain Users"])).admin);
+        assert!(!m.map(&Assignments::new().with_roles(["Domain Admins"])).admin);
+    }
+
+    #[test]
+    fn default_role_applies_only_without_a_matched_role() {
+        let m = mapper(&format!(
+            r#"{{"rules":[{{"group_id":"{G1}","teams":"a"}},{{"group_id":"{G2}","role":"dev"}}],"default_role":"viewer"}}"#
+        ));
+        let none = m.map(&Assignments::new());
+        assert_eq!(none.role.as_deref(), Some("viewer"));
+        assert_eq!(none.role_origin, RoleOrigin::Default);
+        assert!(none.teams.is_empty() && !none.admin);
+        let team_only = m.map(&Assignments::new().with_groups([G1]));
+        assert_eq!(team_only.role.as_deref(), Some("viewer"));
+        let dev = m.map(&Assignments::new().with_groups([G1, G2]));
+        assert_eq!(dev.role.as_deref(), Some("dev"));
+        // No default configured: no role.
+        let m = mapper("{}");
+        assert_eq!(m.map(&Assignments::new()).role, None);
+    }
+
+    #[test]
+    fn role_precedence_beats_rule_order() {
+        let rules = format!(
+            r#""rules":[{{"group_id":"{G1}","role":"viewer"}},{{"group_id":"{G2}","role":"Admin"}},{{"app_role":"x","role":"developer"}}]"#
+        );
+        // Without precedence: first matching rule in configuration order.
+        let m = mapper(&format!("{{{rules}}}"));
+        let both = Assignments::new().with_groups([G2, G1]).with_roles(["x"]);
+        assert_eq!(m.map(&both).role.as_deref(), Some("viewer"));
+        // With precedence: highest listed wins, spelled as listed.
+        let m = mapper(&format!(r#"{{{rules},"role_precedence":["admin","developer","viewer"]}}"#));
+        let r = m.map(&both);
+        assert_eq!(r.role.as_deref(), Some("admin"));
+        assert_eq!(r.role_origin, RoleOrigin::Rule(RuleRef::Rule(1)));
+        assert_eq!(
+            m.map(&Assignments::new().with_groups([G1]).with_roles(["X"])).role.as_deref(),
+            Some("developer")
+        );
+        assert_eq!(r.matched.len(), 3);
+    }
+
+    #[test]
+    fn teams_merge_and_dedupe_across_rules() {
+        let m = mapper(&format!(
+            r#"{{"rules":[{{"group_id":"{G1}","teams":["a","b"]}},{{"app_role":"r","teams":["b","c"]}}]}}"#
+        ));
+        let r = m.map(&Assignments::new().with_groups([G1, G1]).with_roles(["r"]));
+        assert_eq!(r.teams.iter().collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!(r.matched.len(), 2);
+    }
+
+    #[test]
+    fn from_claims_reads_listed_groups_only() {
+        let claims: EntraClaims = serde_json::from_str(&format!(
+            r#"{{"groups":["{G1}"],"roles":["r"],"wids":["{GLOBAL_ADMIN}"]}}"#
+        ))
+        .unwrap();
+        let a = Assignments::from_claims(&claims);
+        assert_eq!(a.groups, [G1]);
+        assert_eq!(a.roles, ["r"]);
+        assert_eq!(a.wids, [GLOBAL_ADMIN]);
+        let overage: EntraClaims =
+            serde_json::from_str(r#"{"_claim_names":{"groups":"src1"}}"#).unwrap();
+        assert!(Assignments::from_claims(&overage).groups.is_empty());
+    }
+}

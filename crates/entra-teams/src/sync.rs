@@ -1,0 +1,183 @@
+//! `TeamSync`: token -> groups (resolving overage) -> mapping -> reconciliation.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::Arc;
+
+use entra_core::{Groups, IdentityKey, ValidatedToken};
+
+use crate::config::{ClaimKind, Config};
+use crate::directory::{Plan, TeamDirectory};
+use crate::error::{Error, Result};
+use crate::mapping::{Assignments, GroupsOrigin, Mapper, Mapping};
+use crate::source::GroupSource;
+
+/// Builds a [`TeamSync`].
+pub struct TeamSyncBuilder {
+    config: Config,
+    source: Option<Arc<dyn GroupSource>>,
+}
+
+impl fmt::Debug for TeamSyncBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TeamSyncBuilder")
+            .field("config", &self.config)
+            .field("group_source", &self.source.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TeamSyncBuilder {
+    /// A builder over `config`, with no group source.
+    pub fn new(config: Config) -> Self {
+        Self { config, source: None }
+    }
+
+    /// Resolves group overage through `source` (typically a
+    /// [`crate::GraphGroupSource`]). Without one, overage fails with
+    /// [`Error::GroupOverage`]. Ignored when `graph.enabled` is `false`.
+    #[must_use]
+    pub fn group_source(mut self, source: impl GroupSource + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
+    }
+
+    /// Validates the configuration and builds.
+    ///
+    /// # Errors
+    /// Any error of [`Config::validate`].
+    pub fn build(self) -> Result<TeamSync> {
+        let source = if self.config.graph.enabled { self.source } else { None };
+        let create_missing_teams = self.config.create_missing_teams;
+        Ok(TeamSync { mapper: Arc::new(Mapper::new(self.config)?), source, create_missing_teams })
+    }
+}
+
+/// The outcome of [`TeamSync::sync`].
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub struct SyncOutcome {
+    /// The mapping (teams, role, admin flag, matched rules).
+    pub mapping: Mapping,
+    /// The reconciliation plan, already applied.
+    pub plan: Plan,
+}
+
+/// Turns a validated token into the user's teams, role and admin flag, resolving
+/// group overage through a [`GroupSource`], and reconciles team memberships
+/// through a [`TeamDirectory`].
+///
+/// Cheap to clone; no type parameters, so it fits in a web framework's state.
+#[derive(Clone)]
+pub struct TeamSync {
+    mapper: Arc<Mapper>,
+    source: Option<Arc<dyn GroupSource>>,
+    create_missing_teams: bool,
+}
+
+impl fmt::Debug for TeamSync {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TeamSync")
+            .field("mapper", &self.mapper)
+            .field("group_source", &self.source.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TeamSync {
+    /// A builder over `config`.
+    pub fn builder(config: Config) -> TeamSyncBuilder {
+        TeamSyncBuilder::new(config)
+    }
+
+    /// The mapper.
+    pub fn mapper(&self) -> &Mapper {
+        &self.mapper
+    }
+
+    /// Maps the user of `token`: reads the enabled claims and, when the `groups`
+    /// claim overflowed, asks the group source. The `_claim_sources` endpoint in
+    /// the token is never called.
+    ///
+    /// # Errors
+    /// [`Error::GroupOverage`] on overage without a group source; the group
+    /// source's errors (for Microsoft Graph: [`Error::GraphToken`],
+    /// [`Error::GraphForbidden`], ...).
+    pub async fn resolve(&self, token: &ValidatedToken) -> Result<Mapping> {
+        let claims = token.claims();
+        let mut assignments = Assignments::from_claims(claims);
+        let mut origin = GroupsOrigin::NotConsulted;
+        if self.mapper.uses(ClaimKind::Groups) {
+            origin = match claims.groups() {
+                Groups::Listed(_) => GroupsOrigin::Token,
+                Groups::Overage => {
+                    let source = self.source.as_ref().ok_or(Error::GroupOverage)?;
+                    assignments.groups = source.groups(token).await?;
+                    GroupsOrigin::GroupSource
+                }
+                _ => GroupsOrigin::Absent,
+            };
+        }
+        let mut mapping = self.mapper.map(&assignments);
+        mapping.groups = origin;
+        tracing::debug!(
+            teams = mapping.teams.len(),
+            matched = mapping.matched.len(),
+            admin = mapping.admin,
+            groups = ?origin,
+            "entra-teams mapping"
+        );
+        Ok(mapping)
+    }
+
+    /// Computes the reconciliation plan for `user` against `directory` and applies
+    /// it: adds the desired teams, removes sync-created memberships no longer
+    /// desired, never removes manual memberships.
+    ///
+    /// # Errors
+    /// The directory's errors ([`Error::Directory`]).
+    pub async fn reconcile<D: TeamDirectory + ?Sized>(
+        &self,
+        directory: &D,
+        user: &IdentityKey,
+        desired: &BTreeSet<String>,
+    ) -> Result<Plan> {
+        let current = directory.memberships(user).await?;
+        let absent: BTreeSet<String> =
+            desired.iter().filter(|t| !current.iter().any(|m| &m.team == *t)).cloned().collect();
+        let existing = if absent.is_empty() {
+            BTreeSet::new()
+        } else {
+            directory.existing_teams(&absent).await?
+        };
+        let plan =
+            Plan::compute(user.clone(), desired, &current, &existing, self.create_missing_teams);
+        if !plan.is_empty() {
+            directory.apply(&plan).await?;
+        }
+        tracing::debug!(
+            added = plan.add.len(),
+            removed = plan.remove.len(),
+            created = plan.create_teams.len(),
+            missing = plan.missing_teams.len(),
+            "entra-teams reconciliation"
+        );
+        Ok(plan)
+    }
+
+    /// [`TeamSync::resolve`] then [`TeamSync::reconcile`] for the user of `token`.
+    ///
+    /// # Errors
+    /// [`Error::MissingIdentity`] when the token has no (`tid`, `oid`); the errors
+    /// of [`TeamSync::resolve`] and [`TeamSync::reconcile`].
+    pub async fn sync<D: TeamDirectory + ?Sized>(
+        &self,
+        token: &ValidatedToken,
+        directory: &D,
+    ) -> Result<SyncOutcome> {
+        let user = token.claims().identity_key().ok_or(Error::MissingIdentity)?;
+        let mapping = self.resolve(token).await?;
+        let plan = self.reconcile(directory, &user, &mapping.teams).await?;
+        Ok(SyncOutcome { mapping, plan })
+    }
+}

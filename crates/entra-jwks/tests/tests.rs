@@ -1,0 +1,6 @@
+//! Integration tests: entra-jwks against the mocked Entra of entra-testkit, over
+//! HTTP on loopback. Every rule has a passing and a failing case.
+
+mod common;
+mod keys;
+mod rules;

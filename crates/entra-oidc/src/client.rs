@@ -1,0 +1,564 @@
+//! The sign-in client: begin, complete, refresh, logout.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use entra_core::{
+    Authority, ClientCredential, ClientId, Clock, LoginStateStore, PendingLogin, Secret,
+    SystemClock, Tenant,
+};
+use entra_jwks::{TenantPolicy, Validator};
+
+use crate::config::{Resolved, check_hint};
+use crate::discovery::Discovery;
+use crate::pkce::{constant_time_eq, random_token, s256_challenge};
+use crate::tokens::{Grant, TokenRequest};
+use crate::{
+    CallbackParams, Config, Error, MemoryLoginStateStore, Metadata, Prompt, Result, SignedIn,
+    Tokens, User, check_return_path,
+};
+
+/// The longest `state` looked up in the store; longer ones are refused at once.
+const MAX_STATE_LEN: usize = 512;
+
+/// "Sign in with Microsoft": builds authorization URLs, completes callbacks,
+/// refreshes tokens and builds sign-out URLs, for one app registration.
+///
+/// Cheap to clone (an `Arc` inside), `Send + Sync` and without type parameters, so
+/// it can sit in any framework's shared state. See the [crate docs](crate) for an
+/// example.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    resolved: Resolved,
+    credential: Option<ClientCredential>,
+    http: reqwest::Client,
+    clock: Arc<dyn Clock>,
+    store: Arc<dyn LoginStateStore>,
+    discovery: Discovery,
+    validator: tokio::sync::OnceCell<Validator>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Client")
+            .field("authority", &i.resolved.authority)
+            .field("client_id", &i.config.client_id)
+            .field("public", &i.credential.is_none())
+            .field("scope", &i.resolved.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Client`]; see [`Client::builder`].
+pub struct ClientBuilder {
+    config: Config,
+    http: Option<reqwest::Client>,
+    clock: Option<Arc<dyn Clock>>,
+    store: Option<Arc<dyn LoginStateStore>>,
+    credential: Option<ClientCredential>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// A builder for `config`.
+    pub fn new(config: Config) -> Self {
+        Self { config, http: None, clock: None, store: None, credential: None }
+    }
+
+    /// The HTTP client for discovery, keys and token requests (proxies, roots,
+    /// timeouts). It should not follow redirects. Defaults to a rustls client with
+    /// a 30 s timeout that follows no redirects.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// The clock for every expiry decision. Defaults to the system clock.
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// Where pending sign-ins are kept between `begin` and `complete`. Defaults to
+    /// a [`MemoryLoginStateStore`] of 10,000 entries using the client's clock.
+    pub fn state_store(mut self, store: impl LoginStateStore + 'static) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// The client credential (a certificate or federated assertion, or a
+    /// secret sent with HTTP Basic), replacing [`Config::client_secret`].
+    /// Defaults to the configured secret, or none (a public client).
+    pub fn credential(mut self, credential: ClientCredential) -> Self {
+        self.credential = Some(credential);
+        self
+    }
+
+    /// Checks the configuration and builds the client. Nothing is fetched yet.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a configuration that is wrong or weaker than
+    /// allowed (see [`Config`]); [`Error::Http`] when the default HTTP client
+    /// cannot be built.
+    pub fn build(self) -> Result<Client> {
+        let resolved = self.config.resolve()?;
+        let http = match self.http {
+            Some(h) => h,
+            None => crate::http::default_client()?,
+        };
+        let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let store = self.store.unwrap_or_else(|| {
+            Arc::new(MemoryLoginStateStore::default().with_shared_clock(clock.clone()))
+        });
+        let credential = self
+            .credential
+            .or_else(|| self.config.client_secret.clone().map(ClientCredential::secret));
+        let discovery = Discovery::new(
+            resolved.authority.clone(),
+            resolved.discovery_ttl,
+            http.clone(),
+            clock.clone(),
+        );
+        let inner = Inner {
+            config: self.config,
+            resolved,
+            credential,
+            http,
+            clock,
+            store,
+            discovery,
+            validator: tokio::sync::OnceCell::new(),
+        };
+        if !matches!(inner.config.tenant, Tenant::Domain(_)) {
+            let v = inner.build_validator(inner.resolved.authority.clone())?;
+            let _ = inner.validator.set(v);
+        }
+        Ok(Client { inner: Arc::new(inner) })
+    }
+}
+
+/// Per-sign-in options for [`Client::begin_with`].
+#[derive(Clone, Debug)]
+pub struct LoginOptions {
+    return_to: String,
+    prompt: Option<Prompt>,
+    login_hint: Option<String>,
+    domain_hint: Option<String>,
+    redirect_uri: Option<String>,
+}
+
+impl LoginOptions {
+    /// A sign-in that returns to `return_to` (a local path, checked by
+    /// [`check_return_path`]).
+    pub fn new(return_to: impl Into<String>) -> Self {
+        Self {
+            return_to: return_to.into(),
+            prompt: None,
+            login_hint: None,
+            domain_hint: None,
+            redirect_uri: None,
+        }
+    }
+
+    /// The `prompt` for this sign-in. Defaults to [`Config::prompt`].
+    pub fn prompt(mut self, prompt: Prompt) -> Self {
+        self.prompt = Some(prompt);
+        self
+    }
+
+    /// Pre-fills the account (`login_hint`, usually the user's UPN). Defaults to none.
+    pub fn login_hint(mut self, hint: impl Into<String>) -> Self {
+        self.login_hint = Some(hint.into());
+        self
+    }
+
+    /// Skips home-realm discovery (`domain_hint`). Defaults to [`Config::domain_hint`].
+    pub fn domain_hint(mut self, hint: impl Into<String>) -> Self {
+        self.domain_hint = Some(hint.into());
+        self
+    }
+
+    /// Used by the loopback flow: the listener's own redirect URI.
+    pub(crate) fn redirect_uri(mut self, uri: String) -> Self {
+        self.redirect_uri = Some(uri);
+        self
+    }
+}
+
+impl Default for LoginOptions {
+    /// Returns to `/`.
+    fn default() -> Self {
+        Self::new("/")
+    }
+}
+
+/// A started sign-in: send the browser to [`Login::url`].
+///
+/// `Debug` does not print the state.
+#[derive(Clone)]
+pub struct Login {
+    url: String,
+    state: Secret,
+}
+
+impl Login {
+    /// The authorization URL to redirect the browser to (HTTP 302/303).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The `state` of this sign-in. To bind the sign-in to the browser that
+    /// started it (against login CSRF), put it in a short-lived `HttpOnly`,
+    /// `Secure` cookie and pass the cookie's value to
+    /// [`Client::complete_for_browser`].
+    pub fn state(&self) -> &str {
+        self.state.expose_secret()
+    }
+}
+
+impl fmt::Debug for Login {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Login").finish_non_exhaustive()
+    }
+}
+
+impl Inner {
+    fn build_validator(&self, authority: Authority) -> Result<Validator> {
+        let mut builder = Validator::builder(authority, self.config.client_id.clone())
+            .http_client(self.http.clone())
+            .clock(self.clock.clone());
+        if self.config.allow_any_tenant {
+            builder = builder.tenants(TenantPolicy::Any);
+        } else if !self.config.allowed_tenants.is_empty() {
+            builder = builder.tenants(TenantPolicy::Only(self.config.allowed_tenants.clone()));
+        }
+        builder.build().map_err(|e| Error::InvalidConfig {
+            field: "id token validation",
+            reason: e.to_string(),
+        })
+    }
+
+    /// The ID token validator; for a domain tenant it is built after discovery
+    /// names the tenant id, so that the issuer is checked exactly.
+    async fn validator(&self) -> Result<&Validator> {
+        self.validator
+            .get_or_try_init(|| async {
+                let metadata = self.discovery.get().await?;
+                let tid = metadata.tenant_id().ok_or_else(|| Error::InvalidResponse {
+                    endpoint: "discovery",
+                    reason: "the issuer names no tenant id".into(),
+                })?;
+                self.build_validator(self.resolved.authority.for_tenant(&tid))
+            })
+            .await
+    }
+
+    fn login_ttl(&self) -> Duration {
+        self.resolved.login_ttl
+    }
+}
+
+impl Client {
+    /// A client for `config` with the default HTTP client, clock and store; see
+    /// [`Client::builder`] to change them.
+    ///
+    /// # Errors
+    /// As [`ClientBuilder::build`].
+    pub fn new(config: Config) -> Result<Self> {
+        ClientBuilder::new(config).build()
+    }
+
+    /// A builder for `config`.
+    pub fn builder(config: Config) -> ClientBuilder {
+        ClientBuilder::new(config)
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The authority users sign in at.
+    pub fn authority(&self) -> &Authority {
+        &self.inner.resolved.authority
+    }
+
+    /// The application (client) id.
+    pub fn client_id(&self) -> &ClientId {
+        &self.inner.config.client_id
+    }
+
+    /// The scopes requested at sign-in, space-separated.
+    pub fn scope(&self) -> &str {
+        &self.inner.resolved.scope
+    }
+
+    /// Whether this is a public client (no credential).
+    pub fn is_public(&self) -> bool {
+        self.inner.credential.is_none()
+    }
+
+    /// The authority's discovery document (cached).
+    ///
+    /// # Errors
+    /// [`Error::Http`] / [`Error::HttpStatus`] (transient) when it cannot be
+    /// fetched, [`Error::InvalidResponse`] or [`Error::DiscoveryIssuerMismatch`]
+    /// when it is not the authority's.
+    pub async fn metadata(&self) -> Result<Arc<Metadata>> {
+        self.inner.discovery.get().await
+    }
+
+    /// Starts a sign-in that returns to `return_to`; see [`Client::begin_with`].
+    ///
+    /// # Errors
+    /// As [`Client::begin_with`].
+    pub async fn begin(&self, return_to: &str) -> Result<Login> {
+        self.begin_with(LoginOptions::new(return_to)).await
+    }
+
+    /// Starts a sign-in: checks the return path, creates `state`, `nonce` and a
+    /// PKCE verifier (256 random bits each), stores them for
+    /// [`Config::login_ttl_secs`], and builds the authorization URL.
+    ///
+    /// # Errors
+    /// [`Error::InvalidReturnPath`] for a return path that is not local;
+    /// [`Error::NoRedirectUri`] when no redirect URI is configured;
+    /// [`Error::InvalidConfig`] for a bad hint; discovery errors as
+    /// [`Client::metadata`]; [`Error::Store`] when the state cannot be stored.
+    pub async fn begin_with(&self, options: LoginOptions) -> Result<Login> {
+        let i = &self.inner;
+        check_return_path(&options.return_to)?;
+        let redirect_uri = options
+            .redirect_uri
+            .clone()
+            .or_else(|| i.resolved.redirect_uri.clone())
+            .ok_or(Error::NoRedirectUri)?;
+        for (field, hint) in
+            [("login_hint", &options.login_hint), ("domain_hint", &options.domain_hint)]
+        {
+            if let Some(h) = hint {
+                check_hint(h)
+                    .map_err(|reason| Error::InvalidConfig { field, reason: reason.into() })?;
+            }
+        }
+        let metadata = i.discovery.get().await?;
+        let state = random_token()?;
+        let nonce = random_token()?;
+        let verifier = random_token()?;
+        let challenge = s256_challenge(&verifier);
+
+        let mut url = url::Url::parse(&metadata.authorization_endpoint).map_err(|_| {
+            Error::InvalidResponse {
+                endpoint: "discovery",
+                reason: "authorization_endpoint is not a url".into(),
+            }
+        })?;
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("client_id", i.config.client_id.as_str())
+                .append_pair("response_type", "code")
+                .append_pair("redirect_uri", &redirect_uri)
+                .append_pair("response_mode", i.config.response_mode.as_str())
+                .append_pair("scope", &i.resolved.scope)
+                .append_pair("state", &state)
+                .append_pair("nonce", &nonce)
+                .append_pair("code_challenge", &challenge)
+                .append_pair("code_challenge_method", "S256");
+            if let Some(p) = options.prompt.or(i.config.prompt) {
+                q.append_pair("prompt", p.as_str());
+            }
+            if let Some(h) = &options.login_hint {
+                q.append_pair("login_hint", h);
+            }
+            if let Some(h) = options.domain_hint.as_ref().or(i.config.domain_hint.as_ref()) {
+                q.append_pair("domain_hint", h);
+            }
+        }
+        let pending =
+            PendingLogin::new(nonce, verifier, options.return_to, redirect_uri, i.clock.unix_now());
+        i.store.put(&state, pending, i.login_ttl()).await.map_err(Error::Store)?;
+        tracing::debug!(authority = %i.resolved.authority, "sign-in started");
+        Ok(Login { url: url.into(), state: Secret::new(state) })
+    }
+
+    /// Completes a sign-in from the callback parameters: consumes the pending
+    /// sign-in named by `state` (so a replayed callback fails), turns an Entra
+    /// `error` into [`Error::Authorization`], redeems the code with the PKCE
+    /// verifier and the client credential, validates the ID token (signature,
+    /// issuer and tenant rules, `aud`, `nonce`, expiry) and checks the allowed
+    /// domains.
+    ///
+    /// This does not check that the callback reaches the browser that started the
+    /// sign-in; see [`Client::complete_for_browser`].
+    ///
+    /// # Errors
+    /// [`Error::MissingState`], [`Error::UnknownState`] (unknown, expired or
+    /// replayed), [`Error::ExpiredState`], [`Error::Authorization`] (with the
+    /// AADSTS remedy), [`Error::MissingCode`], [`Error::TokenRequest`] (for
+    /// example [`entra_core::ErrorKind::PkceMismatch`]), [`Error::MissingIdToken`],
+    /// [`Error::IdToken`], [`Error::MissingIdentity`], [`Error::DomainNotAllowed`],
+    /// [`Error::InvalidReturnPath`]; transient: [`Error::Http`],
+    /// [`Error::HttpStatus`], [`Error::Store`].
+    pub async fn complete(&self, params: &CallbackParams) -> Result<SignedIn> {
+        self.complete_inner(params, None).await
+    }
+
+    /// As [`Client::complete`], after checking that the callback's `state` equals
+    /// `browser_state`, the value the host stored in a cookie from
+    /// [`Login::state`] when the sign-in began. This binds the sign-in to the
+    /// browser and stops login CSRF (an attacker's callback URL replayed in a
+    /// victim's browser).
+    ///
+    /// # Errors
+    /// [`Error::StateMismatch`], then as [`Client::complete`].
+    pub async fn complete_for_browser(
+        &self,
+        params: &CallbackParams,
+        browser_state: &str,
+    ) -> Result<SignedIn> {
+        self.complete_inner(params, Some(browser_state)).await
+    }
+
+    async fn complete_inner(
+        &self,
+        params: &CallbackParams,
+        browser_state: Option<&str>,
+    ) -> Result<SignedIn> {
+        let i = &self.inner;
+        if let Some(expected) = browser_state {
+            let got = params.state.as_deref().unwrap_or("");
+            if expected.is_empty() || !constant_time_eq(got, expected) {
+                return Err(Error::StateMismatch);
+            }
+        }
+        let entra_error = params.entra_error();
+        let Some(state) = params.state.as_deref() else {
+            return Err(
+                entra_error.map_or(Error::MissingState, |e| Error::Authorization(Box::new(e)))
+            );
+        };
+        let pending = if state.is_empty() || state.len() > MAX_STATE_LEN {
+            None
+        } else {
+            i.store.take(state).await.map_err(Error::Store)?
+        };
+        if let Some(e) = entra_error {
+            tracing::warn!(error = %e, "sign-in refused by entra");
+            return Err(Error::Authorization(Box::new(e)));
+        }
+        let pending = pending.ok_or(Error::UnknownState)?;
+        let age = i.clock.unix_now().saturating_sub(pending.created_at);
+        if age < 0 || age.unsigned_abs() >= i.login_ttl().as_secs() {
+            return Err(Error::ExpiredState);
+        }
+        check_return_path(&pending.return_to)?;
+        let code = params.code.as_ref().filter(|c| !c.is_empty()).ok_or(Error::MissingCode)?;
+
+        let metadata = i.discovery.get().await?;
+        let tokens = TokenRequest {
+            http: &i.http,
+            endpoint: &metadata.token_endpoint,
+            client_id: &i.config.client_id,
+            credential: i.credential.as_ref(),
+            scope: &i.resolved.scope,
+            grant: Grant::Code {
+                code,
+                verifier: &pending.pkce_verifier,
+                redirect_uri: &pending.redirect_uri,
+            },
+            now: i.clock.now(),
+        }
+        .send()
+        .await?;
+        let id_token = tokens.id_token().ok_or(Error::MissingIdToken)?;
+        let validated = i
+            .validator()
+            .await?
+            .validate_id_token(id_token.expose_secret(), &pending.nonce)
+            .await
+            .map_err(Error::IdToken)?;
+        let (claims, _) = validated.into_parts();
+        let user = User::from_claims(claims)?;
+        user.check_domain(&i.resolved.domains)?;
+        tracing::info!(tid = %user.tenant_id(), "sign-in completed");
+        Ok(SignedIn::new(user, tokens, pending.return_to))
+    }
+
+    /// Redeems a refresh token (granted when [`Config::offline_access`] is set) for
+    /// a new access token and, usually, a new refresh token: keep the new one.
+    ///
+    /// A new ID token is not returned: Entra does not repeat the sign-in's
+    /// `nonce` in it, so it cannot be validated as a sign-in; the identity
+    /// established by [`Client::complete`] stays the reference.
+    ///
+    /// # Errors
+    /// [`Error::TokenRequest`] (for example an expired or revoked refresh token,
+    /// [`entra_core::ErrorKind::InvalidGrant`], or Conditional Access
+    /// [`entra_core::ErrorKind::InteractionRequired`]: sign the user in again);
+    /// transient: [`Error::Http`], [`Error::HttpStatus`].
+    pub async fn refresh(&self, refresh_token: &Secret) -> Result<Tokens> {
+        let i = &self.inner;
+        if refresh_token.is_empty() {
+            return Err(Error::InvalidConfig {
+                field: "refresh_token",
+                reason: "must not be empty".into(),
+            });
+        }
+        let metadata = i.discovery.get().await?;
+        let tokens = TokenRequest {
+            http: &i.http,
+            endpoint: &metadata.token_endpoint,
+            client_id: &i.config.client_id,
+            credential: i.credential.as_ref(),
+            scope: &i.resolved.scope,
+            grant: Grant::Refresh { refresh_token },
+            now: i.clock.now(),
+        }
+        .send()
+        .await?;
+        let (_, access, refresh) = tokens.into_parts();
+        Ok(Tokens::from_parts(None, access, refresh))
+    }
+
+    /// The URL to send the browser to for signing out of Entra: the
+    /// end-session endpoint with [`Config::post_logout_redirect_uri`] and, when
+    /// given, `logout_hint` (the `login_hint` optional claim of the ID token,
+    /// which skips the account picker). Clear the app's own session first.
+    ///
+    /// # Errors
+    /// Discovery errors as [`Client::metadata`].
+    pub async fn logout_url(&self, logout_hint: Option<&str>) -> Result<String> {
+        let i = &self.inner;
+        let metadata = i.discovery.get().await?;
+        let endpoint = metadata
+            .end_session_endpoint
+            .clone()
+            .unwrap_or_else(|| i.resolved.authority.logout_url());
+        let mut url = url::Url::parse(&endpoint).map_err(|_| Error::InvalidResponse {
+            endpoint: "discovery",
+            reason: "end_session_endpoint is not a url".into(),
+        })?;
+        {
+            let mut q = url.query_pairs_mut();
+            if let Some(uri) = &i.resolved.post_logout_redirect_uri {
+                q.append_pair("post_logout_redirect_uri", uri);
+            }
+            if let Some(h) = logout_hint.filter(|h| check_hint(h).is_ok()) {
+                q.append_pair("logout_hint", h);
+            }
+        }
+        Ok(url.into())
+    }
+}

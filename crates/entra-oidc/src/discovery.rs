@@ -1,0 +1,242 @@
+//! The OpenID Connect discovery document (v2), fetched once and cached.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use entra_core::{Authority, Clock, IssuerTemplate, Tenant, TenantId};
+use serde::Deserialize;
+use tracing::Instrument as _;
+
+use crate::config::check_redirect_uri;
+use crate::http::read_body;
+use crate::{Error, Result};
+
+/// After a failed refresh, a stale document is used this long before the next try.
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(60);
+
+/// The parts of Entra's v2 OpenID Connect metadata this crate uses.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Metadata {
+    /// The issuer; `https://login.microsoftonline.com/{tenantid}/v2.0` (a
+    /// template) for `common` and `organizations`.
+    pub issuer: String,
+    /// Where the browser is sent to sign in.
+    pub authorization_endpoint: String,
+    /// Where codes and refresh tokens are redeemed.
+    pub token_endpoint: String,
+    /// Where the browser is sent to sign out.
+    #[serde(default)]
+    pub end_session_endpoint: Option<String>,
+    /// The signing keys.
+    pub jwks_uri: String,
+}
+
+impl fmt::Debug for Metadata {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Metadata")
+            .field("issuer", &self.issuer)
+            .field("authorization_endpoint", &self.authorization_endpoint)
+            .field("token_endpoint", &self.token_endpoint)
+            .field("end_session_endpoint", &self.end_session_endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Metadata {
+    /// For a single tenant, its id as named by the issuer (`None` for a
+    /// `{tenantid}` template).
+    pub fn tenant_id(&self) -> Option<TenantId> {
+        let issuer = self.issuer.strip_suffix("/v2.0")?;
+        let (_, last) = issuer.rsplit_once('/')?;
+        TenantId::parse(last).ok()
+    }
+
+    /// Checks the document against the authority it was fetched for.
+    fn check(&self, authority: &Authority) -> Result<()> {
+        let published = IssuerTemplate::new(self.issuer.as_str());
+        let expected = match authority.v2_issuer() {
+            Some(rule) => rule.as_str().to_owned(),
+            // A domain tenant: the issuer must be the cloud's v2 issuer of a GUID.
+            None => match self.tenant_id() {
+                Some(tid) => authority.cloud().v2_issuer(&tid),
+                None => format!("{}/<tenant id>/v2.0", authority.cloud().login_base()),
+            },
+        };
+        if published.as_str() != expected {
+            return Err(Error::DiscoveryIssuerMismatch {
+                expected,
+                actual: self.issuer.chars().take(128).collect(),
+            });
+        }
+        if matches!(authority.tenant(), Tenant::Domain(_)) && published.is_templated() {
+            return Err(Error::DiscoveryIssuerMismatch {
+                expected,
+                actual: self.issuer.chars().take(128).collect(),
+            });
+        }
+        let endpoints = [
+            ("authorization_endpoint", Some(&self.authorization_endpoint)),
+            ("token_endpoint", Some(&self.token_endpoint)),
+            ("jwks_uri", Some(&self.jwks_uri)),
+            ("end_session_endpoint", self.end_session_endpoint.as_ref()),
+        ];
+        for (name, value) in endpoints {
+            if let Some(v) = value {
+                check_redirect_uri(v).map_err(|reason| Error::InvalidResponse {
+                    endpoint: "discovery",
+                    reason: format!("{name}: {reason}"),
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone)]
+struct Cached {
+    metadata: Arc<Metadata>,
+    fresh_until: SystemTime,
+}
+
+/// Fetches and caches the discovery document of one authority.
+pub(crate) struct Discovery {
+    authority: Authority,
+    url: String,
+    ttl: Duration,
+    http: reqwest::Client,
+    clock: Arc<dyn Clock>,
+    cache: tokio::sync::Mutex<Option<Cached>>,
+}
+
+impl fmt::Debug for Discovery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Discovery").field("url", &self.url).finish_non_exhaustive()
+    }
+}
+
+impl Discovery {
+    pub(crate) fn new(
+        authority: Authority,
+        ttl: Duration,
+        http: reqwest::Client,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let url = authority.v2_discovery_url();
+        Self { authority, url, ttl, http, clock, cache: tokio::sync::Mutex::new(None) }
+    }
+
+    /// The document, from the cache while it is fresh. Concurrent callers on a
+    /// cold cache share one fetch. When a refresh fails and a stale document is
+    /// cached, the stale one is used (Entra's metadata rarely changes) and the
+    /// fetch is retried a minute later.
+    pub(crate) async fn get(&self) -> Result<Arc<Metadata>> {
+        let mut cache = self.cache.lock().await;
+        let now = self.clock.now();
+        if let Some(c) = cache.as_ref().filter(|c| now < c.fresh_until) {
+            return Ok(c.metadata.clone());
+        }
+        match self.fetch().await {
+            Ok(metadata) => {
+                let metadata = Arc::new(metadata);
+                let fresh_until = now.checked_add(self.ttl).unwrap_or(now);
+                *cache = Some(Cached { metadata: metadata.clone(), fresh_until });
+                Ok(metadata)
+            }
+            Err(e) => match cache.as_mut() {
+                Some(stale) if e.is_transient() => {
+                    tracing::warn!(url = %self.url, error = %e, "discovery refresh failed; using the cached document");
+                    stale.fresh_until = now.checked_add(RETRY_AFTER_FAILURE).unwrap_or(now);
+                    Ok(stale.metadata.clone())
+                }
+                _ => Err(e),
+            },
+        }
+    }
+
+    async fn fetch(&self) -> Result<Metadata> {
+        const ENDPOINT: &str = "discovery";
+        let span = tracing::info_span!("entra_oidc.discovery", url = %self.url, outcome = tracing::field::Empty);
+        async {
+            let resp = self
+                .http
+                .get(&self.url)
+                .send()
+                .await
+                .map_err(|source| Error::Http { endpoint: ENDPOINT, source })?;
+            let status = resp.status();
+            if !status.is_success() {
+                tracing::Span::current().record("outcome", status.as_u16());
+                return Err(Error::HttpStatus { endpoint: ENDPOINT, status: status.as_u16() });
+            }
+            let body = read_body(resp, ENDPOINT).await?;
+            let metadata: Metadata = serde_json::from_slice(&body).map_err(|e| {
+                Error::InvalidResponse { endpoint: ENDPOINT, reason: e.to_string() }
+            })?;
+            metadata.check(&self.authority)?;
+            tracing::Span::current().record("outcome", "ok");
+            Ok(metadata)
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use entra_core::Cloud;
+
+    use super::*;
+
+    const TID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+    fn doc(issuer: &str) -> Metadata {
+        let base = "https://login.microsoftonline.com/x/oauth2/v2.0";
+        Metadata {
+            issuer: issuer.into(),
+            authorization_endpoint: format!("{base}/authorize"),
+            token_endpoint: format!("{base}/token"),
+            end_session_endpoint: Some(format!("{base}/logout")),
+            jwks_uri: "https://login.microsoftonline.com/x/discovery/v2.0/keys".into(),
+        }
+    }
+
+    fn authority(t: &str) -> Authority {
+        Authority::new(Cloud::Public, Tenant::parse(t).unwrap())
+    }
+
+    #[test]
+    fn issuer_rules() {
+        let single = format!("https://login.microsoftonline.com/{TID}/v2.0");
+        let template = "https://login.microsoftonline.com/{tenantid}/v2.0";
+        doc(&single).check(&authority(TID)).unwrap();
+        doc(template).check(&authority("organizations")).unwrap();
+        doc(template).check(&authority("common")).unwrap();
+        doc(&single).check(&authority("contoso.com")).unwrap();
+        assert_eq!(doc(&single).tenant_id().unwrap().as_str(), TID);
+        assert!(doc(template).tenant_id().is_none());
+
+        let other = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000001/v2.0";
+        for (iss, a) in [
+            (other, TID),
+            (template, TID),
+            (single.as_str(), "organizations"),
+            (template, "contoso.com"),
+            ("https://evil.example/{tenantid}/v2.0", "common"),
+            ("https://login.microsoftonline.com/contoso.com/v2.0", "contoso.com"),
+        ] {
+            assert!(
+                matches!(doc(iss).check(&authority(a)), Err(Error::DiscoveryIssuerMismatch { .. })),
+                "{iss} at {a}"
+            );
+        }
+    }
+
+    #[test]
+    fn endpoints_must_be_https() {
+        let mut d = doc(&format!("https://login.microsoftonline.com/{TID}/v2.0"));
+        d.token_endpoint = "http://evil.example/token".into();
+        assert!(matches!(d.check(&authority(TID)), Err(Error::InvalidResponse { .. })));
+    }
+}

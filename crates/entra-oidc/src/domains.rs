@@ -1,0 +1,193 @@
+//! Allowed email domains (`SSO_TRUSTED_DOMAINS`, "Allowed Email Domains").
+
+use std::fmt;
+
+use crate::{Error, Result};
+
+/// A list of email domains allowed to sign in; empty means every domain.
+///
+/// Matching is exact and case-insensitive on the part after the last `@`:
+/// `alice@ACME.com` matches `acme.com`, while `alice@evil-acme.com`,
+/// `alice@acme.com.evil.io` and `alice@sub.acme.com` do not. List subdomains
+/// explicitly.
+///
+/// ```
+/// use entra_oidc::AllowedDomains;
+/// let domains = AllowedDomains::parse_list(r#"["acme.com", "Acme-Subsidiary.com"]"#)?;
+/// assert!(domains.allows("Alice@ACME.com"));
+/// assert!(domains.allows("bob@acme-subsidiary.com"));
+/// assert!(!domains.allows("mallory@evil-acme.com"));
+/// assert!(!domains.allows("mallory@acme.com.evil.io"));
+/// # Ok::<(), entra_oidc::Error>(())
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct AllowedDomains(Vec<String>);
+
+impl AllowedDomains {
+    /// Every domain is allowed (no restriction).
+    pub fn any() -> Self {
+        Self(Vec::new())
+    }
+
+    /// The given domains. Each is trimmed, lowercased, and may start with `@`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a value that is not a domain name (empty,
+    /// spaces, a wildcard, a URL, an email address).
+    pub fn new<I, S>(domains: I) -> Result<Self>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut out = Vec::new();
+        for d in domains {
+            let d = normalize(d.as_ref())?;
+            if !out.contains(&d) {
+                out.push(d);
+            }
+        }
+        Ok(Self(out))
+    }
+
+    /// Parses the forms gateways use: a comma- or whitespace-separated list
+    /// (`acme.com, acme-subsidiary.com`) or a JSON-style list
+    /// (`["acme.com","acme-subsidiary.com"]`). An empty string allows every domain.
+    ///
+    /// # Errors
+    /// As [`AllowedDomains::new`].
+    pub fn parse_list(input: &str) -> Result<Self> {
+        let trimmed = input.trim();
+        let inner = trimmed.strip_prefix('[').and_then(|s| s.strip_suffix(']')).unwrap_or(trimmed);
+        Self::new(
+            inner
+                .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+                .map(|s| s.trim().trim_matches(|c| c == '"' || c == '\''))
+                .filter(|s| !s.is_empty()),
+        )
+    }
+
+    /// Whether no restriction applies.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The domains, lowercase.
+    pub fn domains(&self) -> &[String] {
+        &self.0
+    }
+
+    /// Whether `address` (an email address or user principal name) is in an
+    /// allowed domain. Always true when the list is empty.
+    pub fn allows(&self, address: &str) -> bool {
+        self.is_empty() || domain_of(address).is_some_and(|d| self.0.contains(&d))
+    }
+}
+
+impl fmt::Debug for AllowedDomains {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("AllowedDomains").field(&self.0).finish()
+    }
+}
+
+/// The lowercase domain of an address: the part after the last `@`, without a
+/// trailing dot. `None` when there is no `@` or nothing after it.
+pub(crate) fn domain_of(address: &str) -> Option<String> {
+    let (_, domain) = address.trim().rsplit_once('@')?;
+    let domain = domain.strip_suffix('.').unwrap_or(domain);
+    if domain.is_empty() {
+        return None;
+    }
+    Some(domain.to_lowercase())
+}
+
+fn normalize(input: &str) -> Result<String> {
+    let s = input.trim();
+    let s = s.strip_prefix('@').unwrap_or(s);
+    let s = s.strip_suffix('.').unwrap_or(s).to_lowercase();
+    let bad = |reason: &str| Error::InvalidConfig {
+        field: "allowed_domains",
+        reason: format!("{reason}: {:?}", shorten(input)),
+    };
+    if s.is_empty() {
+        return Err(bad("empty domain"));
+    }
+    if s.len() > 253 || !s.contains('.') {
+        return Err(bad("not a domain name"));
+    }
+    let labels_ok = s.split('.').all(|label| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+    });
+    if !labels_ok {
+        return Err(bad("not a domain name (no wildcards, urls or addresses)"));
+    }
+    Ok(s)
+}
+
+fn shorten(s: &str) -> String {
+    s.chars().take(64).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_case_insensitive_match() {
+        let d = AllowedDomains::new(["acme.com"]).unwrap();
+        assert!(d.allows("alice@acme.com"));
+        assert!(d.allows("ALICE@ACME.COM"));
+        assert!(d.allows("alice@acme.com."));
+        assert!(d.allows("  alice@acme.com "));
+        assert!(d.allows("alice_contoso.com#EXT#@acme.com"));
+        for bad in [
+            "alice@evil-acme.com",
+            "alice@acme.com.evil.io",
+            "alice@sub.acme.com",
+            "alice@acme.co",
+            "alice@acmeXcom",
+            "acme.com",
+            "alice@",
+            "",
+            "alice@acme.com@evil.io",
+        ] {
+            assert!(!d.allows(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn empty_list_allows_all() {
+        assert!(AllowedDomains::any().allows("x@y.z"));
+        assert!(AllowedDomains::parse_list("").unwrap().is_empty());
+        assert!(AllowedDomains::parse_list("[]").unwrap().is_empty());
+    }
+
+    #[test]
+    fn list_forms() {
+        for input in [
+            "acme.com, acme-subsidiary.com",
+            r#"["acme.com","acme-subsidiary.com"]"#,
+            "['acme.com', 'acme-subsidiary.com']",
+            "acme.com acme-subsidiary.com",
+            "@ACME.com;acme-subsidiary.com",
+        ] {
+            let d = AllowedDomains::parse_list(input).unwrap();
+            assert_eq!(d.domains(), ["acme.com", "acme-subsidiary.com"], "{input}");
+        }
+    }
+
+    #[test]
+    fn bad_domains_are_config_errors() {
+        for bad in
+            ["*.acme.com", "acme", "https://acme.com", "a@acme.com", "-acme.com", "ac me.com"]
+        {
+            assert!(
+                matches!(AllowedDomains::new([bad]), Err(Error::InvalidConfig { .. })),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! The default, in-memory store of pending sign-ins.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use entra_core::{Clock, LoginStateStore, PendingLogin, StoreError, SystemClock};
+
+/// An in-memory [`LoginStateStore`]: bounded, with a time to live read from a
+/// [`Clock`], and take-once.
+///
+/// When full, the oldest pending sign-in is dropped to make room (its callback
+/// then fails with an unknown state). Pending sign-ins live in one process: with
+/// several replicas behind a load balancer, use a shared store (entra-redis) or
+/// sticky sessions.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use std::time::Duration;
+/// use entra_core::{LoginStateStore, ManualClock, PendingLogin};
+/// use entra_oidc::MemoryLoginStateStore;
+///
+/// let clock = ManualClock::at_unix(1_700_000_000);
+/// let store = MemoryLoginStateStore::new(100).with_clock(clock.clone());
+/// let login = PendingLogin::new("n".into(), "v".into(), "/".into(), "http://127.0.0.1/cb".into(), 0);
+/// store.put("s1", login.clone(), Duration::from_secs(600)).await.unwrap();
+/// assert!(store.take("s1").await.unwrap().is_some());
+/// assert!(store.take("s1").await.unwrap().is_none()); // taken once
+///
+/// store.put("s2", login, Duration::from_secs(600)).await.unwrap();
+/// clock.advance(Duration::from_secs(601));
+/// assert!(store.take("s2").await.unwrap().is_none()); // expired
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct MemoryLoginStateStore {
+    inner: Arc<Mutex<Inner>>,
+    capacity: usize,
+    clock: Arc<dyn Clock>,
+}
+
+struct Entry {
+    login: PendingLogin,
+    expires_at: SystemTime,
+    seq: u64,
+}
+
+#[derive(Default)]
+struct Inner {
+    map: HashMap<String, Entry>,
+    /// Insertion order, for eviction; may hold entries already taken.
+    order: VecDeque<(u64, String)>,
+    next_seq: u64,
+}
+
+impl MemoryLoginStateStore {
+    /// The default capacity: 10,000 pending sign-ins.
+    pub const DEFAULT_CAPACITY: usize = 10_000;
+
+    /// A store holding at most `capacity` pending sign-ins (at least one), using
+    /// the system clock.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            inner: Arc::new(Mutex::new(Inner::default())),
+            capacity: capacity.max(1),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Uses `clock` for expiry (a `ManualClock` in tests).
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    pub(crate) fn with_shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The number of pending sign-ins held, expired ones included until they are
+    /// swept.
+    pub fn len(&self) -> usize {
+        self.lock().map.len()
+    }
+
+    /// Whether the store holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Default for MemoryLoginStateStore {
+    /// [`MemoryLoginStateStore::DEFAULT_CAPACITY`] entries, system clock.
+    fn default() -> Self {
+        Self::new(Self::DEFAULT_CAPACITY)
+    }
+}
+
+impl fmt::Debug for MemoryLoginStateStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryLoginStateStore")
+            .field("capacity", &self.capacity)
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Inner {
+    /// Whether the queue entry still names a live map entry.
+    fn is_current(&self, seq: u64, key: &str) -> bool {
+        self.map.get(key).is_some_and(|e| e.seq == seq)
+    }
+
+    /// Drops taken and expired entries from the front of the queue.
+    fn sweep(&mut self, now: SystemTime) {
+        while let Some((seq, key)) = self.order.front() {
+            let live = self.map.get(key.as_str()).filter(|e| e.seq == *seq);
+            match live {
+                Some(e) if e.expires_at > now => break,
+                Some(_) => {
+                    let key = key.clone();
+                    self.map.remove(&key);
+                    self.order.pop_front();
+                }
+                None => {
+                    self.order.pop_front();
+                }
+            }
+        }
+    }
+
+    /// Removes the oldest live entry.
+    fn evict_oldest(&mut self) {
+        while let Some((seq, key)) = self.order.pop_front() {
+            if self.is_current(seq, &key) {
+                self.map.remove(&key);
+                return;
+            }
+        }
+    }
+
+    /// Keeps the queue from growing past twice the map when entries are taken
+    /// out of order.
+    fn compact(&mut self) {
+        if self.order.len() > 2 * self.map.len() + 64 {
+            let order = std::mem::take(&mut self.order);
+            self.order =
+                order.into_iter().filter(|(seq, key)| self.is_current(*seq, key)).collect();
+        }
+    }
+}
+
+#[async_trait]
+impl LoginStateStore for MemoryLoginStateStore {
+    async fn put(&self, state: &str, login: PendingLogin, ttl: Duration) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let mut inner = self.lock();
+        inner.sweep(now);
+        if !inner.map.contains_key(state) {
+            while inner.map.len() >= self.capacity {
+                inner.evict_oldest();
+            }
+        }
+        let seq = inner.next_seq;
+        inner.next_seq += 1;
+        let expires_at = now.checked_add(ttl).unwrap_or(now);
+        inner.map.insert(state.to_owned(), Entry { login, expires_at, seq });
+        inner.order.push_back((seq, state.to_owned()));
+        inner.compact();
+        Ok(())
+    }
+
+    async fn take(&self, state: &str) -> Result<Option<PendingLogin>, StoreError> {
+        let now = self.clock.now();
+        let mut inner = self.lock();
+        let entry = inner.map.remove(state);
+        inner.sweep(now);
+        Ok(entry.filter(|e| e.expires_at > now).map(|e| e.login))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use entra_core::ManualClock;
+
+    use super::*;
+
+    fn login(tag: &str) -> PendingLogin {
+        PendingLogin::new(tag.into(), "v".into(), "/".into(), "http://127.0.0.1/cb".into(), 0)
+    }
+
+    fn block_on<F: Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+    }
+
+    #[test]
+    fn take_once_and_expiry() {
+        block_on(async {
+            let clock = ManualClock::at_unix(1_000);
+            let store = MemoryLoginStateStore::new(10).with_clock(clock.clone());
+            let ttl = Duration::from_secs(60);
+            store.put("a", login("a"), ttl).await.unwrap();
+            store.put("b", login("b"), ttl).await.unwrap();
+            assert_eq!(store.take("a").await.unwrap().unwrap().nonce, "a");
+            assert!(store.take("a").await.unwrap().is_none());
+            assert!(store.take("zzz").await.unwrap().is_none());
+            clock.advance(Duration::from_secs(59));
+            store.put("c", login("c"), ttl).await.unwrap();
+            clock.advance(Duration::from_secs(1));
+            assert!(store.take("b").await.unwrap().is_none(), "expired at exactly the ttl");
+            assert!(store.take("c").await.unwrap().is_some());
+            assert!(store.is_empty());
+        });
+    }
+
+    #[test]
+    fn bounded_evicts_oldest() {
+        block_on(async {
+            let store = MemoryLoginStateStore::new(3).with_clock(ManualClock::at_unix(1));
+            let ttl = Duration::from_secs(60);
+            for k in ["a", "b", "c", "d"] {
+                store.put(k, login(k), ttl).await.unwrap();
+            }
+            assert_eq!(store.len(), 3);
+            assert!(store.take("a").await.unwrap().is_none());
+            for k in ["b", "c", "d"] {
+                assert!(store.take(k).await.unwrap().is_some(), "{k}");
+            }
+        });
+    }
+
+    #[test]
+    fn queue_stays_bounded_with_out_of_order_takes() {
+        block_on(async {
+            let store = MemoryLoginStateStore::new(4).with_clock(ManualClock::at_unix(1));
+            let ttl = Duration::from_secs(60);
+            store.put("keep", login("keep"), ttl).await.unwrap();
+            for i in 0..10_000 {
+                let k = format!("k{i}");
+                store.put(&k, login(&k), ttl).await.unwrap();
+                store.take(&k).await.unwrap();
+            }
+            assert!(store.lock().order.len() < 200);
+            assert!(store.take("keep").await.unwrap().is_some());
+        });
+    }
+
+    #[test]
+    fn concurrent_takes_yield_one_winner() {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+        rt.block_on(async {
+            let store = MemoryLoginStateStore::default();
+            store.put("s", login("s"), Duration::from_secs(60)).await.unwrap();
+            let tasks: Vec<_> = (0..16)
+                .map(|_| {
+                    let s = store.clone();
+                    tokio::spawn(async move { s.take("s").await.unwrap().is_some() })
+                })
+                .collect();
+            let mut wins = 0;
+            for t in tasks {
+                wins += usize::from(t.await.unwrap());
+            }
+            assert_eq!(wins, 1);
+        });
+    }
+}

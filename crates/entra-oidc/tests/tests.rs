@@ -1,0 +1,1 @@
+//! Integration tests against the mocked Entra of entra-testkit.

@@ -1,0 +1,298 @@
+//! The error type of this crate.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use entra_core::{AuthError, EntraErrorResponse, ErrorKind};
+
+use crate::ClaimsChallenge;
+
+/// Why an On-Behalf-Of exchange failed.
+///
+/// Variants built from an Entra error document carry it (with its AADSTS codes,
+/// trace id and, for [`Error::InteractionRequired`], the `claims` challenge);
+/// their `Display` names the AADSTS code and the remedy. Nothing here ever holds
+/// the user's token, the client secret or an issued token.
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The target had no scopes left (after removing `openid`, `profile` and
+    /// `offline_access`), or an empty resource.
+    #[error("no scopes to request: name a resource or at least one scope of it")]
+    NoScopes,
+    /// The scopes name more than one resource; a token is for one resource only.
+    #[error(
+        "scopes of more than one resource ({first:?} and {second:?}): request one resource per exchange"
+    )]
+    MultipleResources {
+        /// The first resource seen.
+        first: String,
+        /// Another resource.
+        second: String,
+    },
+    /// `.default` was mixed with other scopes of its resource.
+    #[error(
+        "`{resource}/.default` cannot be combined with other scopes of the same resource: request either `.default` or explicit scopes"
+    )]
+    DefaultWithOtherScopes {
+        /// The resource.
+        resource: String,
+    },
+    /// A scope or resource identifier is malformed.
+    #[error("malformed scope {scope:?}: {reason}")]
+    MalformedScope {
+        /// The scope (shortened).
+        scope: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// [`crate::Obo::exchange_for`] was called with a name no downstream API was
+    /// configured under.
+    #[error("no downstream API named {name:?} is configured")]
+    UnknownApi {
+        /// The name asked for.
+        name: String,
+    },
+    /// The user token has no GUID `tid`, so the user's tenant (where a multi-tenant
+    /// app must send the request) is unknown.
+    #[error("the user token has no tenant id (`tid`), so its tenant's token endpoint is unknown")]
+    MissingTenant,
+    /// The user token is app-only (client credentials): only delegated tokens can
+    /// be exchanged. Raised before any request, or by Entra (AADSTS7000114).
+    #[error("the token is app-only: {}", remedy_of(ErrorKind::AppOnlyAssertion, response.as_deref()))]
+    AppOnlyToken {
+        /// Entra's answer, when Entra refused it.
+        response: Option<Box<EntraErrorResponse>>,
+    },
+    /// The user must interact again (MFA, Conditional Access): send the claims
+    /// challenge ([`Error::claims_challenge`]) back to the client.
+    #[error("interaction required: {response}")]
+    InteractionRequired {
+        /// Entra's answer, with `claims` and the AADSTS codes.
+        response: Box<EntraErrorResponse>,
+    },
+    /// Consent is missing for the downstream permissions (AADSTS65001).
+    #[error("consent required: {response}")]
+    ConsentRequired {
+        /// Entra's answer.
+        response: Box<EntraErrorResponse>,
+    },
+    /// Entra refused the scopes (AADSTS70011, 28000, 28003).
+    #[error("invalid scope: {response}")]
+    InvalidScope {
+        /// Entra's answer.
+        response: Box<EntraErrorResponse>,
+    },
+    /// The app's own credential was refused: wrong or expired secret
+    /// (AADSTS7000215, 7000222), or a refused certificate or federated assertion.
+    #[error("invalid client credential: {response}")]
+    InvalidClientCredential {
+        /// Entra's answer.
+        response: Box<EntraErrorResponse>,
+    },
+    /// The user token's audience is not this app (AADSTS50013): the client asked
+    /// for a token to another API, often Microsoft Graph.
+    #[error("the user token was issued for another audience: {response}")]
+    WrongAudience {
+        /// Entra's answer.
+        response: Box<EntraErrorResponse>,
+    },
+    /// The app or tenant is not found (AADSTS700016, 90002).
+    #[error("application or tenant not found: {response}")]
+    AppNotFound {
+        /// Entra's answer.
+        response: Box<EntraErrorResponse>,
+    },
+    /// The downstream resource is not known in the tenant (AADSTS500011).
+    #[error("downstream resource not found: {response}")]
+    ResourceNotFound {
+        /// Entra's answer.
+        response: Box<EntraErrorResponse>,
+    },
+    /// The user is not assigned to the app (AADSTS50105).
+    #[error("user not assigned: {response}")]
+    UserNotAssigned {
+        /// Entra's answer.
+        response: Box<EntraErrorResponse>,
+    },
+    /// The user token (the assertion) is expired, revoked or otherwise no longer
+    /// accepted (`invalid_grant`).
+    #[error("the user token was refused: {response}")]
+    InvalidGrant {
+        /// Entra's answer.
+        response: Box<EntraErrorResponse>,
+    },
+    /// Entra throttled the request (HTTP 429) and the retries ran out.
+    #[error("throttled by entra{}: {}", retry_after.map(|d| format!(" (retry after {}s)", d.as_secs())).unwrap_or_default(), remedy_of(ErrorKind::Throttled, response.as_deref()))]
+    Throttled {
+        /// The delay Entra asked for (`Retry-After`), if any.
+        retry_after: Option<Duration>,
+        /// Entra's answer, if it sent an error document.
+        response: Option<Box<EntraErrorResponse>>,
+    },
+    /// Entra answered with a server error (5xx) and the retries ran out.
+    #[error("entra unavailable (HTTP {status}): {}", remedy_of(ErrorKind::Unavailable, response.as_deref()))]
+    Unavailable {
+        /// The last HTTP status.
+        status: u16,
+        /// Entra's answer, if it sent an error document.
+        response: Option<Box<EntraErrorResponse>>,
+    },
+    /// Any other error document from Entra.
+    #[error("token request refused (HTTP {status}): {response}")]
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+        /// Entra's answer.
+        response: Box<EntraErrorResponse>,
+    },
+    /// The token endpoint's answer was not a token response or an error document.
+    #[error("unexpected answer from the token endpoint (HTTP {status}): {reason}")]
+    InvalidResponse {
+        /// The HTTP status.
+        status: u16,
+        /// What was wrong.
+        reason: &'static str,
+    },
+    /// The request failed on the network (connection, TLS, timeout), after retries.
+    #[error("token request failed")]
+    Transport(#[source] Arc<reqwest::Error>),
+    /// The client credential could not produce its authentication (certificate,
+    /// federated assertion, empty secret).
+    #[error("client credential unavailable")]
+    Credential(#[source] Arc<entra_core::Error>),
+    /// The configuration could not be used (unreadable certificate file, no credential).
+    #[error("invalid configuration: {reason}")]
+    Config {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client")]
+    HttpClient(#[source] Arc<reqwest::Error>),
+}
+
+fn remedy_of(kind: ErrorKind, response: Option<&EntraErrorResponse>) -> String {
+    match response {
+        Some(r) => r.to_string(),
+        None => kind.remedy().to_owned(),
+    }
+}
+
+impl Error {
+    /// Classifies an Entra error document.
+    pub(crate) fn from_entra(status: u16, response: EntraErrorResponse) -> Self {
+        let kind = response.kind();
+        let response = Box::new(response);
+        match kind {
+            ErrorKind::InteractionRequired => Self::InteractionRequired { response },
+            ErrorKind::ConsentRequired => Self::ConsentRequired { response },
+            ErrorKind::InvalidScope | ErrorKind::ResourceParameterRejected => {
+                Self::InvalidScope { response }
+            }
+            ErrorKind::InvalidClientSecret
+            | ErrorKind::ExpiredClientSecret
+            | ErrorKind::InvalidClientAssertion => Self::InvalidClientCredential { response },
+            ErrorKind::WrongAudience => Self::WrongAudience { response },
+            ErrorKind::AppNotFound => Self::AppNotFound { response },
+            ErrorKind::ResourceNotFound => Self::ResourceNotFound { response },
+            ErrorKind::UserNotAssigned => Self::UserNotAssigned { response },
+            ErrorKind::AppOnlyAssertion => Self::AppOnlyToken { response: Some(response) },
+            ErrorKind::InvalidGrant => Self::InvalidGrant { response },
+            ErrorKind::Throttled => Self::Throttled { retry_after: None, response: Some(response) },
+            ErrorKind::Unavailable => Self::Unavailable { status, response: Some(response) },
+            _ => Self::Rejected { status, response },
+        }
+    }
+
+    /// Entra's error document, when the error came from Entra.
+    pub fn entra_response(&self) -> Option<&EntraErrorResponse> {
+        match self {
+            Self::InteractionRequired { response }
+            | Self::ConsentRequired { response }
+            | Self::InvalidScope { response }
+            | Self::InvalidClientCredential { response }
+            | Self::WrongAudience { response }
+            | Self::AppNotFound { response }
+            | Self::ResourceNotFound { response }
+            | Self::UserNotAssigned { response }
+            | Self::InvalidGrant { response }
+            | Self::Rejected { response, .. } => Some(response),
+            Self::AppOnlyToken { response }
+            | Self::Throttled { response, .. }
+            | Self::Unavailable { response, .. } => response.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The AADSTS codes of Entra's answer (empty when the error did not come from Entra).
+    pub fn aadsts_codes(&self) -> &[u32] {
+        self.entra_response().map_or(&[], |r| r.error_codes.as_slice())
+    }
+
+    /// The first AADSTS code of Entra's answer.
+    pub fn aadsts(&self) -> Option<u32> {
+        self.entra_response().and_then(EntraErrorResponse::aadsts)
+    }
+
+    /// The `claims` challenge (JSON text) Entra returned, for
+    /// [`Error::InteractionRequired`].
+    pub fn claims(&self) -> Option<&str> {
+        match self {
+            Self::InteractionRequired { response } => response.claims.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The challenge to send back to the client (`WWW-Authenticate: Bearer
+    /// error="insufficient_claims", claims="..."`), when Entra asked for claims.
+    pub fn claims_challenge(&self) -> Option<ClaimsChallenge> {
+        self.claims().map(ClaimsChallenge::new)
+    }
+
+    /// The delay Entra asked for, for [`Error::Throttled`].
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Throttled { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+impl AuthError for Error {
+    /// The user's token cannot be exchanged as it is: answer 401 (with the claims
+    /// challenge, if any) or 403.
+    fn is_unauthorized(&self) -> bool {
+        matches!(
+            self,
+            Self::InteractionRequired { .. }
+                | Self::ConsentRequired { .. }
+                | Self::WrongAudience { .. }
+                | Self::UserNotAssigned { .. }
+                | Self::InvalidGrant { .. }
+                | Self::AppOnlyToken { .. }
+                | Self::MissingTenant
+        )
+    }
+
+    /// Entra or the network failed: answer 503 and retry later.
+    fn is_transient(&self) -> bool {
+        matches!(self, Self::Throttled { .. } | Self::Unavailable { .. } | Self::Transport(_))
+    }
+}
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Shortens untrusted input placed in an error message.
+pub(crate) fn shorten(input: &str) -> String {
+    const MAX: usize = 80;
+    if input.len() <= MAX {
+        return input.to_owned();
+    }
+    let mut end = MAX;
+    while !input.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &input[..end])
+}

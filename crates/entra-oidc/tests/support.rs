@@ -1,0 +1,144 @@
+//! Shared set-up: a mock Entra, a web client registered there, and helpers that
+//! play the browser.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use entra_core::{LoginStateStore, ManualClock, PendingLogin, StoreError};
+use entra_oidc::{CallbackParams, Client, Config, MemoryLoginStateStore};
+use entra_testkit::{MockEntra, TestApp, TestUser};
+
+pub(crate) const REDIRECT: &str = "http://localhost:3000/auth/callback";
+pub(crate) const SECRET: &str = "web-secret~value";
+
+/// A mock, a registered web app, a user, a clock shared by both sides.
+pub(crate) struct Env {
+    pub(crate) mock: MockEntra,
+    pub(crate) app: TestApp,
+    pub(crate) alice: TestUser,
+    pub(crate) clock: ManualClock,
+}
+
+impl Env {
+    pub(crate) async fn start() -> Self {
+        let clock = ManualClock::starting_now();
+        let mock = MockEntra::builder().clock(clock.clone()).start().await.unwrap();
+        let app = mock.register_app(
+            TestApp::new("web-app")
+                .secret(SECRET)
+                .redirect_uri(REDIRECT)
+                .post_logout_redirect_uri("http://localhost:3000/"),
+        );
+        let api = mock.default_api();
+        mock.grant_consent(&app.client_id, &api.app_id_uri(), &["access_as_user"]);
+        let alice =
+            mock.add_user(TestUser::new("alice@contoso.com").name("Alice").roles(["Admin"]));
+        Self { mock, app, alice, clock }
+    }
+
+    /// The web app's configuration at the mock's default tenant.
+    pub(crate) fn config(&self) -> Config {
+        let mut c = Config::new(self.mock.authority(), self.app.client_id.clone());
+        c.client_secret = Some(SECRET.into());
+        c.redirect_uri = Some(REDIRECT.into());
+        c
+    }
+
+    pub(crate) fn client(&self, config: Config) -> Client {
+        Client::builder(config).clock(self.clock.clone()).build().unwrap()
+    }
+
+    pub(crate) fn client_with_store(
+        &self,
+        config: Config,
+        store: impl LoginStateStore + 'static,
+    ) -> Client {
+        Client::builder(config).clock(self.clock.clone()).state_store(store).build().unwrap()
+    }
+}
+
+/// A reqwest client that, like a test harness playing the browser, does not
+/// follow redirects.
+pub(crate) fn browser() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// Follows the authorization URL non-interactively and returns the `Location`
+/// Entra redirects to.
+pub(crate) async fn authorize_location(url: &str) -> String {
+    let resp = browser().get(url).send().await.unwrap();
+    assert_eq!(resp.status(), 302, "authorize did not redirect: {}", resp.text().await.unwrap());
+    resp.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// Follows the authorization URL and parses the callback from the redirect.
+pub(crate) async fn authorize(url: &str) -> CallbackParams {
+    CallbackParams::from_url(&authorize_location(url).await).unwrap()
+}
+
+/// The name/value pairs of the hidden inputs of a `form_post` page, as the
+/// browser would POST them.
+pub(crate) fn form_post_body(html: &str) -> String {
+    let mut pairs = Vec::new();
+    for input in html.split("<input").skip(1) {
+        let attr = |name: &str| {
+            let start = input.find(&format!("{name}=\""))? + name.len() + 2;
+            let end = input[start..].find('"')? + start;
+            Some(
+                input[start..end]
+                    .replace("&amp;", "&")
+                    .replace("&quot;", "\"")
+                    .replace("&#39;", "'"),
+            )
+        };
+        if let (Some(n), Some(v)) = (attr("name"), attr("value")) {
+            pairs.push((n, v));
+        }
+    }
+    serde_urlencoded::to_string(pairs).unwrap()
+}
+
+/// A store that changes each pending sign-in when it is taken: the nonce, the
+/// PKCE verifier, the return path, or the age of the entry.
+#[derive(Debug, Clone)]
+pub(crate) struct TamperingStore {
+    inner: MemoryLoginStateStore,
+    tamper: Arc<Mutex<Option<fn(&mut PendingLogin)>>>,
+    /// Ignore the TTL (to reach the client's own age check).
+    pub(crate) lenient: bool,
+}
+
+impl TamperingStore {
+    pub(crate) fn new(tamper: fn(&mut PendingLogin)) -> Self {
+        Self {
+            inner: MemoryLoginStateStore::default(),
+            tamper: Arc::new(Mutex::new(Some(tamper))),
+            lenient: false,
+        }
+    }
+}
+
+#[async_trait]
+impl LoginStateStore for TamperingStore {
+    async fn put(&self, state: &str, login: PendingLogin, ttl: Duration) -> Result<(), StoreError> {
+        let ttl = if self.lenient { Duration::from_secs(86_400) } else { ttl };
+        self.inner.put(state, login, ttl).await
+    }
+
+    async fn take(&self, state: &str) -> Result<Option<PendingLogin>, StoreError> {
+        let mut login = self.inner.take(state).await?;
+        if let (Some(l), Some(f)) = (login.as_mut(), *self.tamper.lock().unwrap()) {
+            f(l);
+        }
+        Ok(login)
+    }
+}
+
+/// Decodes the claims of a JWT without checking anything (for assertions only).
+pub(crate) fn jwt_claims(token: &str) -> serde_json::Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}

@@ -312,3 +312,7 @@ impl<X: TokenExchanger> GroupSource for GraphGroupSource<X> {
         Ok(groups)
     }
 }
+
+#[cfg(test)]
+#[path = "graph_tests.rs"]
+mod tests;

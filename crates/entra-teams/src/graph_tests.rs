@@ -1,0 +1,326 @@
+//! Unit tests of `GraphGroupSource` against wiremock, with a fake exchanger.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime};
+
+use entra_core::{AccessToken, AuthError, Cloud, EntraClaims, Secret, Target, ValidatedToken};
+use serde_json::json;
+use wiremock::matchers::{body_json, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use super::*;
+
+#[derive(Debug, thiserror::Error)]
+#[error("fake exchange failed")]
+struct FakeError {
+    transient: bool,
+}
+
+impl AuthError for FakeError {
+    fn is_unauthorized(&self) -> bool {
+        !self.transient
+    }
+    fn is_transient(&self) -> bool {
+        self.transient
+    }
+}
+
+#[derive(Default)]
+struct FakeObo {
+    calls: AtomicUsize,
+    fail: Option<bool>,
+    targets: Mutex<Vec<Target>>,
+}
+
+#[async_trait]
+impl TokenExchanger for FakeObo {
+    type Error = FakeError;
+    async fn exchange(
+        &self,
+        _user: &ValidatedToken,
+        target: &Target,
+    ) -> Result<AccessToken, FakeError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.targets.lock().unwrap().push(target.clone());
+        if let Some(transient) = self.fail {
+            return Err(FakeError { transient });
+        }
+        Ok(AccessToken::new(
+            Secret::new("graph-token"),
+            SystemTime::now() + Duration::from_secs(3600),
+            vec![],
+        ))
+    }
+}
+
+fn token(oid: &str) -> ValidatedToken {
+    let claims: EntraClaims = serde_json::from_value(json!({
+        "tid": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+        "oid": oid,
+        "scp": "access_as_user",
+        "_claim_names": {"groups": "src1"},
+    }))
+    .unwrap();
+    ValidatedToken::new(Secret::new("user-token"), claims)
+}
+
+const ALICE: &str = "00000000-0000-0000-0000-0000000000aa";
+const BOB: &str = "00000000-0000-0000-0000-0000000000bb";
+
+fn ids(n: usize, offset: usize) -> Vec<String> {
+    (0..n).map(|i| format!("00000000-0000-4000-8000-{:012x}", i + offset)).collect()
+}
+
+fn source(server: &MockServer, obo: FakeObo) -> GraphGroupSourceBuilder<FakeObo> {
+    let cloud = Cloud::custom(&server.uri(), &server.uri()).unwrap();
+    GraphGroupSource::builder(obo, &cloud)
+}
+
+async fn member_objects(server: &MockServer, response: ResponseTemplate) {
+    Mock::given(method("POST"))
+        .and(path("/v1.0/me/getMemberObjects"))
+        .and(header("authorization", "Bearer graph-token"))
+        .and(body_json(json!({"securityEnabledOnly": true})))
+        .respond_with(response)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn resolves_groups_with_an_obo_token_for_graph() {
+    let server = MockServer::start().await;
+    let groups = ids(250, 0);
+    member_objects(&server, ResponseTemplate::new(200).set_body_json(json!({"value": groups})))
+        .await;
+    let src = source(&server, FakeObo::default()).build().unwrap();
+    let got = src.groups(&token(ALICE)).await.unwrap();
+    assert_eq!(got.len(), 250);
+    assert_eq!(got, groups);
+    let targets = src.get_ref().targets.lock().unwrap().clone();
+    assert_eq!(targets, [Target::Resource(server.uri())]);
+}
+
+#[tokio::test]
+async fn security_enabled_only_is_configurable() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1.0/me/getMemberObjects"))
+        .and(body_json(json!({"securityEnabledOnly": false})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": ids(1, 0)})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let src = source(&server, FakeObo::default()).security_enabled_only(false).build().unwrap();
+    assert_eq!(src.groups(&token(ALICE)).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn public_cloud_targets_graph_resource() {
+    let cloud = Cloud::Public;
+    let src = GraphGroupSource::builder(FakeObo::default(), &cloud).build().unwrap();
+    assert_eq!(src.target, Target::Resource("https://graph.microsoft.com".into()));
+    let gov = GraphGroupSource::builder(FakeObo::default(), &Cloud::UsGovernment).build().unwrap();
+    assert_eq!(gov.graph_base, "https://graph.microsoft.us");
+}
+
+#[tokio::test]
+async fn follows_next_link_on_the_same_host() {
+    let server = MockServer::start().await;
+    let next = format!("{}/v1.0/me/getMemberObjects/page2?$skiptoken=abc", server.uri());
+    member_objects(
+        &server,
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"value": ids(3, 0), "@odata.nextLink": next})),
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/me/getMemberObjects/page2"))
+        .and(header("authorization", "Bearer graph-token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": ids(2, 3)})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let src = source(&server, FakeObo::default()).build().unwrap();
+    assert_eq!(src.groups(&token(ALICE)).await.unwrap(), ids(5, 0));
+}
+
+#[tokio::test]
+async fn never_follows_a_next_link_to_another_host() {
+    let server = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    let next = format!("{}/v1.0/steal", elsewhere.uri());
+    member_objects(
+        &server,
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"value": ids(3, 0), "@odata.nextLink": next})),
+    )
+    .await;
+    let src = source(&server, FakeObo::default()).build().unwrap();
+    let err = src.groups(&token(ALICE)).await.unwrap_err();
+    assert!(matches!(err, Error::ForeignNextLink), "{err}");
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn page_bound_is_enforced() {
+    let server = MockServer::start().await;
+    let next = format!("{}/v1.0/me/getMemberObjects/again", server.uri());
+    member_objects(
+        &server,
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"value": ids(1, 0), "@odata.nextLink": next.clone()})),
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/me/getMemberObjects/again"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"value": ids(1, 1), "@odata.nextLink": next})),
+        )
+        .mount(&server)
+        .await;
+    let src = source(&server, FakeObo::default()).max_pages(3).build().unwrap();
+    let err = src.groups(&token(ALICE)).await.unwrap_err();
+    assert!(matches!(err, Error::TooManyPages { limit: 3 }), "{err}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn group_cap_fails_instead_of_truncating() {
+    let server = MockServer::start().await;
+    member_objects(&server, ResponseTemplate::new(200).set_body_json(json!({"value": ids(11, 0)})))
+        .await;
+    let src = source(&server, FakeObo::default()).max_groups(10).build().unwrap();
+    let err = src.groups(&token(ALICE)).await.unwrap_err();
+    assert!(matches!(err, Error::TooManyGroups { limit: 10 }), "{err}");
+    let ok = source(&server, FakeObo::default()).max_groups(11).build().unwrap();
+    assert_eq!(ok.groups(&token(ALICE)).await.unwrap().len(), 11);
+}
+
+#[tokio::test]
+async fn graph_refusal_names_the_permission() {
+    for status in [401u16, 403] {
+        let server = MockServer::start().await;
+        member_objects(
+            &server,
+            ResponseTemplate::new(status).set_body_json(json!({"error": {
+                "code": "Authorization_RequestDenied",
+                "message": "Insufficient privileges to complete the operation."
+            }})),
+        )
+        .await;
+        let src = source(&server, FakeObo::default()).build().unwrap();
+        let err = src.groups(&token(ALICE)).await.unwrap_err();
+        assert!(matches!(err, Error::GraphForbidden { status: s, .. } if s == status), "{err}");
+        let text = err.to_string();
+        assert!(text.contains("GroupMember.Read.All") && text.contains("admin consent"), "{text}");
+        assert!(text.contains("Authorization_RequestDenied"), "{text}");
+        assert!(!text.contains("Insufficient privileges"), "graph's message is not echoed");
+        assert!(!err.is_transient() && err.is_config());
+    }
+}
+
+#[tokio::test]
+async fn throttling_and_outages_are_transient() {
+    let server = MockServer::start().await;
+    member_objects(&server, ResponseTemplate::new(429).insert_header("Retry-After", "7")).await;
+    let src = source(&server, FakeObo::default()).build().unwrap();
+    let err = src.groups(&token(ALICE)).await.unwrap_err();
+    assert!(
+        matches!(err, Error::GraphUnavailable { status: 429, retry_after: Some(d) } if d == Duration::from_secs(7)),
+        "{err}"
+    );
+    assert!(err.is_transient());
+
+    let server = MockServer::start().await;
+    member_objects(&server, ResponseTemplate::new(503)).await;
+    let src = source(&server, FakeObo::default()).build().unwrap();
+    assert!(src.groups(&token(ALICE)).await.unwrap_err().is_transient());
+
+    let server = MockServer::start().await;
+    member_objects(&server, ResponseTemplate::new(400).set_body_string("<html>")).await;
+    let src = source(&server, FakeObo::default()).build().unwrap();
+    let err = src.groups(&token(ALICE)).await.unwrap_err();
+    assert!(matches!(err, Error::GraphStatus { status: 400, code: None }), "{err}");
+    assert!(!err.is_transient());
+}
+
+#[tokio::test]
+async fn timeouts_are_transient() {
+    let server = MockServer::start().await;
+    member_objects(
+        &server,
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"value": []}))
+            .set_delay(Duration::from_secs(5)),
+    )
+    .await;
+    let src = source(&server, FakeObo::default()).timeout(Duration::from_secs(1)).build().unwrap();
+    let err = src.groups(&token(ALICE)).await.unwrap_err();
+    assert!(matches!(err, Error::GraphRequest(_)) && err.is_transient(), "{err}");
+}
+
+#[tokio::test]
+async fn bad_body_is_a_response_error() {
+    let server = MockServer::start().await;
+    member_objects(&server, ResponseTemplate::new(200).set_body_string("not json")).await;
+    let src = source(&server, FakeObo::default()).build().unwrap();
+    let err = src.groups(&token(ALICE)).await.unwrap_err();
+    assert!(matches!(err, Error::GraphResponse(_)), "{err}");
+}
+
+#[tokio::test]
+async fn exchange_failure_is_wrapped_with_its_kind() {
+    for transient in [true, false] {
+        let server = MockServer::start().await;
+        let obo = FakeObo { fail: Some(transient), ..FakeObo::default() };
+        let src = source(&server, obo).build().unwrap();
+        let err = src.groups(&token(ALICE)).await.unwrap_err();
+        assert!(matches!(err, Error::GraphToken { .. }), "{err}");
+        assert_eq!(err.is_transient(), transient);
+        assert_eq!(err.is_unauthorized(), !transient);
+        let source = std::error::Error::source(&err).unwrap();
+        assert!(source.downcast_ref::<FakeError>().is_some());
+        assert!(server.received_requests().await.unwrap().is_empty(), "no graph call");
+    }
+}
+
+#[tokio::test]
+async fn cache_is_per_user_and_skips_errors() {
+    let server = MockServer::start().await;
+    member_objects(&server, ResponseTemplate::new(200).set_body_json(json!({"value": ids(2, 0)})))
+        .await;
+    let src = source(&server, FakeObo::default()).build().unwrap();
+    let a1 = src.groups(&token(ALICE)).await.unwrap();
+    let a2 = src.groups(&token(ALICE)).await.unwrap();
+    assert_eq!(a1, a2);
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    src.groups(&token(BOB)).await.unwrap();
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    assert_eq!(src.get_ref().calls.load(Ordering::SeqCst), 2);
+    let alice = token(ALICE).claims().identity_key().unwrap();
+    src.invalidate(&alice).await;
+    src.groups(&token(ALICE)).await.unwrap();
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+
+    // Without a cache every call asks Graph; errors are never cached.
+    let uncached = source(&server, FakeObo::default()).cache_ttl(Duration::ZERO).build().unwrap();
+    uncached.groups(&token(ALICE)).await.unwrap();
+    uncached.groups(&token(ALICE)).await.unwrap();
+    assert_eq!(server.received_requests().await.unwrap().len(), 5);
+    let failing =
+        source(&server, FakeObo { fail: Some(true), ..FakeObo::default() }).build().unwrap();
+    assert!(failing.groups(&token(ALICE)).await.is_err());
+    assert!(failing.groups(&token(ALICE)).await.is_err());
+    assert_eq!(failing.get_ref().calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn invalid_bounds_are_rejected() {
+    let server = MockServer::start().await;
+    let err = source(&server, FakeObo::default()).max_pages(0).build().unwrap_err();
+    assert!(err.to_string().contains("graph.max_pages"), "{err}");
+    let err = source(&server, FakeObo::default()).max_groups(0).build().unwrap_err();
+    assert!(err.to_string().contains("graph.max_groups"), "{err}");
+}

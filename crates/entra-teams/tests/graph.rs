@@ -1,0 +1,76 @@
+//! `TeamSync` with `GraphGroupSource` over wiremock: overage goes to the
+//! configured Graph, never to `_claim_sources`.
+
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use entra_core::{AccessToken, AuthError, Cloud, Secret, Target, TokenExchanger, ValidatedToken};
+use entra_teams::{Config, GraphGroupSource, GroupsOrigin, TeamSync};
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::{G_ENG, token};
+
+#[derive(Debug)]
+struct Never;
+
+impl std::fmt::Display for Never {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("never")
+    }
+}
+impl std::error::Error for Never {}
+impl AuthError for Never {
+    fn is_unauthorized(&self) -> bool {
+        false
+    }
+    fn is_transient(&self) -> bool {
+        false
+    }
+}
+
+/// An exchanger that hands out a fixed Graph token.
+struct FixedToken;
+
+#[async_trait]
+impl TokenExchanger for FixedToken {
+    type Error = Never;
+    async fn exchange(&self, _: &ValidatedToken, _: &Target) -> Result<AccessToken, Never> {
+        Ok(AccessToken::new(
+            Secret::new("graph-token"),
+            SystemTime::now() + Duration::from_secs(3600),
+            vec![],
+        ))
+    }
+}
+
+#[tokio::test]
+async fn claim_sources_endpoint_is_never_called() {
+    let graph = MockServer::start().await;
+    let claim_source = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1.0/me/getMemberObjects"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [G_ENG]})))
+        .expect(1)
+        .mount(&graph)
+        .await;
+    let cloud = Cloud::custom(&graph.uri(), &graph.uri()).unwrap();
+    let source = GraphGroupSource::builder(FixedToken, &cloud).build().unwrap();
+    let config =
+        Config::from_json(&format!(r#"{{"rules": [{{"group_id": "{G_ENG}", "teams": "eng"}}]}}"#))
+            .unwrap();
+    let sync = TeamSync::builder(config).group_source(source).build().unwrap();
+    let endpoint = format!(
+        "{}/72f988bf-86f1-41af-91ab-2d7cd011db47/users/x/getMemberObjects",
+        claim_source.uri()
+    );
+    let t = token(json!({
+        "_claim_names": {"groups": "src1"},
+        "_claim_sources": {"src1": {"endpoint": endpoint}}
+    }));
+    let mapping = sync.resolve(&t).await.unwrap();
+    assert_eq!(mapping.groups, GroupsOrigin::GroupSource);
+    assert!(mapping.teams.contains("eng"));
+    assert!(claim_source.received_requests().await.unwrap().is_empty());
+}

@@ -241,6 +241,13 @@ pub(crate) fn code_defaults(code: u32) -> (&'static str, u16, &'static str) {
         700023 => {
             ("invalid_client", 401, "Client assertion audience claim does not match Realm issuer.")
         }
+        50027 => ("invalid_request", 400, "Invalid JWT token. Token format not valid."),
+        1002012 => (
+            "invalid_scope",
+            400,
+            "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.",
+        ),
+        90002 => ("invalid_tenant", 400, "Tenant not found."),
         50126 => (
             "invalid_grant",
             400,

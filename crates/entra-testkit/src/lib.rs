@@ -73,6 +73,7 @@ mod keys;
 mod mint;
 mod mock;
 mod model;
+mod obo;
 mod record;
 mod router;
 mod state;

@@ -111,17 +111,4 @@ impl State {
             None => Resource::Other(trimmed.to_owned()),
         }
     }
-
-    /// The `aud` of a token for `resource` (Graph tokens use Graph's public URL,
-    /// as real v1 Graph tokens do).
-    pub(crate) fn audience_of(&self, resource: &Resource) -> String {
-        match resource {
-            Resource::Graph => "https://graph.microsoft.com".to_owned(),
-            Resource::App(id) => match self.app(id.as_str()) {
-                Some(app) if app.version == entra_core::TokenVersion::V1 => app.app_id_uri(),
-                _ => id.to_string(),
-            },
-            Resource::Other(s) => s.clone(),
-        }
-    }
 }

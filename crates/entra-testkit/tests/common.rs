@@ -5,13 +5,13 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde_json::Value;
 
 /// Fetches the JWKS at `url`.
-pub async fn fetch_jwks(url: &str) -> Value {
+pub(crate) async fn fetch_jwks(url: &str) -> Value {
     reqwest::get(url).await.unwrap().json().await.unwrap()
 }
 
 /// Validates `token` against the JWKS at `jwks_url` with a plain `jsonwebtoken::decode`
 /// (signature, exp, nbf, and the given audience and issuer).
-pub async fn decode_with_jwks(
+pub(crate) async fn decode_with_jwks(
     token: &str,
     jwks_url: &str,
     aud: &str,
@@ -32,11 +32,23 @@ pub async fn decode_with_jwks(
 }
 
 /// Decodes the claims without any check.
-pub fn peek(token: &str) -> Value {
+pub(crate) fn peek(token: &str) -> Value {
     jsonwebtoken::dangerous::insecure_decode::<Value>(token).unwrap().claims
 }
 
 /// The default tenant's v2 keys URL.
-pub fn keys_url(mock: &MockEntra) -> String {
+pub(crate) fn keys_url(mock: &MockEntra) -> String {
     mock.authority().v2_keys_url()
+}
+
+/// A client that does not follow redirects.
+pub(crate) fn no_redirect_client() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// POSTs a form and returns the status and JSON body.
+pub(crate) async fn post_form(url: &str, form: &[(&str, String)]) -> (u16, Value) {
+    let r = reqwest::Client::new().post(url).form(form).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
 }

@@ -1,5 +1,8 @@
 //! Integration tests of the mock Entra, over real HTTP on loopback.
+#![allow(clippy::unwrap_used)] // Helpers outside #[test] functions unwrap too.
 
 mod common;
 mod keys;
 mod minting;
+mod obo;
+mod token;

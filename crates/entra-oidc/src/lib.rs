@@ -1,23 +1,52 @@
 //! "Sign in with Microsoft" for any Rust web app, and loopback sign-in for CLI
 //! clients: Entra ID discovery, authorization code flow with PKCE, ID token
-//! validation, allowed email domains, refresh and sign-out, framework-agnostic.
+//! validation, allowed email domains, refresh and sign-out, with no web framework
+//! dependency.
 //!
 //! # Example
 //!
-//! ```no_run
-//! # async fn run() -> entra_oidc::Result<()> {
-//! use entra_oidc::{CallbackParams, Client, Config};
+//! A web app's two routes, `/login` ([`Client::begin`]) and `/callback`
+//! ([`Client::complete`]), run here against a mocked Entra (entra-testkit) that
+//! signs the user in without showing a page:
 //!
-//! let client = Client::new(Config::from_env()?)?;
-//! // GET /login?return_to=/teams
-//! let login = client.begin("/teams").await?;
-//! // redirect the browser to login.url(); Entra sends it back to the redirect URI:
-//! # let query = "";
-//! let signed_in = client.complete(&CallbackParams::from_query(query)?).await?;
-//! println!("{} signed in", signed_in.user().key());
-//! // redirect to signed_in.return_to()
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use entra_oidc::{CallbackParams, Client, Config, LoginOptions};
+//! use entra_testkit::{MockEntra, TestApp, TestUser};
+//!
+//! // A mocked tenant with an app registration and a user.
+//! let mock = MockEntra::start().await;
+//! let app = mock.register_app(
+//!     TestApp::new("web").secret("s3cret").redirect_uri("http://localhost:3000/callback"),
+//! );
+//! mock.add_user(TestUser::new("alice@contoso.com").name("Alice"));
+//!
+//! // In production: `Config::from_env()?` (ENTRA_* or SSO_ENTRA_* variables).
+//! let mut config = Config::new(mock.authority(), app.client_id.clone());
+//! config.client_secret = Some("s3cret".into());
+//! config.redirect_uri = Some("http://localhost:3000/callback".into());
+//! config.allowed_domains = vec!["contoso.com".into()];
+//! let client = Client::new(config)?;
+//!
+//! // GET /login?return_to=/teams: redirect the browser to `login.url()`.
+//! let login = client.begin_with(LoginOptions::new("/teams").login_hint("alice@contoso.com")).await?;
+//!
+//! // The user signs in at Entra, which redirects the browser to the callback.
+//! let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+//! let callback = browser.get(login.url()).send().await?.headers()["location"].to_str()?.to_owned();
+//!
+//! // GET /callback?code=...&state=...: redeem the code and validate the ID token.
+//! let signed_in = client.complete(&CallbackParams::from_url(&callback)?).await?;
+//! assert_eq!(signed_in.user().name(), Some("Alice"));
+//! assert_eq!(signed_in.return_to(), "/teams"); // redirect there
+//! let key = signed_in.user().key(); // (tid, oid): the account key
+//! # let _ = key;
 //! # Ok(()) }
 //! ```
+//!
+//! Desktop and CLI apps (public clients, no secret) sign in through a loopback
+//! redirect instead: see [`Client::begin_loopback`] and [`LoopbackListener`].
 //!
 //! # Crate features
 //!
@@ -25,7 +54,54 @@
 //!
 //! # Security
 //!
-//! See the list of defaults below.
+//! The defaults, and what cannot be turned off:
+//!
+//! - **PKCE, state and nonce.** Every sign-in uses PKCE with `S256` and a fresh
+//!   `state` and `nonce`, each 256 bits from the operating system's random
+//!   generator (aws-lc-rs). There is no `plain` PKCE and no way to skip them.
+//! - **Pending sign-ins are take-once.** The `state` names a pending sign-in in
+//!   the [`entra_core::LoginStateStore`] (by default a [`MemoryLoginStateStore`]
+//!   bounded to 10,000 entries), which expires after 10 minutes
+//!   ([`Config::login_ttl_secs`]) and is consumed by the first callback, even one
+//!   carrying an Entra error: a replayed or forged callback fails before any token
+//!   request. The client checks the age itself too, in case a store keeps entries
+//!   too long. To bind a sign-in to the browser that started it (login CSRF), keep
+//!   [`Login::state`] in a cookie and use [`Client::complete_for_browser`].
+//! - **ID tokens are validated by entra-jwks**: signature (RS256 allow-list, keys
+//!   from the authority's JWKS), `exp`/`nbf` against the [`entra_core::Clock`],
+//!   issuer (exact, or Entra's `{tenantid}` template with a GUID `tid`), the
+//!   tenant allow-list, `aud` equal to the client id, and `nonce` equal to the one
+//!   sent (compared in constant time). None of these can be switched off.
+//! - **Multi-tenant is explicit.** With `common` or `organizations`, building the
+//!   client fails unless [`Config::allowed_tenants`] lists the tenants or
+//!   [`Config::allow_any_tenant`] is set; the issuer check applies either way.
+//! - **Users are keyed by (`tid`, `oid`).** `email` and `preferred_username` are
+//!   mutable and, in a multi-tenant app, chosen by other tenants' administrators:
+//!   [`User::key`] is the only account key this crate offers.
+//! - **Allowed domains** ([`Config::allowed_domains`]) match exactly and
+//!   case-insensitively on the `email` claim, else the sign-in name:
+//!   `evil-acme.com`, `acme.com.evil.io` and `sub.acme.com` do not match
+//!   `acme.com`. A domain list filters users; it is not a tenant boundary. In a
+//!   multi-tenant app, the tenant allow-list is.
+//! - **No open redirects.** The return path must be a local path
+//!   ([`check_return_path`]): absolute and scheme-relative URLs, backslashes,
+//!   control characters and their percent-encoded forms are refused when the
+//!   sign-in begins and again when it completes.
+//! - **Redirect URIs** must be `https` (plain `http` only on loopback hosts),
+//!   without credentials or fragment. The loopback listener binds `127.0.0.1`
+//!   only, accepts nothing but a `GET /callback` carrying the expected `state`,
+//!   reads at most 8 KiB within 10 seconds per connection, gives up after 5
+//!   minutes, and answers a static page with `Content-Security-Policy:
+//!   default-src 'none'` that reflects no input.
+//! - **Secrets never print.** The client secret, codes, PKCE verifiers and tokens
+//!   are [`entra_core::Secret`]s; `Debug` of every type here omits them, and
+//!   tracing spans name endpoints and outcomes only.
+//! - **HTTP.** The default client follows no redirects and times out after 30
+//!   seconds; response bodies are capped at 1 MiB; the discovery document must
+//!   name the configured authority's issuer, and its endpoints must be `https`.
+//! - **Refresh** returns a new access token and refresh token; an ID token
+//!   returned by a refresh is dropped, since Entra does not repeat the nonce in it
+//!   and it cannot be validated as a sign-in.
 
 mod callback;
 mod client;

@@ -1,7 +1,6 @@
 //! Shared set-up: a mock Entra, a web client registered there, and helpers that
 //! play the browser.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -104,18 +103,14 @@ pub(crate) fn form_post_body(html: &str) -> String {
 #[derive(Debug, Clone)]
 pub(crate) struct TamperingStore {
     inner: MemoryLoginStateStore,
-    tamper: Arc<Mutex<Option<fn(&mut PendingLogin)>>>,
+    tamper: fn(&mut PendingLogin),
     /// Ignore the TTL (to reach the client's own age check).
     pub(crate) lenient: bool,
 }
 
 impl TamperingStore {
     pub(crate) fn new(tamper: fn(&mut PendingLogin)) -> Self {
-        Self {
-            inner: MemoryLoginStateStore::default(),
-            tamper: Arc::new(Mutex::new(Some(tamper))),
-            lenient: false,
-        }
+        Self { inner: MemoryLoginStateStore::default(), tamper, lenient: false }
     }
 }
 
@@ -128,8 +123,8 @@ impl LoginStateStore for TamperingStore {
 
     async fn take(&self, state: &str) -> Result<Option<PendingLogin>, StoreError> {
         let mut login = self.inner.take(state).await?;
-        if let (Some(l), Some(f)) = (login.as_mut(), *self.tamper.lock().unwrap()) {
-            f(l);
+        if let Some(l) = login.as_mut() {
+            (self.tamper)(l);
         }
         Ok(login)
     }

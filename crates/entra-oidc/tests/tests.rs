@@ -1,6 +1,9 @@
 //! Integration tests against the mocked Entra of entra-testkit, over HTTP on
 //! loopback.
 
+// Helpers outside `#[test]` functions unwrap too (clippy.toml allows it in tests).
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 mod login;

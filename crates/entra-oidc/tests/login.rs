@@ -187,3 +187,13 @@ async fn browser_binding() {
     }
     client.complete_for_browser(&params, login.state()).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_overage_is_reported() {
+    let env = Env::start().await;
+    let dana = env.mock.add_user(TestUser::new("dana@contoso.com").with_random_groups(250));
+    let client = env.client(env.config());
+    let login = client.begin_with(LoginOptions::new("/").login_hint(&dana.username)).await.unwrap();
+    let signed_in = client.complete(&authorize(login.url()).await).await.unwrap();
+    assert_eq!(signed_in.user().groups(), &UserGroups::Overage);
+}

@@ -204,3 +204,25 @@ async fn open_redirect_shapes_are_refused() {
     let err = client.complete(&begin_for(&client, &env.alice).await).await.unwrap_err();
     assert!(matches!(err, Error::InvalidReturnPath { .. }), "{err:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_callbacks_complete_once() {
+    let env = Env::start().await;
+    let client = env.client(env.config());
+    let params = begin_for(&client, &env.alice).await;
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (client, params) = (client.clone(), params.clone());
+            tokio::spawn(async move { client.complete(&params).await })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(e) => assert!(matches!(e, Error::UnknownState), "{e:?}"),
+        }
+    }
+    assert_eq!(ok, 1);
+    assert_eq!(env.mock.token_requests().len(), 1);
+}

@@ -6,6 +6,7 @@
 
 mod support;
 
+mod credentials;
 mod login;
 mod loopback;
 mod multi_tenant;

@@ -1,13 +1,267 @@
-//! Microsoft Graph: `/v1.0/me` and `getMemberObjects`.
+//! Microsoft Graph: `GET /v1.0/me`, `POST /v1.0/me/getMemberObjects` and
+//! `POST /v1.0/users/{id}/getMemberObjects`.
+//!
+//! Accepted tokens: signed by a published mock key (RS256), `aud` naming Graph
+//! (`https://graph.microsoft.com`, `00000003-0000-0000-c000-000000000000` or the
+//! mock's Graph base URL), not expired, from a mock tenant. Permissions:
+//! - `/me` needs a delegated token with one of [`ME_SCOPES`];
+//! - `getMemberObjects` needs a delegated token with one of [`MEMBER_SCOPES`]
+//!   (for `/me` or the caller's own id), or an app-only token with one of
+//!   [`MEMBER_ROLES`] in `roles` (any user).
 
+use entra_core::TenantId;
+use jsonwebtoken::Algorithm;
+use serde_json::{Value, json};
 use wiremock::{Request, ResponseTemplate};
 
+use crate::fault::timestamp;
+use crate::router::json_reply;
 use crate::state::State;
+use crate::token::{audiences, lenient};
 
-pub(crate) fn me(_s: &State, _req: &Request) -> ResponseTemplate {
-    ResponseTemplate::new(501)
+/// Delegated scopes that allow `GET /v1.0/me`.
+pub(crate) const ME_SCOPES: [&str; 6] = [
+    "User.Read",
+    "User.ReadBasic.All",
+    "User.Read.All",
+    "User.ReadWrite",
+    "User.ReadWrite.All",
+    "Directory.Read.All",
+];
+
+/// Delegated scopes that allow `getMemberObjects`.
+pub(crate) const MEMBER_SCOPES: [&str; 7] = [
+    "User.Read",
+    "User.ReadBasic.All",
+    "User.Read.All",
+    "GroupMember.Read.All",
+    "Group.Read.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+
+/// Application permissions that allow `getMemberObjects` for any user.
+pub(crate) const MEMBER_ROLES: [&str; 5] = [
+    "User.Read.All",
+    "GroupMember.Read.All",
+    "Group.Read.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+
+fn graph_error(s: &State, status: u16, code: &str, message: &str) -> ResponseTemplate {
+    json_reply(
+        status,
+        &json!({"error": {
+            "code": code,
+            "message": message,
+            "innerError": {
+                "date": timestamp(s.now()).replace(' ', "T"),
+                "request-id": uuid::Uuid::new_v4().to_string(),
+                "client-request-id": uuid::Uuid::new_v4().to_string(),
+            }
+        }}),
+    )
+    .insert_header("www-authenticate", "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\"")
 }
 
-pub(crate) fn member_objects(_s: &State, _req: &Request, _id: Option<&str>) -> ResponseTemplate {
-    ResponseTemplate::new(501)
+fn unauthorized(s: &State, message: &str) -> ResponseTemplate {
+    graph_error(s, 401, "InvalidAuthenticationToken", message)
+}
+
+fn denied(s: &State) -> ResponseTemplate {
+    graph_error(
+        s,
+        403,
+        "Authorization_RequestDenied",
+        "Insufficient privileges to complete the operation.",
+    )
+}
+
+/// Checks the bearer token; returns its claims.
+fn authenticate(s: &State, req: &Request) -> Result<Value, ResponseTemplate> {
+    let header = req.headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let token = match header.split_once(' ') {
+        Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") && !t.trim().is_empty() => {
+            t.trim()
+        }
+        _ => return Err(unauthorized(s, "Access token is empty.")),
+    };
+    let jwt = jsonwebtoken::decode_header(token)
+        .map_err(|_| unauthorized(s, "IDX14100: JWT is not well formed."))?;
+    let invalid_sig = || unauthorized(s, "Access token validation failure. Invalid signature.");
+    if jwt.alg != Algorithm::RS256 {
+        return Err(invalid_sig());
+    }
+    let key = s
+        .keys
+        .iter()
+        .find(|k| Some(k.kid.as_str()) == jwt.kid.as_deref())
+        .ok_or_else(invalid_sig)?;
+    let decoding = key.decoding_key().map_err(|_| invalid_sig())?;
+    let claims: Value = jsonwebtoken::decode(token, &decoding, &lenient(Algorithm::RS256))
+        .map_err(|_| invalid_sig())?
+        .claims;
+    if !audiences(&claims).iter().any(|a| s.is_graph(a)) {
+        return Err(unauthorized(s, "Access token validation failure. Invalid audience."));
+    }
+    let now = s.now();
+    if claims["exp"].as_i64().unwrap_or(i64::MIN) <= now {
+        return Err(unauthorized(s, "Lifetime validation failed, the token is expired."));
+    }
+    if claims["nbf"].as_i64().is_some_and(|nbf| nbf > now + 300) {
+        return Err(unauthorized(s, "Lifetime validation failed, the token is not yet valid."));
+    }
+    let tid = claims["tid"].as_str().and_then(|t| TenantId::parse(t).ok());
+    let iss = claims["iss"].as_str().unwrap_or_default();
+    let issuer_ok = tid.is_some_and(|t| {
+        s.is_tenant(t.as_str()) && (iss == s.cloud.v1_issuer(&t) || iss == s.cloud.v2_issuer(&t))
+    });
+    if !issuer_ok {
+        return Err(unauthorized(s, "Access token validation failure. Invalid issuer."));
+    }
+    Ok(claims)
+}
+
+fn scopes(claims: &Value) -> Vec<&str> {
+    claims["scp"].as_str().unwrap_or("").split_ascii_whitespace().collect()
+}
+
+fn is_app_only(claims: &Value) -> bool {
+    claims["idtyp"].as_str() == Some("app") || claims.get("scp").is_none()
+}
+
+pub(crate) fn me(s: &State, req: &Request) -> ResponseTemplate {
+    let claims = match authenticate(s, req) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if is_app_only(&claims) {
+        return graph_error(
+            s,
+            400,
+            "BadRequest",
+            "/me request is only valid with delegated authentication flow.",
+        );
+    }
+    if !scopes(&claims).iter().any(|sc| ME_SCOPES.contains(sc)) {
+        return denied(s);
+    }
+    let oid = claims["oid"].as_str().unwrap_or_default();
+    let Some(user) = s.user(oid) else {
+        return graph_error(
+            s,
+            404,
+            "Request_ResourceNotFound",
+            "Resource does not exist or one of its queried reference-property objects are not present.",
+        );
+    };
+    let given = user.name.split_whitespace().next().unwrap_or_default();
+    let surname = user.name.split_whitespace().skip(1).collect::<Vec<_>>().join(" ");
+    json_reply(
+        200,
+        &json!({
+            "@odata.context": format!("{}/v1.0/$metadata#users/$entity", s.cloud.graph_base()),
+            "businessPhones": [],
+            "displayName": user.name,
+            "givenName": given,
+            "surname": if surname.is_empty() { Value::Null } else { json!(surname) },
+            "jobTitle": null,
+            "mail": user.username,
+            "mobilePhone": null,
+            "officeLocation": null,
+            "preferredLanguage": "en-US",
+            "userPrincipalName": user.username,
+            "id": user.oid,
+        }),
+    )
+}
+
+pub(crate) fn member_objects(s: &State, req: &Request, id: Option<&str>) -> ResponseTemplate {
+    let claims = match authenticate(s, req) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let caller = claims["oid"].as_str().unwrap_or_default();
+    let target = if is_app_only(&claims) {
+        let roles: Vec<&str> = claims["roles"]
+            .as_array()
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if !roles.iter().any(|r| MEMBER_ROLES.contains(r)) {
+            return denied(s);
+        }
+        match id {
+            Some(id) => id,
+            None => {
+                return graph_error(
+                    s,
+                    400,
+                    "BadRequest",
+                    "/me request is only valid with delegated authentication flow.",
+                );
+            }
+        }
+    } else {
+        if !scopes(&claims).iter().any(|sc| MEMBER_SCOPES.contains(sc)) {
+            return denied(s);
+        }
+        match id {
+            Some(id) if !id.eq_ignore_ascii_case(caller) => {
+                // Reading another user's memberships needs directory-wide scopes.
+                let wide = [
+                    "User.Read.All",
+                    "GroupMember.Read.All",
+                    "Group.Read.All",
+                    "Directory.Read.All",
+                    "Directory.ReadWrite.All",
+                ];
+                if !scopes(&claims).iter().any(|sc| wide.contains(sc)) {
+                    return denied(s);
+                }
+                id
+            }
+            _ => caller,
+        }
+    };
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Body {
+        security_enabled_only: Option<bool>,
+    }
+    let body: Body = match serde_json::from_slice(&req.body) {
+        Ok(b) => b,
+        Err(_) => {
+            return graph_error(
+                s,
+                400,
+                "Request_BadRequest",
+                "The request body must be JSON with securityEnabledOnly.",
+            );
+        }
+    };
+    if body.security_enabled_only.is_none() {
+        return graph_error(
+            s,
+            400,
+            "Request_BadRequest",
+            "The parameter securityEnabledOnly is required.",
+        );
+    }
+    let Some(user) = s.user(target) else {
+        return graph_error(
+            s,
+            404,
+            "Request_ResourceNotFound",
+            "Resource does not exist or one of its queried reference-property objects are not present.",
+        );
+    };
+    // Every group of a test user is security-enabled, so both answers are the same.
+    json_reply(
+        200,
+        &json!({
+            "@odata.context": format!("{}/v1.0/$metadata#Collection(Edm.String)", s.cloud.graph_base()),
+            "value": user.groups,
+        }),
+    )
 }

@@ -34,9 +34,8 @@ impl Segment {
 
 pub(crate) fn json_reply(status: u16, body: &Value) -> ResponseTemplate {
     ResponseTemplate::new(status)
-        .insert_header("content-type", "application/json; charset=utf-8")
         .insert_header("cache-control", "no-store, no-cache")
-        .set_body_string(body.to_string())
+        .set_body_raw(body.to_string(), "application/json; charset=utf-8")
 }
 
 pub(crate) fn error_reply(e: ErrorReply) -> ResponseTemplate {
@@ -48,9 +47,7 @@ pub(crate) fn error_reply(e: ErrorReply) -> ResponseTemplate {
 }
 
 pub(crate) fn html_reply(status: u16, html: String) -> ResponseTemplate {
-    ResponseTemplate::new(status)
-        .insert_header("content-type", "text/html; charset=utf-8")
-        .set_body_string(html)
+    ResponseTemplate::new(status).set_body_raw(html, "text/html; charset=utf-8")
 }
 
 fn not_found() -> ResponseTemplate {
@@ -218,7 +215,6 @@ fn keys(s: &mut State, segment: &Segment, v2: bool) -> ResponseTemplate {
         Some(JwksFault::Status(code)) => json_reply(*code, &json!({})),
         Some(JwksFault::Delay(d)) => json_reply(200, &body).set_delay(*d),
         Some(JwksFault::Garbage) => ResponseTemplate::new(200)
-            .insert_header("content-type", "application/json")
-            .set_body_string("<html>this is not a key set</html>"),
+            .set_body_raw("<html>this is not a key set</html>", "application/json"),
     }
 }

@@ -1,7 +1,9 @@
 //! Integration tests of the mock Entra, over real HTTP on loopback.
 #![allow(clippy::unwrap_used)] // Helpers outside #[test] functions unwrap too.
 
+mod authorize;
 mod common;
+mod graph;
 mod keys;
 mod minting;
 mod obo;

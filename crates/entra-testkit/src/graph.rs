@@ -79,17 +79,18 @@ fn denied(s: &State) -> ResponseTemplate {
 }
 
 /// Checks the bearer token; returns its claims.
-fn authenticate(s: &State, req: &Request) -> Result<Value, ResponseTemplate> {
+fn authenticate(s: &State, req: &Request) -> Result<Value, Box<ResponseTemplate>> {
     let header = req.headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
     let token = match header.split_once(' ') {
         Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") && !t.trim().is_empty() => {
             t.trim()
         }
-        _ => return Err(unauthorized(s, "Access token is empty.")),
+        _ => return Err(Box::new(unauthorized(s, "Access token is empty."))),
     };
     let jwt = jsonwebtoken::decode_header(token)
-        .map_err(|_| unauthorized(s, "IDX14100: JWT is not well formed."))?;
-    let invalid_sig = || unauthorized(s, "Access token validation failure. Invalid signature.");
+        .map_err(|_| Box::new(unauthorized(s, "IDX14100: JWT is not well formed.")))?;
+    let invalid_sig =
+        || Box::new(unauthorized(s, "Access token validation failure. Invalid signature."));
     if jwt.alg != Algorithm::RS256 {
         return Err(invalid_sig());
     }
@@ -103,14 +104,20 @@ fn authenticate(s: &State, req: &Request) -> Result<Value, ResponseTemplate> {
         .map_err(|_| invalid_sig())?
         .claims;
     if !audiences(&claims).iter().any(|a| s.is_graph(a)) {
-        return Err(unauthorized(s, "Access token validation failure. Invalid audience."));
+        return Err(Box::new(unauthorized(
+            s,
+            "Access token validation failure. Invalid audience.",
+        )));
     }
     let now = s.now();
     if claims["exp"].as_i64().unwrap_or(i64::MIN) <= now {
-        return Err(unauthorized(s, "Lifetime validation failed, the token is expired."));
+        return Err(Box::new(unauthorized(s, "Lifetime validation failed, the token is expired.")));
     }
     if claims["nbf"].as_i64().is_some_and(|nbf| nbf > now + 300) {
-        return Err(unauthorized(s, "Lifetime validation failed, the token is not yet valid."));
+        return Err(Box::new(unauthorized(
+            s,
+            "Lifetime validation failed, the token is not yet valid.",
+        )));
     }
     let tid = claims["tid"].as_str().and_then(|t| TenantId::parse(t).ok());
     let iss = claims["iss"].as_str().unwrap_or_default();
@@ -118,7 +125,7 @@ fn authenticate(s: &State, req: &Request) -> Result<Value, ResponseTemplate> {
         s.is_tenant(t.as_str()) && (iss == s.cloud.v1_issuer(&t) || iss == s.cloud.v2_issuer(&t))
     });
     if !issuer_ok {
-        return Err(unauthorized(s, "Access token validation failure. Invalid issuer."));
+        return Err(Box::new(unauthorized(s, "Access token validation failure. Invalid issuer.")));
     }
     Ok(claims)
 }
@@ -134,7 +141,7 @@ fn is_app_only(claims: &Value) -> bool {
 pub(crate) fn me(s: &State, req: &Request) -> ResponseTemplate {
     let claims = match authenticate(s, req) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if is_app_only(&claims) {
         return graph_error(
@@ -180,7 +187,7 @@ pub(crate) fn me(s: &State, req: &Request) -> ResponseTemplate {
 pub(crate) fn member_objects(s: &State, req: &Request, id: Option<&str>) -> ResponseTemplate {
     let claims = match authenticate(s, req) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let caller = claims["oid"].as_str().unwrap_or_default();
     let target = if is_app_only(&claims) {

@@ -7,6 +7,7 @@
 mod support;
 
 mod credentials;
+mod discovery;
 mod login;
 mod loopback;
 mod multi_tenant;

@@ -131,12 +131,27 @@ impl MockEntra {
         self.with(|s| s.user_faults.insert(oid.to_ascii_lowercase(), fault));
     }
 
-    /// Removes every queued and per-user token fault (not the JWKS fault).
+    /// The next `n` Microsoft Graph requests fail with `fault`: `Fault::throttled`
+    /// gives 429 with `Retry-After`, `Fault::status` that status, `Fault::aadsts`
+    /// a 401 `InvalidAuthenticationToken` naming the code, `Fault::delay` latency.
+    pub fn fail_graph_next(&self, n: usize, fault: Fault) {
+        self.with(|s| s.graph_faults.extend(std::iter::repeat_n(fault, n)));
+    }
+
+    /// Removes every queued and per-user fault of the token endpoint and Graph (not
+    /// the JWKS fault).
     pub fn clear_faults(&self) {
         self.with(|s| {
             s.faults.clear();
             s.user_faults.clear();
+            s.graph_faults.clear();
         });
+    }
+
+    /// Revokes every refresh token of the user with object id `oid`: redeeming one
+    /// fails with `invalid_grant`.
+    pub fn revoke_refresh_tokens(&self, oid: &str) {
+        self.with(|s| s.refresh_tokens.retain(|_, g| !g.user_oid.eq_ignore_ascii_case(oid)));
     }
 
     /// Every request received, oldest first.

@@ -14,7 +14,7 @@ use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 use wiremock::{Request, ResponseTemplate};
 
-use crate::fault::timestamp;
+use crate::fault::{FaultKind, timestamp};
 use crate::router::json_reply;
 use crate::state::State;
 use crate::token::{audiences, lenient};
@@ -136,6 +136,51 @@ fn scopes(claims: &Value) -> Vec<&str> {
 
 fn is_app_only(claims: &Value) -> bool {
     claims["idtyp"].as_str() == Some("app") || claims.get("scp").is_none()
+}
+
+/// Dispatches a Graph request (path after `/v1.0`), applying queued faults.
+pub(crate) fn graph(s: &mut State, req: &Request, method: &str, rest: &[&str]) -> ResponseTemplate {
+    let mut delay = None;
+    if let Some(f) = s.graph_faults.pop_front() {
+        delay = f.delay;
+        let reply = match &f.kind {
+            FaultKind::Delay => None,
+            FaultKind::Throttled(secs) => Some(
+                graph_error(s, 429, "TooManyRequests", "Too many requests.")
+                    .insert_header("retry-after", secs.to_string().as_str()),
+            ),
+            FaultKind::Status(code) => {
+                Some(graph_error(s, *code, "ServiceUnavailable", "The service is unavailable."))
+            }
+            FaultKind::Aadsts { code, status, .. } => Some(graph_error(
+                s,
+                status.unwrap_or(401),
+                "InvalidAuthenticationToken",
+                &format!("AADSTS{code}: the token was refused."),
+            )),
+        };
+        if let Some(r) = reply {
+            return match delay {
+                Some(d) => r.set_delay(d),
+                None => r,
+            };
+        }
+    }
+    let r = match (method, rest) {
+        ("GET", ["me"]) => me(s, req),
+        ("POST", ["me", "getMemberObjects"]) => member_objects(s, req, None),
+        ("POST", ["users", id, "getMemberObjects"]) => member_objects(s, req, Some(id)),
+        _ => graph_error(
+            s,
+            400,
+            "BadRequest",
+            "Resource not found for the segment (the mock serves /me and getMemberObjects).",
+        ),
+    };
+    match delay {
+        Some(d) => r.set_delay(d),
+        None => r,
+    }
 }
 
 pub(crate) fn me(s: &State, req: &Request) -> ResponseTemplate {

@@ -50,7 +50,78 @@
 //! | `POST /{tenant}/oauth2/v2.0/token` | `authorization_code`, `refresh_token`, `client_credentials`, OBO `jwt-bearer` |
 //! | `GET /{tenant}/oauth2/v2.0/authorize` | sign-in page, or straight redirect with `login_hint` / auto-login |
 //! | `GET /{tenant}/oauth2/v2.0/logout` | redirect to `post_logout_redirect_uri` |
-//! | `GET /v1.0/me`, `POST /v1.0/me/getMemberObjects`, `POST /v1.0/users/{id}/getMemberObjects` | Microsoft Graph |
+//! | `GET /v1.0/me`, `POST /v1.0/me/getMemberObjects`, `POST /v1.0/users/{id}/getMemberObjects` | Microsoft Graph (see below) |
+//!
+//! Every response of the token endpoint is Entra-shaped: success bodies carry
+//! `token_type`, `scope`, `expires_in`, `access_token` (and `id_token`,
+//! `refresh_token` when due); errors carry `error`, `error_description`
+//! (`AADSTSnnnnn: ...`), `error_codes`, `timestamp`, `trace_id`,
+//! `correlation_id`, and `suberror`/`claims` when set.
+//!
+//! ## Seeded directory
+//!
+//! [`MockEntra::start`] creates one tenant ([`MockEntra::tenant_id`]) and two apps:
+//! [`MockEntra::default_client`] (a confidential web client, secret
+//! `mock-client-secret`, redirect URI `http://localhost/callback`, the `azp` of
+//! minted tokens) and [`MockEntra::default_api`] (secret `mock-api-secret`, scope
+//! `access_as_user`, app role `Data.Read`). The client has consent for the API and
+//! for Graph `User.Read GroupMember.Read.All`. Users are added by tests
+//! ([`MockEntra::add_user`]); [`TestUser::with_random_groups`] makes overage users.
+//!
+//! ## Token endpoint checks
+//!
+//! | Check | Error |
+//! |---|---|
+//! | unknown `client_id` | `unauthorized_client`, AADSTS700016 |
+//! | wrong client secret (body or HTTP Basic) | `invalid_client` (401), AADSTS7000215 |
+//! | no credential for a confidential client | `invalid_client`, AADSTS7000218 |
+//! | client assertion: unknown thumbprint (`x5t#S256` for PS256, `x5t` for RS256) or bad signature | AADSTS700027 |
+//! | client assertion: `aud` not a token endpoint of the mock | AADSTS700023 |
+//! | client assertion: `iss`/`sub` not the client id | AADSTS700021 |
+//! | client assertion: expired or not yet valid | AADSTS700024 |
+//! | code: unknown / other client / redeemed / expired | AADSTS70000 / 70000 / 54005 / 70008 |
+//! | code: `redirect_uri` differs from the authorize request | AADSTS50011 |
+//! | PKCE: missing or wrong `code_verifier` | `invalid_grant`, AADSTS501481 |
+//! | refresh token unknown or revoked | `invalid_grant`, AADSTS9002313 |
+//! | OBO: `requested_token_use` missing or not `on_behalf_of` | AADSTS900144 |
+//! | OBO: `resource` parameter | AADSTS9010010 |
+//! | scopes of more than one resource | `invalid_scope`, AADSTS28000 |
+//! | `.default` mixed with other scopes, or a scope the API does not expose | `invalid_scope`, AADSTS70011 |
+//! | resource unknown to the mock | `invalid_resource`, AADSTS500011 |
+//! | OBO assertion: unknown key, bad signature, foreign issuer | AADSTS50013 |
+//! | OBO assertion: expired | AADSTS500133 |
+//! | OBO assertion: `aud` is not the caller's client id or App ID URI | AADSTS50013 |
+//! | OBO assertion: app-only (`idtyp: app`, or no `scp`) | AADSTS7000114 |
+//! | OBO: no consent for the resource or a requested scope ([`MockEntra::grant_consent`]) | AADSTS65001, suberror `consent_required` |
+//! | client credentials without a single `{resource}/.default` | `invalid_scope`, AADSTS1002012 |
+//!
+//! OBO issues a token for the same user (`oid`, `tid`): `aud` is the resource
+//! (the API's client id, or its App ID URI for v1 APIs; `https://graph.microsoft.com`
+//! for Graph, with a header `nonce`), `scp` the consented scopes for `.default` or
+//! the requested ones. Tokens always carry the user's home tenant, whatever tenant
+//! segment (`common`, another tenant) the request used.
+//!
+//! ## Microsoft Graph permissions
+//!
+//! Graph accepts only RS256 tokens signed by a published mock key, with `aud`
+//! `https://graph.microsoft.com`, `00000003-0000-0000-c000-000000000000` or the
+//! mock's own Graph base, unexpired, from a mock tenant (else 401
+//! `InvalidAuthenticationToken`). Then (else 403 `Authorization_RequestDenied`):
+//! - `GET /v1.0/me`: delegated, `scp` with one of `User.Read`, `User.ReadBasic.All`,
+//!   `User.Read.All`, `User.ReadWrite`, `User.ReadWrite.All`, `Directory.Read.All`;
+//! - `POST /v1.0/me/getMemberObjects`: delegated, `scp` with one of `User.Read`,
+//!   `User.ReadBasic.All`, `User.Read.All`, `GroupMember.Read.All`, `Group.Read.All`,
+//!   `Directory.Read.All`, `Directory.ReadWrite.All`;
+//! - `POST /v1.0/users/{id}/getMemberObjects`: app-only with one of `User.Read.All`,
+//!   `GroupMember.Read.All`, `Group.Read.All`, `Directory.Read.All`,
+//!   `Directory.ReadWrite.All` in `roles`, or delegated with a directory-wide scope
+//!   (or the caller's own id). Every group of a test user counts as security-enabled.
+//!
+//! ## Standalone server
+//!
+//! `cargo run -p entra-testkit --bin mock-entra -- --port 8400` serves a mock with
+//! fixed tenant and client ids, seeded users (alice, bob, an admin, a user with 250
+//! groups) and prints the settings to give to an app in any language.
 //!
 //! # Crate features
 //!

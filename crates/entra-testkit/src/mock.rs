@@ -141,6 +141,7 @@ impl MockEntraBuilder {
             refresh_tokens: HashMap::new(),
             faults: VecDeque::new(),
             user_faults: HashMap::new(),
+            graph_faults: VecDeque::new(),
             requests: Vec::new(),
             auto_login: None,
             clock: self.clock,

@@ -88,14 +88,10 @@ impl Respond for Router {
         let path = req.url.path().to_owned();
         let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let method = req.method.as_str();
+        if parts.first() == Some(&"v1.0") {
+            return crate::graph::graph(&mut s, req, method, &parts[1..]);
+        }
         match (method, parts.as_slice()) {
-            ("GET", ["v1.0", "me"]) => crate::graph::me(&s, req),
-            ("POST", ["v1.0", "me", "getMemberObjects"]) => {
-                crate::graph::member_objects(&s, req, None)
-            }
-            ("POST", ["v1.0", "users", id, "getMemberObjects"]) => {
-                crate::graph::member_objects(&s, req, Some(id))
-            }
             ("GET", [seg, rest @ ..]) if !rest.is_empty() => {
                 let Some(segment) = resolve_segment(&s, seg) else {
                     return unknown_tenant(&s, seg);

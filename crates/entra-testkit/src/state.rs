@@ -54,6 +54,7 @@ pub(crate) struct State {
     pub(crate) refresh_tokens: HashMap<String, RefreshGrant>,
     pub(crate) faults: VecDeque<Fault>,
     pub(crate) user_faults: HashMap<String, Fault>,
+    pub(crate) graph_faults: VecDeque<Fault>,
     pub(crate) requests: Vec<RecordedRequest>,
     pub(crate) auto_login: Option<String>,
     pub(crate) clock: Arc<dyn Clock>,

@@ -115,3 +115,24 @@ async fn member_objects_permissions() {
     let no_roles = mock.mint(TokenSpec::graph(&alice).without("scp").claim("idtyp", json!("app")));
     assert_eq!(member_objects(&mock, &format!("users/{}", bob.oid), &no_roles).await.0, 403);
 }
+
+#[tokio::test]
+async fn graph_faults() {
+    let mock = MockEntra::start().await;
+    let alice = mock.add_user(TestUser::new("alice@contoso.com").groups(["g1"]));
+    let token = mock.graph_token(&alice);
+    mock.fail_graph_next(1, entra_testkit::Fault::throttled(3));
+    mock.fail_graph_next(1, entra_testkit::Fault::status(503));
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1.0/me/getMemberObjects", mock.uri()))
+        .bearer_auth(&token)
+        .json(&json!({"securityEnabledOnly": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "3");
+    assert_eq!(member_objects(&mock, "me", &token).await.0, 503);
+    assert_eq!(member_objects(&mock, "me", &token).await.1["value"], json!(["g1"]));
+    assert_eq!(mock.count("/getMemberObjects"), 3);
+}

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)] // Helpers outside #[test] functions unwrap too.
 
 mod authorize;
+mod clock;
 mod common;
 mod graph;
 mod keys;

@@ -8,6 +8,7 @@ mod support;
 
 mod credentials;
 mod discovery;
+mod id_token;
 mod login;
 mod loopback;
 mod multi_tenant;

@@ -187,6 +187,34 @@ impl TestCertificate {
         URL_SAFE_NO_PAD.encode(sha1::Sha1::digest(&self.der))
     }
 
+    /// A client assertion for `client_id` signed with this certificate's key, as
+    /// certificate credentials send it: header `alg: PS256`, `typ: JWT`,
+    /// `x5t#S256`; claims `aud` = `audience` (the token endpoint URL), `iss` = `sub` =
+    /// the client id, a fresh `jti`, `nbf` = `iat` = `now_unix`, `exp` ten minutes later.
+    ///
+    /// # Errors
+    /// [`Error::Key`] when signing fails.
+    pub fn client_assertion(
+        &self,
+        client_id: &entra_core::ClientId,
+        audience: &str,
+        now_unix: i64,
+    ) -> Result<String> {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::PS256);
+        header.x5t_s256 = Some(self.x5t_s256());
+        let claims = serde_json::json!({
+            "aud": audience,
+            "iss": client_id,
+            "sub": client_id,
+            "jti": uuid::Uuid::new_v4().to_string(),
+            "nbf": now_unix,
+            "iat": now_unix,
+            "exp": now_unix + 600,
+        });
+        let key = EncodingKey::from_rsa_pem(self.key_pem.as_bytes()).map_err(Error::Key)?;
+        jsonwebtoken::encode(&header, &claims, &key).map_err(Error::Key)
+    }
+
     /// The public key, for verifying signatures made with [`TestCertificate::key_pem`].
     pub(crate) fn decoding_key(&self) -> Result<DecodingKey> {
         DecodingKey::from_rsa_components(&self.n, &self.e).map_err(Error::Key)

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use entra_core::{Authority, ClientId, Clock, Cloud, SystemClock, Tenant, TenantId};
 
 use crate::keys::pooled_key;
-use crate::model::new_guid;
+use crate::model::{known_guid, new_guid};
 use crate::state::{State, lock};
 use crate::{Error, Result, TestApp, TestUser};
 
@@ -208,7 +208,7 @@ impl MockEntra {
 
     /// Adds a tenant (a random id) served with the same signing keys.
     pub fn add_tenant(&self) -> TenantId {
-        let tid = TenantId::parse(&new_guid()).unwrap_or_else(|_| self.tenant_id());
+        let tid = known_guid(TenantId::parse(&new_guid()));
         self.with(|s| s.tenants.push(tid.clone()));
         tid
     }

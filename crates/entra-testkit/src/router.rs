@@ -35,6 +35,7 @@ impl Segment {
 pub(crate) fn json_reply(status: u16, body: &Value) -> ResponseTemplate {
     ResponseTemplate::new(status)
         .insert_header("cache-control", "no-store, no-cache")
+        .insert_header("access-control-allow-origin", "*")
         .set_body_raw(body.to_string(), "application/json; charset=utf-8")
 }
 
@@ -88,6 +89,14 @@ impl Respond for Router {
         let path = req.url.path().to_owned();
         let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let method = req.method.as_str();
+        if method == "OPTIONS" {
+            // CORS preflight, as Entra answers for SPA redirect URIs.
+            return ResponseTemplate::new(204)
+                .insert_header("access-control-allow-origin", "*")
+                .insert_header("access-control-allow-methods", "GET, POST, OPTIONS")
+                .insert_header("access-control-allow-headers", "*")
+                .insert_header("access-control-max-age", "86400");
+        }
         if parts.first() == Some(&"v1.0") {
             return crate::graph::graph(&mut s, req, method, &parts[1..]);
         }

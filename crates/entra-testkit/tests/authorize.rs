@@ -143,3 +143,17 @@ async fn logout_redirects_with_state() {
     assert_eq!(r.status(), 200);
     assert_eq!(mock.count("/oauth2/v2.0/logout"), 2);
 }
+
+#[tokio::test]
+async fn cors_preflight_is_answered() {
+    let (mock, _, _) = setup().await;
+    let r = reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, mock.token_url())
+        .header("origin", "http://localhost:3000")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+}

@@ -12,8 +12,9 @@ use crate::common::{decode_with_jwks, fetch_jwks, keys_url};
 async fn discovery_points_at_the_mock() {
     let mock = MockEntra::start().await;
     let tid = mock.tenant_id();
-    let doc: Value =
-        reqwest::get(mock.authority().v2_discovery_url()).await.unwrap().json().await.unwrap();
+    let r = reqwest::get(mock.authority().v2_discovery_url()).await.unwrap();
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    let doc: Value = r.json().await.unwrap();
     assert_eq!(doc["issuer"], mock.v2_issuer(&tid));
     assert_eq!(doc["token_endpoint"], mock.authority().token_url());
     assert_eq!(doc["authorization_endpoint"], mock.authority().authorize_url());

@@ -177,6 +177,10 @@ async fn obo_with_certificate_assertion() {
     assert_eq!(ok.0, 200, "{}", ok.1);
     let ok = run(assertion_for(&cert, &id, &url, Algorithm::RS256, 600)).await;
     assert_eq!(ok.0, 200, "{}", ok.1);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+        as i64;
+    let ok = run(cert.client_assertion(&app.client_id, &url, now).unwrap()).await;
+    assert_eq!(ok.0, 200, "{}", ok.1);
     let other = TestCertificate::generate("CN=other");
     assert_aadsts(&run(assertion_for(&other, &id, &url, Algorithm::PS256, 600)).await, 700027);
     assert_aadsts(

@@ -562,3 +562,52 @@ impl Client {
         Ok(url.into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use entra_core::{Cloud, TenantId};
+
+    use super::*;
+
+    fn config() -> Config {
+        let tid = TenantId::parse("72f988bf-86f1-41af-91ab-2d7cd011db47").unwrap();
+        Config::new(
+            Authority::new(
+                Cloud::custom("http://127.0.0.1:9", "http://127.0.0.1:9").unwrap(),
+                tid.into(),
+            ),
+            ClientId::parse("6e74172b-be56-4843-9ff4-e66a39bb12e3").unwrap(),
+        )
+    }
+
+    #[test]
+    fn client_fits_in_shared_state() {
+        fn shareable<T: Clone + Send + Sync + 'static>() {}
+        shareable::<Client>();
+        shareable::<Login>();
+        shareable::<SignedIn>();
+    }
+
+    #[tokio::test]
+    async fn refusals_before_any_network_call() {
+        let client = Client::new(config()).unwrap();
+        assert!(client.is_public());
+        assert!(matches!(client.begin("/").await, Err(Error::NoRedirectUri)));
+        let mut c = config();
+        c.redirect_uri = Some("http://localhost/cb".into());
+        let client = Client::new(c).unwrap();
+        assert!(matches!(client.begin("//evil").await, Err(Error::InvalidReturnPath { .. })));
+        let bad_hint = LoginOptions::new("/").login_hint("a\r\nb");
+        assert!(matches!(
+            client.begin_with(bad_hint).await,
+            Err(Error::InvalidConfig { field: "login_hint", .. })
+        ));
+        assert!(client.refresh(&Secret::new("")).await.is_err());
+        let mut c = config();
+        c.client_secret = Some(Secret::new("hunter2"));
+        let client = Client::new(c).unwrap();
+        assert!(!client.is_public());
+        let printed = format!("{client:?} {:?}", client.config());
+        assert!(!printed.contains("hunter2"), "{printed}");
+    }
+}

@@ -248,6 +248,11 @@ pub(crate) fn code_defaults(code: u32) -> (&'static str, u16, &'static str) {
             "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.",
         ),
         90002 => ("invalid_tenant", 400, "Tenant not found."),
+        700025 => (
+            "invalid_client",
+            401,
+            "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.",
+        ),
         50126 => (
             "invalid_grant",
             400,

@@ -129,6 +129,7 @@ impl MockEntraBuilder {
             cloud,
             default_tenant: default_tenant.clone(),
             tenants: vec![default_tenant],
+            domains: HashMap::new(),
             signing_kid: key.kid.clone(),
             keys: vec![key],
             next_pool_index: 1,
@@ -211,6 +212,12 @@ impl MockEntra {
         let tid = known_guid(TenantId::parse(&new_guid()));
         self.with(|s| s.tenants.push(tid.clone()));
         tid
+    }
+
+    /// Adds a verified domain name to tenant `tid`: `/{domain}/...` URLs then serve
+    /// that tenant (discovery documents name it by id, as Entra's do).
+    pub fn add_domain(&self, tid: &TenantId, domain: &str) {
+        self.with(|s| s.domains.insert(domain.trim().to_ascii_lowercase(), tid.clone()));
     }
 
     /// Every tenant, the default first.

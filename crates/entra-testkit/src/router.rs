@@ -63,6 +63,9 @@ fn resolve_segment(s: &State, seg: &str) -> Option<Segment> {
     if lower == "common" || lower == "organizations" {
         return Some(Segment::Multi(lower));
     }
+    if let Some(tid) = s.domains.get(&lower) {
+        return Some(Segment::Tenant(tid.clone()));
+    }
     s.tenants.iter().find(|t| t.as_str() == lower).map(|t| Segment::Tenant(t.clone()))
 }
 

@@ -42,6 +42,8 @@ pub(crate) struct State {
     pub(crate) cloud: Cloud,
     pub(crate) default_tenant: TenantId,
     pub(crate) tenants: Vec<TenantId>,
+    /// Verified domain names (lowercase) of tenants.
+    pub(crate) domains: HashMap<String, TenantId>,
     pub(crate) keys: Vec<Arc<SigningKey>>,
     pub(crate) signing_kid: String,
     pub(crate) next_pool_index: usize,

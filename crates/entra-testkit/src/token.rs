@@ -203,6 +203,13 @@ pub(crate) fn authenticate(
         return Ok((app, ClientAuth::Certificate));
     }
     if let Some(secret) = secret {
+        if app.public_client && app.secret.is_none() {
+            return Err(err(
+                s,
+                700025,
+                "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.",
+            ));
+        }
         let ok = app
             .secret
             .as_ref()

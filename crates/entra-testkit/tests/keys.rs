@@ -37,6 +37,23 @@ async fn discovery_points_at_the_mock() {
 }
 
 #[tokio::test]
+async fn domain_segments_resolve_to_their_tenant() {
+    let mock = MockEntra::start().await;
+    let tid = mock.tenant_id();
+    mock.add_domain(&tid, "Contoso.example");
+    let a = mock.authority_for(Tenant::parse("contoso.example").unwrap());
+    let doc: Value = reqwest::get(a.v2_discovery_url()).await.unwrap().json().await.unwrap();
+    assert_eq!(doc["issuer"], mock.v2_issuer(&tid));
+    assert_eq!(doc["token_endpoint"], mock.authority().token_url());
+    let r = reqwest::get(
+        mock.authority_for(Tenant::parse("other.example").unwrap()).v2_discovery_url(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 400);
+}
+
+#[tokio::test]
 async fn unknown_tenant_is_refused() {
     let mock = MockEntra::start().await;
     let r = reqwest::get(format!(

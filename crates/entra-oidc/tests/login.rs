@@ -140,6 +140,13 @@ async fn api_scope_refresh_and_groups() {
     assert_eq!(last.form_value("refresh_token"), Some(rt.expose_secret()));
     assert_eq!(last.form_value("client_secret"), Some(SECRET));
 
+    // A revoked refresh token (the user signed out everywhere, an admin revoked
+    // sessions): refused, sign in again.
+    let rt = refreshed.refresh_token().unwrap().clone();
+    env.mock.revoke_refresh_tokens(&bob.oid);
+    let err = client.refresh(&rt).await.unwrap_err();
+    assert_eq!(err.entra_error().unwrap().kind(), entra_core::ErrorKind::InvalidGrant, "{err:?}");
+
     // A refresh token Entra does not know: refused with a remedy.
     let err = client.refresh(&Secret::new("not-a-refresh-token")).await.unwrap_err();
     assert!(matches!(err, Error::TokenRequest(_)), "{err:?}");

@@ -68,7 +68,8 @@
 //!   too long. To bind a sign-in to the browser that started it (login CSRF), keep
 //!   [`Login::state`] in a cookie and use [`Client::complete_for_browser`].
 //! - **ID tokens are validated by entra-jwks**: signature (RS256 allow-list, keys
-//!   from the authority's JWKS), `exp`/`nbf` against the [`entra_core::Clock`],
+//!   from the authority's JWKS), `exp`/`nbf` against the [`entra_core::Clock`]
+//!   (60 seconds of leeway),
 //!   issuer (exact, or Entra's `{tenantid}` template with a GUID `tid`), the
 //!   tenant allow-list, `aud` equal to the client id, and `nonce` equal to the one
 //!   sent (compared in constant time). None of these can be switched off.

@@ -2,6 +2,7 @@
 //! token, and what a downstream token is requested for.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
@@ -11,9 +12,14 @@ use crate::{EntraClaims, Secret};
 /// An incoming token that a [`crate::TokenValidator`] has verified: its claims, the
 /// raw token (needed as the OBO assertion) and its SHA-256, computed once.
 ///
+/// Cheap to clone (the parts are shared behind an `Arc`), so validators can cache
+/// it and hosts can put it in request extensions.
+///
 /// `Debug` shows only what [`EntraClaims`]'s `Debug` shows; the raw token never prints.
 #[derive(Clone)]
-pub struct ValidatedToken {
+pub struct ValidatedToken(Arc<Parts>);
+
+struct Parts {
     claims: EntraClaims,
     raw: Secret,
     sha256: [u8; 32],
@@ -25,38 +31,41 @@ impl ValidatedToken {
     /// Only a validator should build this: everything downstream trusts it.
     pub fn new(raw: Secret, claims: EntraClaims) -> Self {
         let sha256 = Sha256::digest(raw.expose_secret().as_bytes()).into();
-        Self { claims, raw, sha256 }
+        Self::from_parts(raw, claims, sha256)
     }
 
     /// Wraps a verified token whose SHA-256 the validator already computed.
     pub fn from_parts(raw: Secret, claims: EntraClaims, sha256: [u8; 32]) -> Self {
-        Self { claims, raw, sha256 }
+        Self(Arc::new(Parts { claims, raw, sha256 }))
     }
 
     /// The verified claims.
     pub fn claims(&self) -> &EntraClaims {
-        &self.claims
+        &self.0.claims
     }
 
     /// The raw token. Never log it.
     pub fn raw(&self) -> &Secret {
-        &self.raw
+        &self.0.raw
     }
 
     /// SHA-256 of the raw token bytes: a cache key that contains no token.
     pub fn sha256(&self) -> &[u8; 32] {
-        &self.sha256
+        &self.0.sha256
     }
 
-    /// Splits into claims and raw token.
+    /// Splits into claims and raw token (cloning them when the token is shared).
     pub fn into_parts(self) -> (EntraClaims, Secret) {
-        (self.claims, self.raw)
+        match Arc::try_unwrap(self.0) {
+            Ok(p) => (p.claims, p.raw),
+            Err(shared) => (shared.claims.clone(), shared.raw.clone()),
+        }
     }
 }
 
 impl fmt::Debug for ValidatedToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ValidatedToken").field("claims", &self.claims).finish_non_exhaustive()
+        f.debug_struct("ValidatedToken").field("claims", self.claims()).finish_non_exhaustive()
     }
 }
 

@@ -292,3 +292,20 @@ pub(crate) fn logout(_s: &State, req: &Request) -> ResponseTemplate {
     ResponseTemplate::new(302)
         .insert_header("location", with_params(&target, '?', &[("state", &state)]).as_str())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_and_redirect_params() {
+        assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            with_params("http://h/cb", '?', &[("code", "c d"), ("state", "")]),
+            "http://h/cb?code=c+d"
+        );
+        assert_eq!(with_params("http://h/cb?x=1", '?', &[("code", "c")]), "http://h/cb?x=1&code=c");
+        assert_eq!(with_params("http://h/cb", '#', &[("code", "c")]), "http://h/cb#code=c");
+        assert_eq!(with_params("http://h/cb", '?', &[("state", "")]), "http://h/cb");
+    }
+}

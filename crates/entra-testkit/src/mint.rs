@@ -24,7 +24,7 @@ enum Kind {
     Custom,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 enum Signing {
     Current,
     Unpublished,
@@ -53,7 +53,7 @@ enum Signing {
 /// # let _ = (expired, other_tenant, no_scp);
 /// # }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[must_use]
 pub struct TokenSpec {
     kind: Kind,
@@ -71,6 +71,25 @@ pub struct TokenSpec {
     signing: Signing,
     algorithm: Algorithm,
     overrides: Vec<(String, Option<Value>)>,
+}
+
+impl std::fmt::Debug for TokenSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Overrides and HMAC keys stay out: they may hold claims or secrets.
+        let kind = match &self.kind {
+            Kind::Access { .. } => "access",
+            Kind::Id { .. } => "id_token",
+            Kind::AppOnly { .. } => "app_only",
+            Kind::Graph { .. } => "graph",
+            Kind::Custom => "custom",
+        };
+        f.debug_struct("TokenSpec")
+            .field("kind", &kind)
+            .field("version", &self.version)
+            .field("tenant", &self.tenant)
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
+    }
 }
 
 impl TokenSpec {
@@ -498,5 +517,44 @@ impl State {
                 Ok(format!("{}.{}.", URL_SAFE_NO_PAD.encode(h), URL_SAFE_NO_PAD.encode(c)))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::test_support::state;
+
+    #[test]
+    fn claims_follow_version_and_overrides() {
+        let s = state();
+        let user = TestUser::new("u@contoso.com").tenant(s.default_tenant.clone());
+        let api = TestApp::new("api").expose_scope("x");
+        let v2 = s.claims_for(&TokenSpec::access(&user, &api));
+        assert_eq!(v2["ver"], "2.0");
+        assert_eq!(v2["iat"], 1_700_000_000);
+        assert_eq!(v2["exp"], 1_700_003_600);
+        assert_eq!(v2["iss"], "http://127.0.0.1:1/11111111-1111-1111-1111-111111111111/v2.0");
+        let v1 = s.claims_for(&TokenSpec::access_v1(&user, &api).expired());
+        assert_eq!(v1["iss"], "http://127.0.0.1:1/11111111-1111-1111-1111-111111111111/");
+        assert!(v1["exp"].as_i64().unwrap() < 1_700_000_000);
+        let c = s.claims_for(&TokenSpec::custom().claim("x", json!(1)).without("uti"));
+        assert_eq!(c["x"], 1);
+        assert!(c.get("uti").is_none());
+        let big = TestUser::new("b@c").with_random_groups(GROUP_OVERAGE_LIMIT);
+        assert!(s.claims_for(&TokenSpec::access(&big, &api))["groups"].is_array());
+        let bigger = big.with_random_groups(1);
+        assert!(s.claims_for(&TokenSpec::access(&bigger, &api)).get("groups").is_none());
+    }
+
+    #[test]
+    fn debug_hides_overrides_and_keys() {
+        let spec = TokenSpec::custom().claim("secret_claim", json!("v")).hs256(b"hmac-key");
+        let d = format!("{spec:?}");
+        assert!(!d.contains("secret_claim") && !d.contains("hmac"));
+        let a = service_principal_oid(
+            &ClientId::parse("22222222-2222-2222-2222-222222222222").unwrap(),
+        );
+        assert_eq!(a.len(), 36);
     }
 }

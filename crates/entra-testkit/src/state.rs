@@ -115,3 +115,41 @@ impl State {
         }
     }
 }
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+
+    /// A state with one tenant and no apps, users or keys, for unit tests.
+    pub(crate) fn state() -> State {
+        let uri = "http://127.0.0.1:1".to_owned();
+        let tid = TenantId::parse("11111111-1111-1111-1111-111111111111").unwrap();
+        let client = ClientId::parse("22222222-2222-2222-2222-222222222222").unwrap();
+        State {
+            cloud: Cloud::custom(&uri, &uri).unwrap(),
+            uri,
+            default_tenant: tid.clone(),
+            tenants: vec![tid],
+            domains: HashMap::new(),
+            keys: Vec::new(),
+            signing_kid: String::new(),
+            next_pool_index: 0,
+            jwks_fault: None,
+            jwks_fetches: 0,
+            apps: Vec::new(),
+            users: Vec::new(),
+            consents: HashMap::new(),
+            codes: HashMap::new(),
+            refresh_tokens: HashMap::new(),
+            faults: VecDeque::new(),
+            user_faults: HashMap::new(),
+            graph_faults: VecDeque::new(),
+            requests: Vec::new(),
+            auto_login: None,
+            clock: Arc::new(entra_core::ManualClock::at_unix(1_700_000_000)),
+            default_client: client.clone(),
+            default_api: client,
+            token_lifetime: 3600,
+        }
+    }
+}

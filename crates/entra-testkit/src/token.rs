@@ -667,3 +667,55 @@ fn client_credentials(s: &mut State, req: &Request, form: &Form, token_url: &str
     }
     Ok(body)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::test_support::state;
+
+    fn code(e: &ErrorReply) -> u64 {
+        e.body["error_codes"][0].as_u64().unwrap_or_default()
+    }
+
+    #[test]
+    fn scope_parsing_follows_entra() {
+        let mut s = state();
+        let api = TestApp::new("api").expose_scope("access_as_user");
+        s.apps.push(api.clone());
+        let uri = api.app_id_uri();
+
+        let p = parse_scopes(&s, &format!("openid offline_access {uri}/access_as_user")).unwrap();
+        assert_eq!(p.resource, Some(Resource::App(api.client_id.clone())));
+        assert_eq!(p.permissions, vec!["access_as_user".to_owned()]);
+        assert!(p.offline() && !p.default);
+
+        let p = parse_scopes(&s, "User.Read Mail.Read").unwrap();
+        assert_eq!(p.resource, Some(Resource::Graph));
+        let p = parse_scopes(&s, "00000003-0000-0000-c000-000000000000/.default").unwrap();
+        assert_eq!((p.resource, p.default), (Some(Resource::Graph), true));
+        let p = parse_scopes(&s, "openid profile").unwrap();
+        assert!(p.resource.is_none());
+
+        let two = parse_scopes(&s, &format!("User.Read {uri}/access_as_user")).unwrap_err();
+        assert_eq!(code(&two), 28000);
+        let mixed = parse_scopes(&s, &format!("{uri}/.default {uri}/access_as_user")).unwrap_err();
+        assert_eq!(code(&mixed), 70011);
+        let unknown = parse_scopes(&s, "api://nothing-here/.default").unwrap_err();
+        assert_eq!(code(&unknown), 500011);
+    }
+
+    #[test]
+    fn audiences_accept_string_or_array() {
+        assert_eq!(audiences(&json!({"aud": "a"})), vec!["a".to_owned()]);
+        assert_eq!(audiences(&json!({"aud": ["a", "b"]})).len(), 2);
+        assert!(audiences(&json!({})).is_empty());
+    }
+
+    #[test]
+    fn form_ignores_empty_values() {
+        let f = Form(vec![("a".into(), String::new()), ("b".into(), "x".into())]);
+        assert_eq!(f.get("a"), None);
+        assert_eq!(f.get("b"), Some("x"));
+        assert_eq!(f.get("c"), None);
+    }
+}

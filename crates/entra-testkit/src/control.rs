@@ -138,6 +138,13 @@ impl MockEntra {
         self.with(|s| s.graph_faults.extend(std::iter::repeat_n(fault, n)));
     }
 
+    /// Pages `getMemberObjects` answers: at most `size` ids per page, the rest
+    /// behind `@odata.nextLink` (fetched with GET, as OData clients do).
+    /// Defaults to `None`: every id in one answer, as Graph does for up to 11,000.
+    pub fn set_graph_page_size(&self, size: Option<usize>) {
+        self.with(|s| s.graph_page_size = size);
+    }
+
     /// Removes every queued and per-user fault of the token endpoint and Graph (not
     /// the JWKS fault).
     pub fn clear_faults(&self) {

@@ -168,8 +168,8 @@ pub(crate) fn graph(s: &mut State, req: &Request, method: &str, rest: &[&str]) -
     }
     let r = match (method, rest) {
         ("GET", ["me"]) => me(s, req),
-        ("POST", ["me", "getMemberObjects"]) => member_objects(s, req, None),
-        ("POST", ["users", id, "getMemberObjects"]) => member_objects(s, req, Some(id)),
+        ("POST" | "GET", ["me", "getMemberObjects"]) => member_objects(s, req, None),
+        ("POST" | "GET", ["users", id, "getMemberObjects"]) => member_objects(s, req, Some(id)),
         _ => graph_error(
             s,
             400,
@@ -276,29 +276,31 @@ pub(crate) fn member_objects(s: &State, req: &Request, id: Option<&str>) -> Resp
             _ => caller,
         }
     };
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Body {
-        security_enabled_only: Option<bool>,
+    // A continuation (GET on `@odata.nextLink`) carries the offset; the first
+    // request (POST) carries the JSON body.
+    let skip = req
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == "$skiptoken")
+        .and_then(|(_, v)| v.strip_prefix("mock-").and_then(|n| n.parse::<usize>().ok()));
+    if req.method.as_str() == "GET" && skip.is_none() {
+        return graph_error(s, 405, "Request_BadRequest", "Use POST with a JSON body.");
     }
-    let body: Body = match serde_json::from_slice(&req.body) {
-        Ok(b) => b,
-        Err(_) => {
+    if skip.is_none() {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Body {
+            security_enabled_only: Option<bool>,
+        }
+        let body: Option<Body> = serde_json::from_slice(&req.body).ok();
+        if body.and_then(|b| b.security_enabled_only).is_none() {
             return graph_error(
                 s,
                 400,
                 "Request_BadRequest",
-                "The request body must be JSON with securityEnabledOnly.",
+                "The request body must be JSON with the parameter securityEnabledOnly.",
             );
         }
-    };
-    if body.security_enabled_only.is_none() {
-        return graph_error(
-            s,
-            400,
-            "Request_BadRequest",
-            "The parameter securityEnabledOnly is required.",
-        );
     }
     let Some(user) = s.user(target) else {
         return graph_error(
@@ -309,11 +311,16 @@ pub(crate) fn member_objects(s: &State, req: &Request, id: Option<&str>) -> Resp
         );
     };
     // Every group of a test user is security-enabled, so both answers are the same.
-    json_reply(
-        200,
-        &json!({
-            "@odata.context": format!("{}/v1.0/$metadata#Collection(Edm.String)", s.cloud.graph_base()),
-            "value": user.groups,
-        }),
-    )
+    let offset = skip.unwrap_or(0).min(user.groups.len());
+    let end =
+        s.graph_page_size.map_or(user.groups.len(), |n| (offset + n.max(1)).min(user.groups.len()));
+    let mut body = json!({
+        "@odata.context": format!("{}/v1.0/$metadata#Collection(Edm.String)", s.cloud.graph_base()),
+        "value": user.groups[offset..end],
+    });
+    if end < user.groups.len() {
+        body["@odata.nextLink"] =
+            json!(format!("{}{}?$skiptoken=mock-{end}", s.cloud.graph_base(), req.url.path()));
+    }
+    json_reply(200, &body)
 }

@@ -116,6 +116,9 @@
 //!   `GroupMember.Read.All`, `Group.Read.All`, `Directory.Read.All`,
 //!   `Directory.ReadWrite.All` in `roles`, or delegated with a directory-wide scope
 //!   (or the caller's own id). Every group of a test user counts as security-enabled.
+//!   [`MockEntra::set_graph_page_size`] pages the answer behind `@odata.nextLink`
+//!   (fetched with GET, same token checks); [`MockEntra::fail_graph_next`] injects
+//!   429 / 5xx / latency.
 //!
 //! ## Standalone server
 //!

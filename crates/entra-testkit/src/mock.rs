@@ -143,6 +143,7 @@ impl MockEntraBuilder {
             faults: VecDeque::new(),
             user_faults: HashMap::new(),
             graph_faults: VecDeque::new(),
+            graph_page_size: None,
             requests: Vec::new(),
             auto_login: None,
             clock: self.clock,

@@ -136,3 +136,38 @@ async fn graph_faults() {
     assert_eq!(member_objects(&mock, "me", &token).await.1["value"], json!(["g1"]));
     assert_eq!(mock.count("/getMemberObjects"), 3);
 }
+
+#[tokio::test]
+async fn member_objects_paging() {
+    let mock = MockEntra::start().await;
+    let many = mock.add_user(TestUser::new("many@contoso.com").with_random_groups(250));
+    let token = mock.graph_token(&many);
+    mock.set_graph_page_size(Some(100));
+    let (status, mut page) = member_objects(&mock, "me", &token).await;
+    assert_eq!(status, 200);
+    let mut ids: Vec<String> = serde_json::from_value(page["value"].clone()).unwrap();
+    let mut pages = 1;
+    while let Some(next) = page["@odata.nextLink"].as_str() {
+        assert!(next.starts_with(&mock.uri()));
+        page = reqwest::Client::new()
+            .get(next)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.extend(serde_json::from_value::<Vec<String>>(page["value"].clone()).unwrap());
+        pages += 1;
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(ids, many.groups);
+    // Continuations need the token too.
+    let r = reqwest::Client::new()
+        .get(format!("{}/v1.0/me/getMemberObjects?$skiptoken=mock-100", mock.uri()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}

@@ -256,6 +256,22 @@ mod tests {
     }
 
     #[test]
+    fn config_file_variable() {
+        let path = std::env::temp_dir().join(format!("entra-teams-{}.json", std::process::id()));
+        std::fs::write(&path, r#"{"default_role": "viewer", "create_missing_teams": true}"#)
+            .unwrap();
+        let c = Config::from_vars([("ENTRA_TEAMS_CONFIG_FILE", path.to_str().unwrap())]).unwrap();
+        assert_eq!(c.default_role.as_deref(), Some("viewer"));
+        assert!(c.create_missing_teams);
+        std::fs::write(&path, r#"{"default_role": 3}"#).unwrap();
+        let err =
+            Config::from_vars([("ENTRA_TEAMS_CONFIG_FILE", path.to_str().unwrap())]).unwrap_err();
+        assert!(matches!(err, Error::ConfigJson { .. }), "{err}");
+        assert!(err.to_string().contains("entra-teams-"), "{err}");
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
     fn errors_name_the_variable() {
         let cases: &[(&str, &str, &str)] = &[
             ("SSO_ENTRA_GROUPS_CLAIM", "memberOf", "not `groups`, `roles` or `wids`"),

@@ -270,7 +270,7 @@ fn sign_in_page(
     html_reply(200, page("Pick an account (mock Entra)", &format!("<ul id=\"users\">{items}</ul>")))
 }
 
-pub(crate) fn logout(_s: &State, req: &Request) -> ResponseTemplate {
+pub(crate) fn logout(s: &State, req: &Request) -> ResponseTemplate {
     let get = |name: &str| {
         req.url
             .query_pairs()
@@ -278,15 +278,31 @@ pub(crate) fn logout(_s: &State, req: &Request) -> ResponseTemplate {
             .map(|(_, v)| v.into_owned())
             .unwrap_or_default()
     };
-    let target = get("post_logout_redirect_uri");
-    if target.is_empty() {
-        return html_reply(
+    let signed_out = || {
+        html_reply(
             200,
             page(
                 "You signed out of your account",
                 "<p>It's a good idea to close all browser windows.</p>",
             ),
-        );
+        )
+    };
+    let target = get("post_logout_redirect_uri");
+    if target.is_empty() {
+        return signed_out();
+    }
+    // Like Entra, redirect only to a URI registered for the app (`client_id`, when
+    // sent) or, without `client_id`, for any app; else show the signed-out page.
+    let client_id = get("client_id");
+    let registered = s
+        .apps
+        .iter()
+        .filter(|a| client_id.is_empty() || a.client_id.as_str().eq_ignore_ascii_case(&client_id))
+        .any(|a| {
+            a.post_logout_redirect_uris.contains(&target) || a.redirect_uris.contains(&target)
+        });
+    if !registered {
+        return signed_out();
     }
     let state = get("state");
     ResponseTemplate::new(302)

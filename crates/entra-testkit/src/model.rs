@@ -260,7 +260,8 @@ impl TestApp {
         self
     }
 
-    /// Registers a post-logout redirect URI. Redirect URIs are accepted too.
+    /// Registers a post-logout redirect URI (the logout endpoint redirects only to
+    /// registered URIs; redirect URIs count too).
     #[must_use]
     pub fn post_logout_redirect_uri(mut self, uri: impl Into<String>) -> Self {
         self.post_logout_redirect_uris.push(uri.into());

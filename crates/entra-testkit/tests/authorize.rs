@@ -130,18 +130,25 @@ async fn unregistered_redirect_uri_is_refused_50011() {
 }
 
 #[tokio::test]
-async fn logout_redirects_with_state() {
-    let (mock, _, _) = setup().await;
-    let url = format!(
-        "{}?post_logout_redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fbye&state=s1",
-        mock.authority().logout_url()
-    );
-    let r = no_redirect_client().get(url).send().await.unwrap();
+async fn logout_redirects_only_to_registered_uris() {
+    let (mock, web, _) = setup().await;
+    let bye = "http://localhost:3000/bye";
+    mock.register_app(web.clone().post_logout_redirect_uri(bye));
+    let url = |target: &str| {
+        let mut u = url::Url::parse(&mock.authority().logout_url()).unwrap();
+        u.query_pairs_mut()
+            .append_pair("post_logout_redirect_uri", target)
+            .append_pair("state", "s1");
+        u.to_string()
+    };
+    let r = no_redirect_client().get(url(bye)).send().await.unwrap();
     assert_eq!(r.status(), 302);
     assert_eq!(r.headers()["location"], "http://localhost:3000/bye?state=s1");
+    let r = no_redirect_client().get(url("https://evil.example/")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
     let r = reqwest::get(mock.authority().logout_url()).await.unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(mock.count("/oauth2/v2.0/logout"), 2);
+    assert_eq!(mock.count("/oauth2/v2.0/logout"), 3);
 }
 
 #[tokio::test]

@@ -91,6 +91,10 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .secret(APP_SECRET);
     for uri in &args.redirect_uris {
         app = app.redirect_uri(uri.clone());
+        // Sign-out may return to the site root of any redirect URI.
+        if let Ok(u) = url::Url::parse(uri) {
+            app = app.post_logout_redirect_uri(format!("{}/", u.origin().ascii_serialization()));
+        }
     }
     let app = mock.register_app(app);
     mock.grant_consent(&app.client_id, &api.app_id_uri(), &["access_as_user", "Data.Read"]);

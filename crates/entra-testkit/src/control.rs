@@ -38,22 +38,34 @@ impl MockEntra {
     /// A delegated access token of `user` for `api`, in the version `api` accepts:
     /// `aud` = client id (v2) or App ID URI (v1), `scp` = exposed scopes, `azp`/`appid`
     /// = the default client, valid for one hour.
+    ///
+    /// # Panics
+    /// As [`MockEntra::mint`]: only after every key was retired.
     pub fn access_token(&self, user: &TestUser, api: &TestApp) -> String {
         self.mint(TokenSpec::access(user, api))
     }
 
     /// An ID token of `user` for `client_id`, with `nonce` when given.
+    ///
+    /// # Panics
+    /// As [`MockEntra::mint`]: only after every key was retired.
     pub fn id_token(&self, user: &TestUser, client_id: &ClientId, nonce: Option<&str>) -> String {
         self.mint(TokenSpec::id_token(user, client_id, nonce))
     }
 
     /// An app-only token of `client` for `api` (`idtyp: app`, `roles`, no `scp`).
+    ///
+    /// # Panics
+    /// As [`MockEntra::mint`]: only after every key was retired.
     pub fn app_token(&self, client: &TestApp, api: &TestApp) -> String {
         self.mint(TokenSpec::app_only(client, api))
     }
 
     /// A Microsoft Graph token of `user` (header `nonce`, `aud: https://graph.microsoft.com`,
     /// `scp: User.Read GroupMember.Read.All`): what the mock's Graph endpoints accept.
+    ///
+    /// # Panics
+    /// As [`MockEntra::mint`]: only after every key was retired.
     pub fn graph_token(&self, user: &TestUser) -> String {
         self.mint(TokenSpec::graph(user))
     }

@@ -2,11 +2,12 @@
 //! so that an app in any language can be pointed at it.
 //!
 //! ```text
-//! cargo run -p entra-testkit --bin mock-entra -- [--port N] [--redirect-uri URI]... [--auto-login USER]
+//! cargo run -p entra-testkit --bin mock-entra -- [--port N] [--redirect-uri URI]... [--auto-login USER] [--json]
 //! ```
 //!
 //! The port comes from `--port`, else `MOCK_ENTRA_PORT`, else 8400; `0` picks any
-//! free port. Runs until Ctrl-C.
+//! free port. `--json` prints the settings as one JSON object (for scripts).
+//! Runs until Ctrl-C.
 
 use std::net::TcpListener;
 
@@ -23,11 +24,12 @@ struct Args {
     port: u16,
     redirect_uris: Vec<String>,
     auto_login: Option<String>,
+    json: bool,
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: mock-entra [--port N] [--redirect-uri URI]... [--auto-login USERNAME]\n\
+        "usage: mock-entra [--port N] [--redirect-uri URI]... [--auto-login USERNAME] [--json]\n\
          port: --port, else MOCK_ENTRA_PORT, else 8400 (0 = any free port)"
     );
     std::process::exit(2)
@@ -38,6 +40,7 @@ fn parse_args() -> Args {
         std::env::var("MOCK_ENTRA_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(8400);
     let mut redirect_uris = Vec::new();
     let mut auto_login = None;
+    let mut json = false;
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -46,6 +49,7 @@ fn parse_args() -> Args {
             }
             "--redirect-uri" => redirect_uris.push(it.next().unwrap_or_else(|| usage())),
             "--auto-login" => auto_login = Some(it.next().unwrap_or_else(|| usage())),
+            "--json" => json = true,
             "--help" | "-h" => usage(),
             _ => usage(),
         }
@@ -61,7 +65,7 @@ fn parse_args() -> Args {
         .map(str::to_owned)
         .to_vec();
     }
-    Args { port, redirect_uris, auto_login }
+    Args { port, redirect_uris, auto_login, json }
 }
 
 fn parse_guid<T>(s: &str, f: fn(&str) -> Result<T, entra_core::Error>) -> T {
@@ -151,6 +155,25 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let authority = mock.authority();
+    if args.json {
+        let settings = serde_json::json!({
+            "uri": mock.uri(),
+            "authority": authority.to_string(),
+            "discovery": authority.v2_discovery_url(),
+            "tenant_id": tid,
+            "graph": mock.cloud().graph_base(),
+            "client_id": app.client_id,
+            "client_secret": APP_SECRET,
+            "redirect_uris": args.redirect_uris,
+            "api": {"client_id": api.client_id, "app_id_uri": api.app_id_uri(), "client_secret": "mock-api-secret"},
+            "users": users.iter().map(|u| serde_json::json!({
+                "username": u.username, "oid": u.oid, "groups": u.groups.len()
+            })).collect::<Vec<_>>(),
+        });
+        println!("{settings}");
+        tokio::signal::ctrl_c().await?;
+        return Ok(());
+    }
     println!("mock Entra ID listening on {}", mock.uri());
     println!();
     println!("authority:        {authority}");

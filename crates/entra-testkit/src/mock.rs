@@ -13,8 +13,10 @@ use crate::{Error, Result, TestApp, TestUser};
 
 /// A mocked Microsoft Entra ID (and Microsoft Graph) on `127.0.0.1`.
 ///
-/// Cheap to clone: clones share the same server and state. The server stops when
-/// the last clone is dropped. See the [crate docs](crate) for what it serves.
+/// Cheap to clone, `Send` and `Sync`: clones share the same server and state. The
+/// server runs on its own thread, so one mock may serve tests running on different
+/// Tokio runtimes (keep it in a static); it stops when the last clone is dropped.
+/// See the [crate docs](crate) for what it serves.
 #[derive(Clone)]
 pub struct MockEntra {
     pub(crate) state: Arc<Mutex<State>>,

@@ -74,3 +74,16 @@ async fn revoked_refresh_tokens_are_refused() {
     let (status, body) = post_form(&mock.token_url(), &refresh).await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
 }
+
+#[test]
+fn one_mock_serves_several_runtimes() {
+    fn assert_send_sync<T: Send + Sync + Clone + 'static>() {}
+    assert_send_sync::<MockEntra>();
+    let rt = || tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let mock = rt().block_on(MockEntra::start());
+    // The runtime that started the mock is gone; another one still reaches it.
+    let status = rt().block_on(async {
+        reqwest::get(mock.authority().v2_discovery_url()).await.unwrap().status()
+    });
+    assert_eq!(status, 200);
+}

@@ -8,4 +8,6 @@
 mod common;
 #[cfg(feature = "graph")]
 mod graph;
+#[cfg(feature = "graph")]
+mod obo;
 mod sync;

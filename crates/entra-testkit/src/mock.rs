@@ -17,6 +17,41 @@ use crate::{Error, Result, TestApp, TestUser};
 /// server runs on its own thread, so one mock may serve tests running on different
 /// Tokio runtimes (keep it in a static); it stops when the last clone is dropped.
 /// See the [crate docs](crate) for what it serves.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use entra_testkit::{Fault, MockEntra, TestApp, TestUser};
+///
+/// let mock = MockEntra::start().await;
+/// // An API that calls Microsoft Graph on behalf of its users.
+/// let api = mock.register_app(TestApp::new("mcp-server").secret("s").expose_scope("access_as_user"));
+/// mock.grant_consent(&api.client_id, "https://graph.microsoft.com", &["User.Read"]);
+/// let alice = mock.add_user(TestUser::new("alice@contoso.com"));
+/// let incoming = mock.access_token(&alice, &api);
+///
+/// let obo = |assertion: String| {
+///     let form = [
+///         ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer".to_owned()),
+///         ("client_id", api.client_id.to_string()),
+///         ("client_secret", "s".to_owned()),
+///         ("assertion", assertion),
+///         ("scope", "https://graph.microsoft.com/.default".to_owned()),
+///         ("requested_token_use", "on_behalf_of".to_owned()),
+///     ];
+///     reqwest::Client::new().post(mock.token_url()).form(&form).send()
+/// };
+/// let ok: serde_json::Value = obo(incoming.clone()).await?.json().await?;
+/// assert!(ok["access_token"].is_string());
+///
+/// // Conditional Access wants MFA on the next request.
+/// mock.fail_next(1, Fault::aadsts(50076).claims(r#"{"access_token":{"acrs":{"essential":true}}}"#));
+/// let refused: serde_json::Value = obo(incoming).await?.json().await?;
+/// assert_eq!(refused["error_codes"][0], 50076);
+/// assert_eq!(mock.token_requests().len(), 2);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct MockEntra {
     pub(crate) state: Arc<Mutex<State>>,

@@ -124,6 +124,17 @@ impl MockEntra {
         self.with(|s| s.jwks_fault = fault);
     }
 
+    /// How many times a discovery document (v1 or v2) was requested.
+    pub fn discovery_fetch_count(&self) -> usize {
+        self.with(|s| s.discovery_fetches)
+    }
+
+    /// Makes the discovery endpoints fail like [`MockEntra::set_jwks_fault`] does for
+    /// keys (or, with `None`, work again).
+    pub fn set_discovery_fault(&self, fault: Option<JwksFault>) {
+        self.with(|s| s.discovery_fault = fault);
+    }
+
     /// The JWKS the v2 keys endpoint of `tid` serves.
     pub fn jwks(&self, tid: &TenantId) -> Value {
         self.with(|s| {

@@ -4,8 +4,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-/// A failure of the keys endpoint, set with
-/// [`MockEntra::set_jwks_fault`](crate::MockEntra::set_jwks_fault).
+/// A failure of the keys endpoints, set with
+/// [`MockEntra::set_jwks_fault`](crate::MockEntra::set_jwks_fault) (or of the
+/// discovery endpoints, with
+/// [`MockEntra::set_discovery_fault`](crate::MockEntra::set_discovery_fault)).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum JwksFault {
@@ -13,7 +15,7 @@ pub enum JwksFault {
     Status(u16),
     /// Answer correctly, after this delay.
     Delay(Duration),
-    /// Answer 200 with a body that is not a JWKS.
+    /// Answer 200 with a body that is not JSON.
     Garbage,
 }
 

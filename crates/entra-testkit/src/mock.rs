@@ -172,6 +172,8 @@ impl MockEntraBuilder {
             next_pool_index: 1,
             jwks_fault: None,
             jwks_fetches: 0,
+            discovery_fault: None,
+            discovery_fetches: 0,
             apps: Vec::new(),
             users: Vec::new(),
             consents: HashMap::new(),

@@ -110,10 +110,12 @@ impl Respond for Router {
                 };
                 match rest {
                     ["v2.0", ".well-known", "openid-configuration"] => {
-                        json_reply(200, &discovery_v2(&s, &segment))
+                        let doc = discovery_v2(&s, &segment);
+                        discovery(&mut s, &doc)
                     }
                     [".well-known", "openid-configuration"] => {
-                        json_reply(200, &discovery_v1(&s, &segment))
+                        let doc = discovery_v1(&s, &segment);
+                        discovery(&mut s, &doc)
                     }
                     ["discovery", "v2.0", "keys"] => keys(&mut s, &segment, true),
                     ["discovery", "keys"] => keys(&mut s, &segment, false),
@@ -215,14 +217,24 @@ pub(crate) fn jwks_body(s: &State, issuer: &str) -> Value {
     json!({ "keys": keys })
 }
 
+fn discovery(s: &mut State, doc: &Value) -> ResponseTemplate {
+    s.discovery_fetches += 1;
+    faulty(s.discovery_fault.as_ref(), doc)
+}
+
 fn keys(s: &mut State, segment: &Segment, v2: bool) -> ResponseTemplate {
     s.jwks_fetches += 1;
     let body = jwks_body(s, &issuer_for(s, segment, v2));
-    match &s.jwks_fault {
-        None => json_reply(200, &body),
+    faulty(s.jwks_fault.as_ref(), &body)
+}
+
+/// `body`, or what `fault` makes of it.
+fn faulty(fault: Option<&JwksFault>, body: &Value) -> ResponseTemplate {
+    match fault {
+        None => json_reply(200, body),
         Some(JwksFault::Status(code)) => json_reply(*code, &json!({})),
-        Some(JwksFault::Delay(d)) => json_reply(200, &body).set_delay(*d),
+        Some(JwksFault::Delay(d)) => json_reply(200, body).set_delay(*d),
         Some(JwksFault::Garbage) => ResponseTemplate::new(200)
-            .set_body_raw("<html>this is not a key set</html>", "application/json"),
+            .set_body_raw("<html>this is not what you asked for</html>", "application/json"),
     }
 }

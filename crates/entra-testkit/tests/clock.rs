@@ -34,6 +34,32 @@ async fn manual_clock_drives_minting_and_checks() {
     let (status, body) = post_form(&mock.token_url(), &form(&token)).await;
     assert_eq!((status, body["error_codes"][0].as_u64()), (400, Some(500133)));
     assert_eq!(mock.clock().unix_now(), 1_700_003_601);
+
+    // Authorization codes live ten minutes.
+    let web =
+        mock.register_app(TestApp::new("web").secret("w").redirect_uri("http://localhost/cb"));
+    mock.set_auto_login(Some(&alice));
+    let url = format!(
+        "{}?client_id={}&response_type=code&redirect_uri=http%3A%2F%2Flocalhost%2Fcb&scope=openid",
+        mock.authority().authorize_url(),
+        web.client_id
+    );
+    let r = crate::common::no_redirect_client().get(url).send().await.unwrap();
+    let location = url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
+    let code = location.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
+    clock.advance(Duration::from_secs(601));
+    let (status, body) = post_form(
+        &mock.token_url(),
+        &[
+            ("grant_type", "authorization_code".into()),
+            ("client_id", web.client_id.to_string()),
+            ("client_secret", "w".into()),
+            ("code", code),
+            ("redirect_uri", "http://localhost/cb".into()),
+        ],
+    )
+    .await;
+    assert_eq!((status, body["error_codes"][0].as_u64()), (400, Some(70008)));
 }
 
 #[tokio::test]

@@ -138,3 +138,17 @@ async fn jwks_faults_and_fetch_count() {
     assert_eq!(mock.jwks_fetch_count(), 4);
     assert_eq!(mock.count("/discovery/v2.0/keys"), 3);
 }
+
+#[tokio::test]
+async fn discovery_faults_and_count() {
+    let mock = MockEntra::start().await;
+    let url = mock.authority().v2_discovery_url();
+    mock.set_discovery_fault(Some(JwksFault::Status(503)));
+    assert_eq!(reqwest::get(&url).await.unwrap().status(), 503);
+    mock.set_discovery_fault(Some(JwksFault::Garbage));
+    assert!(reqwest::get(&url).await.unwrap().json::<Value>().await.is_err());
+    mock.set_discovery_fault(None);
+    assert_eq!(reqwest::get(&url).await.unwrap().status(), 200);
+    assert_eq!(mock.discovery_fetch_count(), 3);
+    assert_eq!(mock.jwks_fetch_count(), 0);
+}

@@ -52,8 +52,9 @@ impl fmt::Display for ClaimKind {
     }
 }
 
-/// What a [`Rule`] matches.
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+/// What a [`Rule`] matches. Serializes as in a rule: `{"group_id": "..."}`.
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Matcher {
     /// A group by object id, from the `groups` claim or Microsoft Graph (compared as

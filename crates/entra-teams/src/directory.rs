@@ -21,7 +21,7 @@ pub enum MembershipSource {
 }
 
 /// One team membership of a user.
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Membership {
     /// The team's name.
@@ -37,8 +37,8 @@ impl Membership {
     }
 }
 
-/// What reconciliation changes for one user.
-#[derive(Clone, PartialEq, Eq, Debug)]
+/// What reconciliation changes for one user. Serializes to JSON for audit logs.
+#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize)]
 #[non_exhaustive]
 pub struct Plan {
     /// The user.

@@ -4,55 +4,62 @@
 //!
 //! # Example
 //!
-//! ```
-//! use entra_core::{EntraClaims, Secret, ValidatedToken};
-//! use entra_teams::{Config, MemoryDirectory, MembershipSource, StaticGroupSource, TeamSync};
+//! Against the mocked Entra of `entra-testkit`: a user in 250 groups (group
+//! overage), the incoming token validated by `entra-jwks`, the groups resolved
+//! through Microsoft Graph with an On-Behalf-Of token from `entra-obo`.
 //!
+//! ```
+//! # #[cfg(not(feature = "graph"))] fn main() {}
+//! # #[cfg(feature = "graph")]
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let config = Config::from_json(r#"{
+//! use entra_core::{ClientCredential, Secret};
+//! use entra_obo::Obo;
+//! use entra_teams::{Config, GraphGroupSource, MemoryDirectory, MembershipSource, TeamSync};
+//! use entra_testkit::{MockEntra, TestApp, TestUser};
+//!
+//! let mock = MockEntra::start().await;
+//! let api = mock.register_app(TestApp::new("my-api").secret("api-secret").expose_scope("access_as_user"));
+//! mock.grant_consent(&api.client_id, "https://graph.microsoft.com", &["GroupMember.Read.All"]);
+//! let alice = mock.add_user(
+//!     TestUser::new("alice@contoso.com").with_random_groups(250).roles(["Gateway.Admin"]),
+//! );
+//!
+//! // A group id grants a team and a role; an app role grants admin.
+//! let config = Config::from_json(&format!(r#"{{
 //!     "rules": [
-//!         {"group_id": "6f1d0f2a-1111-4a4a-9b9b-000000000001", "teams": ["platform"], "role": "developer"},
-//!         {"app_role": "Gateway.Admin", "role": "admin", "admin": true}
+//!         {{"group_id": "{}", "teams": ["platform"], "role": "developer"}},
+//!         {{"app_role": "Gateway.Admin", "role": "admin", "admin": true}}
 //!     ],
 //!     "default_role": "viewer",
 //!     "role_precedence": ["admin", "developer", "viewer"],
 //!     "create_missing_teams": true
-//! }"#)?;
+//! }}"#, alice.groups[42]))?;
 //!
-//! // A token with group overage: Entra left `groups` out (over 200 groups).
-//! let claims: EntraClaims = serde_json::from_str(r#"{
-//!     "tid": "72f988bf-86f1-41af-91ab-2d7cd011db47",
-//!     "oid": "00000000-0000-0000-0000-0000000000aa",
-//!     "roles": ["gateway.admin"],
-//!     "_claim_names": {"groups": "src1"},
-//!     "_claim_sources": {"src1": {"endpoint": "https://graph.windows.net/never-called"}}
-//! }"#)?;
-//! let user = claims.identity_key().ok_or("no identity")?;
-//! // In production, a validator (entra-jwks) builds this after checking the signature.
-//! let token = ValidatedToken::new(Secret::new("eyJ...".to_owned()), claims);
+//! // Overage is resolved through the cloud's Microsoft Graph, on behalf of the user.
+//! let credential = ClientCredential::secret(Secret::new("api-secret"));
+//! let obo = Obo::builder(mock.authority(), api.client_id.clone(), credential).build()?;
+//! let graph = GraphGroupSource::builder(obo, &mock.cloud()).config(&config.graph).build()?;
+//! let sync = TeamSync::builder(config).group_source(graph).build()?;
 //!
-//! // On overage, groups come from a `GroupSource`: `GraphGroupSource` (Microsoft Graph
-//! // with an On-Behalf-Of token) in production, a fixed list here.
-//! let groups = StaticGroupSource::new()
-//!     .with_user(user.clone(), ["6F1D0F2A-1111-4A4A-9B9B-000000000001"]);
-//! let sync = TeamSync::builder(config).group_source(groups).build()?;
-//!
+//! // A request arrives: validate its bearer token, then sync the user's teams.
+//! let validator = entra_jwks::Validator::builder(mock.authority(), api.client_id.clone()).build()?;
+//! let token = validator.validate(&mock.access_token(&alice, &api)).await?;
+//! let user = token.claims().identity_key().ok_or("no identity")?;
 //! let directory = MemoryDirectory::new();
 //! directory.add_member(&user, "book-club", MembershipSource::Manual); // added by hand
-//! let outcome = sync.sync(&token, &directory).await?;
 //!
+//! let outcome = sync.sync(&token, &directory).await?;
+//! assert_eq!(outcome.mapping.teams.iter().collect::<Vec<_>>(), ["platform"]);
 //! assert_eq!(outcome.mapping.role.as_deref(), Some("admin")); // admin outranks developer
 //! assert!(outcome.mapping.admin);
-//! assert_eq!(outcome.plan.add.iter().collect::<Vec<_>>(), ["platform"]);
 //! assert!(outcome.plan.kept_manual.contains("book-club")); // never removed
 //! # Ok(())
 //! # }
 //! ```
 //!
-//! The integration tests resolve a user with 250 groups through the mocked Entra of
-//! `entra-testkit`: an On-Behalf-Of exchange by `entra_obo::Obo`, then
-//! `getMemberObjects` on the mocked Microsoft Graph.
+//! Without a mock: [`TeamSync`] shows the same flow with a [`StaticGroupSource`],
+//! and [`Mapper`] maps [`Assignments`] with no I/O at all.
 //!
 //! ## Configuration
 //!

@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 use entra_core::{EntraClaims, Groups};
+use serde::Serialize;
 
 use crate::config::{ClaimKind, Config, Matcher, Rule};
 use crate::error::Result;
@@ -63,7 +64,8 @@ impl Assignments {
 }
 
 /// Which configured entry matched.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RuleRef {
     /// `rules[i]`.
@@ -82,7 +84,7 @@ impl fmt::Display for RuleRef {
 }
 
 /// One matched rule, for audit logs.
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 #[non_exhaustive]
 pub struct MatchedRule {
     /// Which entry of the configuration matched.
@@ -96,7 +98,8 @@ pub struct MatchedRule {
 }
 
 /// Where the role came from.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RoleOrigin {
     /// From a matched rule.
@@ -108,7 +111,8 @@ pub enum RoleOrigin {
 }
 
 /// Where the groups fed to the mapping came from.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum GroupsOrigin {
     /// The token's `groups` claim.
@@ -122,8 +126,9 @@ pub enum GroupsOrigin {
     NotConsulted,
 }
 
-/// The outcome of the mapping for one user.
-#[derive(Clone, PartialEq, Eq, Debug)]
+/// The outcome of the mapping for one user. Serializes to JSON for audit logs
+/// (it holds group ids and role values, never a token).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 #[non_exhaustive]
 pub struct Mapping {
     /// The teams the user should be in (as configured, deduplicated).
@@ -142,6 +147,19 @@ pub struct Mapping {
 
 /// Applies a validated [`Config`] to [`Assignments`]. Build it once and share it
 /// (it is `Send + Sync`).
+///
+/// ```
+/// use entra_teams::{Assignments, Config, Mapper};
+/// let mapper = Mapper::new(Config::from_json(r#"{
+///     "rules": [{"group_name": "CONTOSO\\Ops", "teams": ["ops"], "role": "operator"}],
+///     "default_role": "viewer"
+/// }"#)?)?;
+/// let mapping = mapper.map(&Assignments::new().with_groups(["contoso\\OPS"]));
+/// assert!(mapping.teams.contains("ops"));
+/// assert_eq!(mapping.role.as_deref(), Some("operator"));
+/// assert_eq!(mapper.map(&Assignments::new()).role.as_deref(), Some("viewer"));
+/// # Ok::<(), entra_teams::Error>(())
+/// ```
 ///
 /// Matching: group ids and directory role ids are compared as GUIDs (case and
 /// braces do not matter); group names and app role values are compared
@@ -462,6 +480,12 @@ mod tests {
         let r = m.map(&Assignments::new().with_groups([G1, G1]).with_roles(["r"]));
         assert_eq!(r.teams.iter().collect::<Vec<_>>(), ["a", "b", "c"]);
         assert_eq!(r.matched.len(), 2);
+        let audit = serde_json::to_value(&r).unwrap();
+        assert_eq!(audit["matched"][0]["matcher"], serde_json::json!({"group_id": G1}));
+        assert_eq!(audit["matched"][0]["rule"], serde_json::json!({"rule": 0}));
+        assert_eq!(audit["matched"][1]["matcher"], serde_json::json!({"app_role": "r"}));
+        assert_eq!(audit["role_origin"], "none");
+        assert_eq!(audit["groups"], "not_consulted");
     }
 
     #[test]

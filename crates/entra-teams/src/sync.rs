@@ -54,7 +54,7 @@ impl TeamSyncBuilder {
 }
 
 /// The outcome of [`TeamSync::sync`].
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize)]
 #[non_exhaustive]
 pub struct SyncOutcome {
     /// The mapping (teams, role, admin flag, matched rules).
@@ -68,6 +68,42 @@ pub struct SyncOutcome {
 /// through a [`TeamDirectory`].
 ///
 /// Cheap to clone; no type parameters, so it fits in a web framework's state.
+///
+/// ```
+/// use entra_core::{EntraClaims, Secret, ValidatedToken};
+/// use entra_teams::{Config, MemoryDirectory, MembershipSource, StaticGroupSource, TeamSync};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let config = Config::from_json(r#"{
+///     "rules": [{"group_id": "6f1d0f2a-1111-4a4a-9b9b-000000000001", "teams": "platform"}],
+///     "default_role": "viewer"
+/// }"#)?;
+/// // A token with group overage: Entra left `groups` out.
+/// let claims: EntraClaims = serde_json::from_str(r#"{
+///     "tid": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+///     "oid": "00000000-0000-0000-0000-0000000000aa",
+///     "_claim_names": {"groups": "src1"},
+///     "_claim_sources": {"src1": {"endpoint": "https://graph.windows.net/never-called"}}
+/// }"#)?;
+/// let user = claims.identity_key().ok_or("no identity")?;
+/// // In production a validator (entra-jwks) builds this after checking the signature.
+/// let token = ValidatedToken::new(Secret::new("eyJ..."), claims);
+///
+/// let groups = StaticGroupSource::new()
+///     .with_user(user.clone(), ["6F1D0F2A-1111-4A4A-9B9B-000000000001"]);
+/// let sync = TeamSync::builder(config).group_source(groups).build()?;
+/// let directory = MemoryDirectory::new();
+/// directory.add_team("platform");
+/// directory.add_member(&user, "book-club", MembershipSource::Manual);
+///
+/// let outcome = sync.sync(&token, &directory).await?;
+/// assert_eq!(outcome.mapping.role.as_deref(), Some("viewer"));
+/// assert_eq!(outcome.plan.add.iter().collect::<Vec<_>>(), ["platform"]);
+/// assert!(outcome.plan.kept_manual.contains("book-club"));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct TeamSync {
     mapper: Arc<Mapper>,

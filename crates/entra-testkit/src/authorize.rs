@@ -112,9 +112,23 @@ fn error_to_client(
     )
 }
 
-pub(crate) fn authorize(s: &mut State, req: &Request, segment: &Segment) -> ResponseTemplate {
-    let params: Vec<(String, String)> =
+pub(crate) fn authorize(
+    s: &mut State,
+    req: &Request,
+    segment: &Segment,
+    v1: bool,
+) -> ResponseTemplate {
+    let mut params: Vec<(String, String)> =
         req.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    if v1 && !params.iter().any(|(k, v)| k == "scope" && !v.is_empty()) {
+        // The v1 endpoint signs in with OpenID Connect for `resource`.
+        let mut scope = "openid".to_owned();
+        if let Some((_, r)) = params.iter().find(|(k, v)| k == "resource" && !v.is_empty()) {
+            scope = format!("{scope} {}", crate::token::v1_resource_scope(r));
+        }
+        params.retain(|(k, _)| k != "scope");
+        params.push(("scope".into(), scope));
+    }
     let get = |name: &str| {
         params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
     };

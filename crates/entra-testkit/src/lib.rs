@@ -49,7 +49,9 @@
 //! | `GET /{tenant}/discovery/v2.0/keys`, `/{tenant}/discovery/keys` | JWKS; each key has its `issuer` (`?appid=` ignored) |
 //! | `POST /{tenant}/oauth2/v2.0/token` | `authorization_code`, `refresh_token`, `client_credentials`, OBO `jwt-bearer` |
 //! | `GET /{tenant}/oauth2/v2.0/authorize` | sign-in page, or straight redirect with `login_hint` / auto-login |
-//! | `GET /{tenant}/oauth2/v2.0/logout` | redirect to `post_logout_redirect_uri` |
+//! | `GET /{tenant}/oauth2/v2.0/logout` | redirect to a registered `post_logout_redirect_uri`, else a page |
+//! | `GET /{tenant}/oauth2/authorize`, `POST /{tenant}/oauth2/token` | v1 endpoints: `resource` becomes `{resource}/.default` |
+//! | `OPTIONS` anything | CORS preflight (JSON answers allow any origin) |
 //! | `GET /v1.0/me`, `POST /v1.0/me/getMemberObjects`, `POST /v1.0/users/{id}/getMemberObjects` | Microsoft Graph (see below) |
 //!
 //! Every response of the token endpoint is Entra-shaped: success bodies carry

@@ -120,7 +120,10 @@ impl Respond for Router {
                     ["discovery", "v2.0", "keys"] => keys(&mut s, &segment, true),
                     ["discovery", "keys"] => keys(&mut s, &segment, false),
                     ["oauth2", "v2.0", "authorize"] => {
-                        crate::authorize::authorize(&mut s, req, &segment)
+                        crate::authorize::authorize(&mut s, req, &segment, false)
+                    }
+                    ["oauth2", "authorize"] => {
+                        crate::authorize::authorize(&mut s, req, &segment, true)
                     }
                     ["oauth2", "v2.0", "logout"] | ["oauth2", "logout"] => {
                         crate::authorize::logout(&s, req)
@@ -132,7 +135,13 @@ impl Respond for Router {
                 let Some(segment) = resolve_segment(&s, seg) else {
                     return unknown_tenant(&s, seg);
                 };
-                crate::token::token(&mut s, req, &segment)
+                crate::token::token(&mut s, req, &segment, false)
+            }
+            ("POST", [seg, "oauth2", "token"]) => {
+                let Some(segment) = resolve_segment(&s, seg) else {
+                    return unknown_tenant(&s, seg);
+                };
+                crate::token::token(&mut s, req, &segment, true)
             }
             _ => not_found(),
         }

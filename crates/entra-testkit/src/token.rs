@@ -91,7 +91,12 @@ pub(crate) fn user_fault(s: &State, oid: &str) -> Result<(), ErrorReply> {
     }
 }
 
-pub(crate) fn token(s: &mut State, req: &Request, segment: &Segment) -> ResponseTemplate {
+/// The v1 `resource` parameter as a v2 scope: `{resource}/.default`.
+pub(crate) fn v1_resource_scope(resource: &str) -> String {
+    format!("{}/.default", resource.trim_end_matches('/'))
+}
+
+pub(crate) fn token(s: &mut State, req: &Request, segment: &Segment, v1: bool) -> ResponseTemplate {
     let mut delay = None;
     if let Some(f) = s.faults.pop_front() {
         match apply_fault(s, &f.kind, f.delay) {
@@ -99,8 +104,17 @@ pub(crate) fn token(s: &mut State, req: &Request, segment: &Segment) -> Response
             Err(r) => return *r,
         }
     }
-    let form = Form(serde_urlencoded::from_bytes(&req.body).unwrap_or_default());
-    let token_url = format!("{}/{}/oauth2/v2.0/token", s.uri, segment.as_str());
+    let mut form = Form(serde_urlencoded::from_bytes(&req.body).unwrap_or_default());
+    let token_url = if v1 {
+        // The v1 endpoint takes `resource` instead of `scope`.
+        if let Some(resource) = form.get("resource").map(v1_resource_scope) {
+            form.0.retain(|(k, _)| k != "resource" && k != "scope");
+            form.0.push(("scope".into(), resource));
+        }
+        format!("{}/{}/oauth2/token", s.uri, segment.as_str())
+    } else {
+        format!("{}/{}/oauth2/v2.0/token", s.uri, segment.as_str())
+    };
     let reply = match form.get("grant_type") {
         None => Err(missing(s, "grant_type")),
         Some("authorization_code") => authorization_code(s, req, &form, &token_url),

@@ -315,3 +315,35 @@ async fn recording_keeps_exact_fields() {
     s.mock.clear_requests();
     assert!(s.mock.requests().is_empty());
 }
+
+#[tokio::test]
+async fn v1_endpoints_take_resource() {
+    let s = setup().await;
+    let base = s.mock.authority().base_url();
+    let mut url = url::Url::parse(&format!("{base}/oauth2/authorize")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", s.web.client_id.as_str())
+        .append_pair("response_type", "code")
+        .append_pair("redirect_uri", "http://localhost:3000/callback")
+        .append_pair("resource", &s.api.app_id_uri())
+        .append_pair("login_hint", &s.alice.username);
+    let r = no_redirect_client().get(url.as_str()).send().await.unwrap();
+    assert_eq!(r.status(), 302);
+    let location = url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
+    let code = location.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
+    let (status, body) = post_form(
+        &format!("{base}/oauth2/token"),
+        &[
+            ("grant_type", "authorization_code".into()),
+            ("client_id", s.web.client_id.to_string()),
+            ("client_secret", "web-secret".into()),
+            ("code", code),
+            ("redirect_uri", "http://localhost:3000/callback".into()),
+            ("resource", s.api.app_id_uri()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(peek(body["access_token"].as_str().unwrap())["aud"], s.api.client_id.as_str());
+    assert!(body["id_token"].is_string());
+}

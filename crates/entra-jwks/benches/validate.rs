@@ -1,1 +1,91 @@
-fn main() {}
+//! Validation cost: a bare `jsonwebtoken::decode` of a realistic Entra v2 access
+//! token against entra-jwks's first validation (key cached, token cache off) and
+//! its repeated validation (token cache hit).
+//!
+//! Run: `cargo bench -p entra-jwks --bench validate`
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use entra_core::EntraClaims;
+use entra_jwks::Validator;
+use entra_testkit::jsonwebtoken::{self, Algorithm, DecodingKey, Validation};
+use entra_testkit::{MockEntra, TestApp, TestUser, TokenSpec};
+use serde_json::json;
+
+struct Fixture {
+    _mock: MockEntra,
+    token: String,
+    key: DecodingKey,
+    validation: Validation,
+    first: Validator,
+    repeated: Validator,
+}
+
+fn fixture(rt: &tokio::runtime::Runtime) -> Fixture {
+    rt.block_on(async {
+        let mock = MockEntra::start().await;
+        let api = mock.register_app(TestApp::new("mcp-server").expose_scope("access_as_user"));
+        let alice = mock.add_user(
+            TestUser::new("alice.example@contoso.onmicrosoft.com")
+                .name("Alice Example")
+                .with_random_groups(20)
+                .roles(["Tasks.Read", "Tasks.Write"]),
+        );
+        // Claims Entra adds to a typical v2 access token.
+        let token = mock.mint(
+            TokenSpec::access_v2(&alice, &api)
+                .claim("aio", json!("AWQAm/8YAAAAfW3qq4sJ1Qp1kQf6y3Zr0mJ8dN4oT6uB2cV9xE1hL5pK7sR3wY0zA2bC4dE6fG8hI0jK2lM4nO6pQ8="))
+                .claim("amr", json!(["pwd", "mfa"]))
+                .claim("family_name", json!("Example"))
+                .claim("given_name", json!("Alice"))
+                .claim("ipaddr", json!("203.0.113.42"))
+                .claim("rh", json!("1.AXwAv4j5cvGGr0GRqy180BHbRysXdG6-vkNIn-T-ZjnLEuN8AJ18AA."))
+                .claim("sid", json!("00af2b3c-1d4e-5f60-7182-93a4b5c6d7e8"))
+                .claim("xms_tcdt", json!(1_600_000_000))
+                .claim("wids", json!(["b79fbf4d-3ef9-4689-8143-76b194e85509"])),
+        );
+        let jwks = mock.jwks(&mock.tenant_id());
+        let kid = jsonwebtoken::decode_header(&token).unwrap().kid.unwrap();
+        let jwk = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid.as_str()).unwrap();
+        let key =
+            DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap())
+                .unwrap();
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_audience(&[api.client_id.as_str()]);
+        validation.set_issuer(&[mock.v2_issuer(&mock.tenant_id())]);
+        validation.validate_nbf = true;
+
+        let builder = || Validator::builder(mock.authority(), api.client_id.clone());
+        let first = builder().token_cache_capacity(0).build().unwrap();
+        first.validate(&token).await.unwrap();
+        let repeated = builder().build().unwrap();
+        repeated.validate(&token).await.unwrap();
+        Fixture { _mock: mock, token, key, validation, first, repeated }
+    })
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let f = fixture(&rt);
+    let validated = rt.block_on(f.first.validate(&f.token)).unwrap();
+    let groups = validated.claims().groups.as_ref().map_or(0, Vec::len);
+    eprintln!("token: {} bytes, {groups} groups", f.token.len());
+
+    let mut g = c.benchmark_group("entra_v2_access_token");
+    g.bench_function("bare_jsonwebtoken_decode", |b| {
+        b.iter(|| {
+            jsonwebtoken::decode::<EntraClaims>(black_box(&f.token), &f.key, &f.validation).unwrap()
+        });
+    });
+    g.bench_function("entra_jwks_first_validation", |b| {
+        b.to_async(&rt).iter(|| async { f.first.validate(black_box(&f.token)).await.unwrap() });
+    });
+    g.bench_function("entra_jwks_repeated_validation", |b| {
+        b.to_async(&rt).iter(|| async { f.repeated.validate(black_box(&f.token)).await.unwrap() });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -206,8 +206,9 @@ pub struct Options {
     /// long after they were due for refresh (with a `tracing` warning). Defaults to
     /// 24 hours.
     pub stale_grace: Duration,
-    /// Entries in the cache of validated access tokens (keyed by SHA-256; 0
-    /// disables it). Defaults to 10 000.
+    /// Entries in the cache of validated access tokens; 0 disables it. Entries are
+    /// keyed by the SHA-256 of the token's signature part and answer only a token
+    /// equal byte for byte to the one validated. Defaults to 10 000.
     pub token_cache_capacity: u64,
     /// Longest time a validated access token stays cached (its `exp` is rechecked
     /// on every hit regardless). Defaults to 5 minutes.

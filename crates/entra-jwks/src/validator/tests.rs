@@ -485,3 +485,26 @@ fn constant_time_eq_works() {
     assert!(!super::constant_time_eq(b"abc", b"abd"));
     assert!(!super::constant_time_eq(b"abc", b"ab"));
 }
+
+#[test]
+fn token_bytes_are_exactly_base64url_and_dots() {
+    for b in 0..=255u8 {
+        let expected = b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.';
+        assert_eq!(super::is_token_byte(b), expected, "{b}");
+    }
+}
+
+#[tokio::test]
+async fn cache_hit_requires_the_same_bytes() {
+    let env = Env::new().await;
+    let v = env.builder().build().unwrap();
+    let good = env.token();
+    v.validate(&good).await.unwrap();
+    // Same signature part, other claims: not a cache hit, and refused.
+    let other = env.with(|c| c["scp"] = json!("admin"));
+    let spliced =
+        format!("{}.{}", other.rsplit_once('.').unwrap().0, good.rsplit_once('.').unwrap().1);
+    assert!(matches!(v.validate(&spliced).await, Err(Error::InvalidSignature)));
+    let hit = v.validate(&good).await.unwrap();
+    assert_eq!(hit.raw().expose_secret(), good);
+}

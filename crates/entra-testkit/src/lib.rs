@@ -88,6 +88,7 @@
 //! | OBO: `requested_token_use` missing or not `on_behalf_of` | AADSTS900144 |
 //! | OBO: `resource` parameter | AADSTS9010010 |
 //! | scopes of more than one resource | `invalid_scope`, AADSTS28000 |
+//! | OBO: blank `scope` / no `scope` | AADSTS28003 / AADSTS900144 |
 //! | `.default` mixed with other scopes, or a scope the API does not expose | `invalid_scope`, AADSTS70011 |
 //! | resource unknown to the mock | `invalid_resource`, AADSTS500011 |
 //! | OBO assertion: unknown key, bad signature, foreign issuer | AADSTS50013 |

@@ -9,7 +9,7 @@ use wiremock::Request;
 use crate::TestUser;
 use crate::state::{RefreshGrant, Resource, State};
 use crate::token::{
-    ClientAuth, Form, Reply, audiences, authenticate, delegated, err, lenient, missing,
+    ClientAuth, Form, Reply, audiences, authenticate, delegated, err, err_as, lenient, missing,
     new_refresh_token, parse_scopes, short, token_body, user_fault,
 };
 
@@ -41,6 +41,15 @@ pub(crate) fn on_behalf_of(s: &mut State, req: &Request, form: &Form, token_url:
             s,
             9010010,
             "The passed in resource parameter is not supported on the v2 endpoints: use the scope parameter.",
+        ));
+    }
+    let blank = form.0.iter().any(|(k, v)| k == "scope" && v.trim().is_empty());
+    if blank {
+        return Err(err_as(
+            s,
+            28003,
+            "invalid_scope",
+            "Provided value for the input parameter scope cannot be empty when requesting an access token. Please specify a valid scope.",
         ));
     }
     let scope = form.get("scope").ok_or_else(|| missing(s, "scope"))?.to_owned();

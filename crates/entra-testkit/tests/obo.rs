@@ -269,6 +269,15 @@ async fn obo_two_resources_28000() {
 }
 
 #[tokio::test]
+async fn obo_blank_scope_28003() {
+    let s = setup().await;
+    let r = s.obo(&[("scope", Some(" "))]).await;
+    assert_eq!(r.1["error"], "invalid_scope");
+    assert_aadsts(&r, 28003);
+    assert_aadsts(&s.obo(&[("scope", None)]).await, 900144);
+}
+
+#[tokio::test]
 async fn obo_default_mixed_with_scopes_70011() {
     let s = setup().await;
     let scope = format!("{GRAPH_DEFAULT} https://graph.microsoft.com/User.Read");

@@ -1,14 +1,16 @@
 //! `GraphGroupSource`: a user's groups from Microsoft Graph
 //! (`POST /v1.0/me/getMemberObjects`) with an On-Behalf-Of token.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use entra_core::{Cloud, IdentityKey, Target, TokenExchanger, ValidatedToken};
 use moka::future::Cache;
 use serde::Deserialize;
+use tokio::sync::watch;
 use tracing::Instrument;
 
 use crate::config::GraphConfig;
@@ -128,6 +130,7 @@ impl<X: TokenExchanger> GraphGroupSourceBuilder<X> {
             client: self.client.unwrap_or_default(),
             config: self.config,
             cache,
+            inflight: Mutex::new(HashMap::new()),
         })
     }
 }
@@ -139,6 +142,7 @@ impl<X: TokenExchanger> GraphGroupSourceBuilder<X> {
 /// `POST {graph}/v1.0/me/getMemberObjects` with `securityEnabledOnly`, following
 /// `@odata.nextLink` (same host only, at most `max_pages` pages). The result is
 /// cached per user (`tid`, `oid`) for `cache_ttl_secs`; errors are not cached.
+/// Concurrent callers for a user not in the cache share one lookup.
 /// The token's `_claim_sources` endpoint is never called.
 ///
 /// One type parameter, the exchanger; hosts that want no type parameters wrap
@@ -156,6 +160,29 @@ pub struct GraphGroupSource<X> {
     client: reqwest::Client,
     config: GraphConfig,
     cache: Option<Cache<IdentityKey, Arc<Vec<String>>>>,
+    /// Lookups under way, per user: followers wait for the leader's groups.
+    inflight: Mutex<HashMap<IdentityKey, Flight>>,
+}
+
+/// The outcome of a lookup under way: `None` while running, then `Some(groups)`
+/// on success or `Some(None)` on failure (followers then look up themselves).
+type Flight = watch::Receiver<Option<Option<Arc<Vec<String>>>>>;
+
+/// Removes the leader's entry from the in-flight map when it finishes or is
+/// cancelled (a cancelled leader drops its sender, which releases followers).
+struct FlightGuard<'a> {
+    map: &'a Mutex<HashMap<IdentityKey, Flight>>,
+    key: &'a IdentityKey,
+}
+
+impl Drop for FlightGuard<'_> {
+    fn drop(&mut self) {
+        lock(self.map).remove(self.key);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl<X> fmt::Debug for GraphGroupSource<X> {
@@ -282,13 +309,55 @@ impl<X: TokenExchanger> GraphGroupSource<X> {
 #[async_trait]
 impl<X: TokenExchanger> GroupSource for GraphGroupSource<X> {
     async fn groups(&self, user: &ValidatedToken) -> Result<Vec<String>> {
-        let key = user.claims().identity_key();
-        if let (Some(cache), Some(key)) = (&self.cache, &key)
-            && let Some(hit) = cache.get(key).await
-        {
+        let (Some(cache), Some(key)) = (&self.cache, user.claims().identity_key()) else {
+            return self.lookup(user).await;
+        };
+        if let Some(hit) = cache.get(&key).await {
             tracing::debug!(groups = hit.len(), "entra-teams graph groups: cache hit");
             return Ok(hit.as_ref().clone());
         }
+        // Concurrent callers for one user share the first caller's lookup. Errors
+        // are not shared: after a failed (or cancelled) lookup, each caller asks
+        // on its own, so every caller gets its own, fully typed error.
+        let follower = {
+            let mut map = lock(&self.inflight);
+            match map.get(&key) {
+                Some(rx) => Err(rx.clone()),
+                None => {
+                    let (tx, rx) = watch::channel(None);
+                    map.insert(key.clone(), rx);
+                    Ok(tx)
+                }
+            }
+        };
+        match follower {
+            Err(mut rx) => {
+                let shared = match rx.wait_for(Option::is_some).await {
+                    Ok(outcome) => outcome.clone().flatten(),
+                    Err(_) => None,
+                };
+                match shared {
+                    Some(groups) => Ok(groups.as_ref().clone()),
+                    None => self.lookup(user).await,
+                }
+            }
+            Ok(tx) => {
+                let _guard = FlightGuard { map: &self.inflight, key: &key };
+                let result = self.lookup(user).await;
+                let shared = result.as_ref().ok().map(|g| Arc::new(g.clone()));
+                if let Some(groups) = &shared {
+                    cache.insert(key.clone(), groups.clone()).await;
+                }
+                tx.send_replace(Some(shared));
+                result
+            }
+        }
+    }
+}
+
+impl<X: TokenExchanger> GraphGroupSource<X> {
+    /// One traced lookup (token exchange, then Graph).
+    async fn lookup(&self, user: &ValidatedToken) -> Result<Vec<String>> {
         let span = tracing::info_span!(
             "entra_teams.graph.get_member_objects",
             endpoint = %format!("{}/v1.0/me/getMemberObjects", self.graph_base),
@@ -305,11 +374,7 @@ impl<X: TokenExchanger> GroupSource for GraphGroupSource<X> {
                 span.record("outcome", tracing::field::display(e));
             }
         }
-        let groups = result?;
-        if let (Some(cache), Some(key)) = (&self.cache, key) {
-            cache.insert(key, Arc::new(groups.clone())).await;
-        }
-        Ok(groups)
+        result
     }
 }
 

@@ -324,3 +324,84 @@ async fn invalid_bounds_are_rejected() {
     let err = source(&server, FakeObo::default()).max_groups(0).build().unwrap_err();
     assert!(err.to_string().contains("graph.max_groups"), "{err}");
 }
+
+async fn join_all<T: Send + 'static>(
+    tasks: impl Iterator<Item = tokio::task::JoinHandle<T>>,
+) -> Vec<T> {
+    let mut out = Vec::new();
+    for task in tasks.collect::<Vec<_>>() {
+        out.push(task.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_callers_share_one_lookup() {
+    let server = MockServer::start().await;
+    member_objects(
+        &server,
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"value": ids(250, 0)}))
+            .set_delay(Duration::from_millis(300)),
+    )
+    .await;
+    let src = Arc::new(source(&server, FakeObo::default()).build().unwrap());
+    let tasks = (0..8).map(|_| {
+        let src = src.clone();
+        tokio::spawn(async move { src.groups(&token(ALICE)).await })
+    });
+    for result in join_all(tasks).await {
+        assert_eq!(result.unwrap().len(), 250);
+    }
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    assert_eq!(src.get_ref().calls.load(Ordering::SeqCst), 1);
+    assert!(src.inflight.lock().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_failures_are_not_shared() {
+    let server = MockServer::start().await;
+    member_objects(&server, ResponseTemplate::new(503).set_delay(Duration::from_millis(200))).await;
+    let src = Arc::new(source(&server, FakeObo::default()).build().unwrap());
+    let tasks = (0..4).map(|_| {
+        let src = src.clone();
+        tokio::spawn(async move { src.groups(&token(ALICE)).await })
+    });
+    for result in join_all(tasks).await {
+        let err = result.unwrap_err();
+        assert!(matches!(err, Error::GraphUnavailable { status: 503, .. }), "{err}");
+    }
+    // Each caller got its own answer from Graph; nothing is cached or left in flight.
+    assert_eq!(server.received_requests().await.unwrap().len(), 4);
+    assert!(src.inflight.lock().unwrap().is_empty());
+    assert!(src.groups(&token(ALICE)).await.is_err());
+    assert_eq!(server.received_requests().await.unwrap().len(), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_leader_releases_its_followers() {
+    let server = MockServer::start().await;
+    member_objects(
+        &server,
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"value": ids(2, 0)}))
+            .set_delay(Duration::from_millis(300)),
+    )
+    .await;
+    let src = Arc::new(source(&server, FakeObo::default()).build().unwrap());
+    let leader = {
+        let src = src.clone();
+        tokio::spawn(async move { src.groups(&token(ALICE)).await })
+    };
+    // Wait until the leader is registered, then start a follower and cancel the leader.
+    while src.inflight.lock().unwrap().is_empty() {
+        tokio::task::yield_now().await;
+    }
+    let follower = {
+        let src = src.clone();
+        tokio::spawn(async move { src.groups(&token(ALICE)).await })
+    };
+    leader.abort();
+    assert_eq!(follower.await.unwrap().unwrap().len(), 2);
+    assert!(src.inflight.lock().unwrap().is_empty());
+}

@@ -180,3 +180,22 @@ async fn outages_are_transient() {
     // Errors are not cached: the next attempt succeeds.
     assert_eq!(s.source().groups(&token).await.unwrap().len(), 250);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_first_requests_cost_one_exchange_and_one_graph_call() {
+    let s = setup(&["GroupMember.Read.All"]).await;
+    let token = s.user_token().await;
+    let source = std::sync::Arc::new(s.source());
+    s.mock.clear_requests();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (source, token) = (source.clone(), token.clone());
+            tokio::spawn(async move { source.groups(&token).await })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap().unwrap().len(), 250);
+    }
+    assert_eq!(s.mock.token_requests().len(), 1);
+    assert_eq!(s.mock.count("getMemberObjects"), 1);
+}

@@ -81,8 +81,9 @@
 //! # Crate features
 //!
 //! - `graph` (default): [`GraphGroupSource`], which resolves overage through
-//!   Microsoft Graph (pulls in `reqwest` and `moka`). Without it, bring your own
-//!   [`GroupSource`].
+//!   Microsoft Graph (pulls in `reqwest`, `moka`, `url` and `tokio`'s sync
+//!   primitives). Without it, bring your own [`GroupSource`]; mapping, the
+//!   configuration and reconciliation need no HTTP client.
 //!
 //! # Security
 //!
@@ -99,8 +100,9 @@
 //!   ([`entra_core::Cloud::graph_base`]) with a token for that Graph, and
 //!   `@odata.nextLink` is followed only on that same host, a bounded number of
 //!   times.
-//! - **Fail closed on overage.** A token with overage and no group source fails
-//!   ([`Error::GroupOverage`]), and more groups than `max_groups` fails
+//! - **Fail closed on overage.** A token with overage and no group source (or
+//!   with `graph.enabled` off) fails ([`Error::GroupOverage`]), and more groups
+//!   than `max_groups` fails
 //!   ([`Error::TooManyGroups`]) rather than truncating: a partial list would
 //!   make reconciliation remove memberships.
 //! - **Manual memberships are never removed**; only memberships recorded as

@@ -104,6 +104,7 @@
 //!
 //! [`Clock`]: entra_core::Clock
 
+mod claims;
 mod config;
 mod error;
 mod keys;

@@ -194,7 +194,9 @@ pub struct Options {
     pub jwks_timeout: Duration,
     /// Largest accepted JWKS response. Defaults to 256 KiB.
     pub jwks_max_bytes: usize,
-    /// Keys are refetched when older than this. Defaults to 1 hour.
+    /// Keys are refetched when older than this. There is no background task: the
+    /// first validation after this time refetches (one caller; the others go on
+    /// with the current keys). Defaults to 1 hour.
     pub refresh_interval: Duration,
     /// A token with an unknown `kid` triggers a refetch at most this often.
     /// Defaults to 5 minutes.

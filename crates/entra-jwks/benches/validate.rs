@@ -4,6 +4,9 @@
 //!
 //! Run: `cargo bench -p entra-jwks --bench validate`
 
+// A bench fixture: failing loudly on a broken setup is what we want.
+#![allow(clippy::unwrap_used)]
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

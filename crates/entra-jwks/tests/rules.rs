@@ -288,3 +288,41 @@ async fn id_tokens_check_nonce_and_audience() {
         s.mock.mint(TokenSpec::id_token(&s.alice, &s.api.client_id, Some("nonce-1")).expired());
     assert!(matches!(v.validate_id_token(&expired, "nonce-1").await, Err(Error::Expired { .. })));
 }
+
+#[tokio::test]
+async fn organizations_refuses_personal_accounts_common_accepts_them() {
+    let s = setup().await;
+    let consumers: entra_core::TenantId = entra_core::TenantId::CONSUMERS.parse().unwrap();
+    let personal = s.mock.mint(TokenSpec::access_v2(&s.alice, &s.api).tenant(consumers.clone()));
+    let build = |tenant| {
+        Validator::builder(s.mock.authority_for(tenant), s.api.client_id.clone())
+            .clock(std::sync::Arc::new(s.clock.clone()))
+            .tenants(TenantPolicy::Any)
+            .build()
+            .unwrap()
+    };
+    let err = build(Tenant::Organizations).validate(&personal).await.unwrap_err();
+    assert!(matches!(&err, Error::TenantNotAllowed { tenant } if *tenant == consumers));
+    let ok = build(Tenant::Common).validate(&personal).await.unwrap();
+    assert_eq!(ok.claims().tenant_id(), Some(consumers));
+}
+
+#[test]
+fn validator_is_clone_send_sync_and_custom_keys_use_appid() {
+    fn assert_traits<T: Clone + Send + Sync + 'static>() {}
+    assert_traits::<Validator>();
+    let authority = entra_core::Authority::new(
+        entra_core::Cloud::Public,
+        Tenant::parse("72f988bf-86f1-41af-91ab-2d7cd011db47").unwrap(),
+    );
+    let client: entra_core::ClientId = "6e74172b-be56-4843-9ff4-e66a39bb12e3".parse().unwrap();
+    let v = Validator::builder(authority, client)
+        .versions(AcceptedVersions::Both)
+        .custom_signing_keys(true)
+        .build()
+        .unwrap();
+    let urls = v.keys_urls();
+    assert_eq!(urls.len(), 2);
+    assert!(urls.iter().all(|u| u.ends_with("?appid=6e74172b-be56-4843-9ff4-e66a39bb12e3")));
+    assert!(urls[0].ends_with("/discovery/keys?appid=6e74172b-be56-4843-9ff4-e66a39bb12e3"));
+}

@@ -439,7 +439,8 @@ impl ValidatorBuilder {
     ///
     /// # Errors
     /// [`Error::TenantPolicyRequired`] for a `common`, `organizations` or domain
-    /// authority without [`ValidatorBuilder::tenants`]; [`Error::Config`] for an
+    /// authority without [`ValidatorBuilder::tenants`]; [`Error::HttpClient`] when no
+    /// client was given and the default one cannot be built; [`Error::Config`] for an
     /// empty algorithm list, an empty tenant list, an empty scope or role rule, or a
     /// zero size limit.
     pub fn build(mut self) -> Result<Validator> {
@@ -469,6 +470,10 @@ impl ValidatorBuilder {
         if o.max_token_bytes == 0 || o.jwks_max_bytes == 0 {
             return Err(Error::Config { reason: "size limits must be above zero" });
         }
-        Ok(Validator::from_builder(self))
+        let http = match self.http.take() {
+            Some(client) => client,
+            None => reqwest::Client::builder().build().map_err(Error::HttpClient)?,
+        };
+        Ok(Validator::from_builder(self, http))
     }
 }

@@ -129,6 +129,9 @@ pub enum Error {
         /// What to change.
         reason: &'static str,
     },
+    /// The default HTTP client could not be built (for example, no TLS roots).
+    #[error("cannot build the HTTP client for the keys endpoint")]
+    HttpClient(#[source] reqwest::Error),
     /// A multi-tenant or domain authority needs an explicit tenant policy.
     #[error(
         "authority {authority} accepts tokens from many tenants: choose `.tenants(TenantPolicy::Only(..))` or `.tenants(TenantPolicy::Any)`"
@@ -151,7 +154,10 @@ impl Error {
     }
 
     fn is_config(&self) -> bool {
-        matches!(self, Self::Config { .. } | Self::TenantPolicyRequired { .. })
+        matches!(
+            self,
+            Self::Config { .. } | Self::TenantPolicyRequired { .. } | Self::HttpClient(_)
+        )
     }
 }
 

@@ -500,3 +500,44 @@ async fn cache_hit_requires_the_same_bytes() {
     let hit = v.validate(&good).await.unwrap();
     assert_eq!(hit.raw().expose_secret(), good);
 }
+
+/// Collects formatted `tracing` output.
+#[derive(Clone, Default)]
+struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn outage_is_reported_as_a_tracing_warning_without_tokens() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let env = Env::new().await;
+    let v = env.builder().token_cache_capacity(0).build().unwrap();
+    let token = env.with(|c| c["exp"] = json!(NOW + 100_000));
+    v.validate(&token).await.unwrap();
+    env.server.reset().await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(500)).mount(&env.server).await;
+    env.clock.advance(Duration::from_secs(3601));
+    v.validate(&token).await.unwrap();
+
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("WARN"), "{text}");
+    assert!(text.contains("still validating with the last good signing keys"), "{text}");
+    assert!(text.contains("status 500"), "{text}");
+    assert!(!text.contains(&token[..40]) && !text.contains(token.rsplit_once('.').unwrap().1));
+}

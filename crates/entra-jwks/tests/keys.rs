@@ -1,13 +1,10 @@
 //! Key handling against the mock: rotation, outages, single-flight, size and
 //! timeout limits.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use entra_jwks::{Error, JwksError};
 use entra_testkit::{JwksFault, TokenSpec};
-use wiremock::matchers::{method, path_regex};
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::setup;
 
@@ -145,24 +142,55 @@ async fn a_thousand_concurrent_validations_on_a_cold_validator_fetch_once() {
 
 #[tokio::test]
 async fn oversized_jwks_is_refused() {
-    // The mock's JWKS is small; a wiremock server plays a keys endpoint that sends
-    // too much (the testkit has no such fault).
     let s = setup().await;
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path_regex(".*/keys$"))
-        .respond_with(ResponseTemplate::new(200).set_body_string(" ".repeat(300 * 1024)))
-        .mount(&server)
-        .await;
-    let cloud = entra_core::Cloud::custom(&server.uri(), &server.uri()).unwrap();
-    let authority = entra_core::Authority::new(cloud, entra_core::Tenant::Id(s.mock.tenant_id()));
-    let v = entra_jwks::Validator::builder(authority, s.api.client_id.clone())
-        .clock(Arc::new(s.clock.clone()))
-        .build()
-        .unwrap();
+    let v = s.validator();
+    s.mock.set_jwks_fault(Some(JwksFault::Oversized(300 * 1024)));
     let err = v.refresh_keys().await.unwrap_err();
     let Error::KeysUnavailable { source: Some(source) } = &err else { panic!("{err:?}") };
     assert!(matches!(**source, JwksError::TooLarge { .. }));
-    // With the real mock the same limits pass.
-    s.validator().refresh_keys().await.unwrap();
+    assert!(err.is_transient());
+    // The same document without the padding is within the limit.
+    s.mock.set_jwks_fault(None);
+    let v = s.validator();
+    v.refresh_keys().await.unwrap();
+}
+
+#[tokio::test]
+async fn key_with_its_own_matching_issuer_is_accepted() {
+    let s = setup().await;
+    let kid = s.mock.signing_kid();
+    s.mock.set_key_issuer(&kid, Some(&s.mock.v2_issuer(&s.mock.tenant_id())));
+    s.validator().validate(&s.token()).await.unwrap();
+}
+
+#[tokio::test]
+async fn key_whose_issuer_differs_from_the_token_issuer_is_refused() {
+    let s = setup().await;
+    let kid = s.mock.signing_kid();
+    let other = s.mock.add_tenant();
+    // The key belongs to another tenant; the token claims the default tenant.
+    s.mock.set_key_issuer(&kid, Some(&s.mock.v2_issuer(&other)));
+    let err = s.validator().validate(&s.token()).await.unwrap_err();
+    assert!(matches!(err, Error::KeyIssuerMismatch(_)), "{err:?}");
+    assert!(err.is_unauthorized());
+}
+
+#[tokio::test]
+async fn templated_key_issuer_is_resolved_with_the_token_tid() {
+    let s = setup().await;
+    let kid = s.mock.signing_kid();
+    let template = format!("{}/{{tenantid}}/v2.0", s.mock.uri());
+    s.mock.set_key_issuer(&kid, Some(&template));
+    s.validator().validate(&s.token()).await.unwrap();
+    // A template for another host never matches.
+    s.mock.set_key_issuer(&kid, Some("https://login.example/{tenantid}/v2.0"));
+    let err = s
+        .builder()
+        .token_cache_capacity(0)
+        .build()
+        .unwrap()
+        .validate(&s.token())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::KeyIssuerMismatch(_)), "{err:?}");
 }

@@ -114,6 +114,21 @@ impl MockEntra {
         })
     }
 
+    /// Publishes key `kid` with this `issuer` in every JWKS (instead of the
+    /// issuer of the tenant being asked), or, with `None`, as usual again. Real
+    /// Entra gives each key its own issuer; a validator must refuse a token whose
+    /// issuer differs from its key's.
+    pub fn set_key_issuer(&self, kid: &str, issuer: Option<&str>) {
+        self.with(|s| match issuer {
+            Some(iss) => {
+                s.key_issuers.insert(kid.to_owned(), iss.to_owned());
+            }
+            None => {
+                s.key_issuers.remove(kid);
+            }
+        });
+    }
+
     /// How many times a keys endpoint was requested (faulty answers included).
     pub fn jwks_fetch_count(&self) -> usize {
         self.with(|s| s.jwks_fetches)

@@ -17,6 +17,9 @@ pub enum JwksFault {
     Delay(Duration),
     /// Answer 200 with a body that is not JSON.
     Garbage,
+    /// Answer 200 with a valid document padded to at least this many bytes (for
+    /// testing a client's response size cap).
+    Oversized(usize),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -172,6 +172,7 @@ impl MockEntraBuilder {
             next_pool_index: 1,
             jwks_fault: None,
             jwks_fetches: 0,
+            key_issuers: HashMap::new(),
             discovery_fault: None,
             discovery_fetches: 0,
             apps: Vec::new(),

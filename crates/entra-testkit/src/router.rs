@@ -222,7 +222,11 @@ fn discovery_v1(s: &State, segment: &Segment) -> Value {
 
 /// The JWKS body: every published key, each with `issuer`.
 pub(crate) fn jwks_body(s: &State, issuer: &str) -> Value {
-    let keys: Vec<Value> = s.keys.iter().map(|k| k.jwk(Some(issuer))).collect();
+    let keys: Vec<Value> = s
+        .keys
+        .iter()
+        .map(|k| k.jwk(Some(s.key_issuers.get(&k.kid).map_or(issuer, String::as_str))))
+        .collect();
     json!({ "keys": keys })
 }
 
@@ -245,5 +249,12 @@ fn faulty(fault: Option<&JwksFault>, body: &Value) -> ResponseTemplate {
         Some(JwksFault::Delay(d)) => json_reply(200, body).set_delay(*d),
         Some(JwksFault::Garbage) => ResponseTemplate::new(200)
             .set_body_raw("<html>this is not what you asked for</html>", "application/json"),
+        Some(JwksFault::Oversized(size)) => {
+            let mut padded = body.clone();
+            if let Some(map) = padded.as_object_mut() {
+                map.insert("padding".into(), Value::String("x".repeat(*size)));
+            }
+            json_reply(200, &padded)
+        }
     }
 }

@@ -49,6 +49,8 @@ pub(crate) struct State {
     pub(crate) next_pool_index: usize,
     pub(crate) jwks_fault: Option<JwksFault>,
     pub(crate) jwks_fetches: usize,
+    /// Per-key `issuer` overrides in the JWKS (kid -> issuer).
+    pub(crate) key_issuers: HashMap<String, String>,
     pub(crate) discovery_fault: Option<JwksFault>,
     pub(crate) discovery_fetches: usize,
     pub(crate) apps: Vec<TestApp>,
@@ -139,6 +141,7 @@ pub(crate) mod test_support {
             next_pool_index: 0,
             jwks_fault: None,
             jwks_fetches: 0,
+            key_issuers: HashMap::new(),
             discovery_fault: None,
             discovery_fetches: 0,
             apps: Vec::new(),

@@ -152,3 +152,33 @@ async fn discovery_faults_and_count() {
     assert_eq!(mock.discovery_fetch_count(), 3);
     assert_eq!(mock.jwks_fetch_count(), 0);
 }
+
+#[tokio::test]
+async fn oversized_jwks_fault_pads_a_valid_document() {
+    let mock = MockEntra::start().await;
+    mock.set_jwks_fault(Some(JwksFault::Oversized(300_000)));
+    let body = reqwest::get(keys_url(&mock)).await.unwrap().bytes().await.unwrap();
+    assert!(body.len() > 300_000);
+    let jwks: Value = serde_json::from_slice(&body).unwrap();
+    assert!(jwks["keys"].as_array().is_some_and(|k| !k.is_empty()));
+}
+
+#[tokio::test]
+async fn key_issuer_override_is_published_and_cleared() {
+    let mock = MockEntra::start().await;
+    let kid = mock.signing_kid();
+    let tid = mock.tenant_id();
+    let foreign = "https://login.example/00000000-0000-0000-0000-0000000000ff/v2.0";
+    mock.set_key_issuer(&kid, Some(foreign));
+    let jwks = fetch_jwks(&keys_url(&mock)).await;
+    let issuer_of = |jwks: &Value| {
+        jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid.as_str()).unwrap()["issuer"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(issuer_of(&jwks), foreign);
+    mock.set_key_issuer(&kid, None);
+    let jwks = fetch_jwks(&keys_url(&mock)).await;
+    assert_eq!(issuer_of(&jwks), mock.v2_issuer(&tid));
+}

@@ -1,5 +1,61 @@
 //! Microsoft Entra ID On-Behalf-Of: exchange a validated user token for a token to
-//! a downstream API, as the same user.
+//! a downstream API, as the same user, with `.default` scope building, client
+//! credentials (secret, certificate, federated), caching with single-flight,
+//! retries and claims challenges.
+//!
+//! # Example
+//!
+//! An MCP server (`mcp-server`) received Alice's token, validated it, and calls
+//! Microsoft Graph as Alice. Here the mocked Entra of `entra-testkit` plays Entra
+//! and the validation step is reduced to decoding the mock's token.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use entra_core::{ClientCredential, EntraClaims, Secret, ValidatedToken};
+//! use entra_obo::{Error, Obo};
+//! use entra_testkit::{Fault, MockEntra, TestApp, TestUser};
+//! # use base64::Engine as _;
+//!
+//! // A mocked Entra with the MCP server's app registration and a user.
+//! let mock = MockEntra::start().await;
+//! let app = mock.register_app(TestApp::new("mcp-server").secret("app-secret").expose_scope("access_as_user"));
+//! mock.grant_consent(&app.client_id, "https://graph.microsoft.com", &["User.Read"]);
+//! let alice = mock.add_user(TestUser::new("alice@contoso.com"));
+//! let incoming = mock.access_token(&alice, &app);
+//! # let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(incoming.split('.').nth(1).unwrap())?;
+//! # let claims: EntraClaims = serde_json::from_slice(&payload)?;
+//! // In a server, entra-jwks validates the bearer token and returns this.
+//! let user_token = ValidatedToken::new(Secret::new(incoming), claims);
+//!
+//! // Once, at start-up; keep it in your server state (it is Clone + Send + Sync).
+//! let obo = Obo::builder(mock.authority(), app.client_id.clone(), ClientCredential::secret(Secret::new("app-secret")))
+//!     .build()?;
+//!
+//! // In a tool: a Graph token as Alice (requests `https://graph.microsoft.com/.default`).
+//! let token = obo.exchange_on_behalf_of(&user_token, "https://graph.microsoft.com").await?;
+//! assert!(!token.secret.is_empty());
+//! // The second call is answered from the cache.
+//! obo.exchange_on_behalf_of(&user_token, "https://graph.microsoft.com").await?;
+//! assert_eq!(mock.token_requests().len(), 1);
+//!
+//! // Conditional Access asks for MFA: send the challenge back to the client.
+//! mock.fail_next(1, Fault::aadsts(50076).claims(r#"{"access_token":{"acrs":{"essential":true,"value":"c1"}}}"#));
+//! match obo.exchange_on_behalf_of(&user_token, ["User.Read"]).await {
+//!     Err(e @ Error::InteractionRequired { .. }) => {
+//!         let www_authenticate = e.claims_challenge().unwrap().header_value();
+//!         assert!(www_authenticate.starts_with(r#"Bearer error="insufficient_claims", claims=""#));
+//!     }
+//!     other => panic!("{other:?}"),
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Named downstream APIs (the "managed resource identifier" of gateway
+//! configurations) come from [`OboBuilder::downstream_api`] or [`OboConfig`], and
+//! are used with [`Obo::exchange_for`]. [`Obo`] also implements the
+//! [`entra_core::TokenExchanger`] seam.
 //!
 //! # Crate features
 //!
@@ -7,11 +63,17 @@
 //!
 //! # Security
 //!
-//! - App-only tokens are refused before any request.
-//! - Cache keys hold the SHA-256 of the user token, never the token.
+//! - App-only tokens and malformed scope sets are refused before any request.
+//! - Multi-tenant apps (`common` / `organizations` authority) send each request to
+//!   the user's tenant, taken from the validated token's `tid`.
+//! - Cache keys hold the SHA-256 of the user token (computed once at validation),
+//!   never the token. Cached tokens are dropped [`OboBuilder::expiry_skew`]
+//!   (5 minutes) before they expire, judged by the [`entra_core::Clock`].
 //! - Errors are never cached; a request carrying a claims challenge neither reads
 //!   nor fills the cache.
-//! - No token, secret or assertion appears in `Display`, `Debug` or logs.
+//! - Retries are bounded in attempts and total time; every request has a timeout.
+//! - No token, secret or assertion appears in `Display`, `Debug` or the tracing
+//!   spans (which name the endpoint, the attempt, the status and the outcome).
 
 mod cache;
 mod challenge;

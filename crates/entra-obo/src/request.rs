@@ -1,7 +1,7 @@
 //! One OBO token request: the form, the retries and the answer.
 
 use std::hash::BuildHasher;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -273,7 +273,11 @@ fn parse_token(inner: &Inner, status: StatusCode, bytes: &[u8], scopes: &Scopes)
         Some(s) => s.split_ascii_whitespace().map(str::to_owned).collect(),
         None => scopes.as_slice().to_vec(),
     };
+    // Whole seconds (rounded down), as the cache stores them.
     let expires_at = inner.clock.now() + expires_in;
+    let expires_at = expires_at
+        .duration_since(UNIX_EPOCH)
+        .map_or(expires_at, |d| UNIX_EPOCH + Duration::from_secs(d.as_secs()));
     Ok(Issued { token: AccessToken::new(parsed.access_token, expires_at, granted), expires_in })
 }
 

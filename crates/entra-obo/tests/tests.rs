@@ -1,1 +1,10 @@
-//! Integration tests.
+//! Integration tests of entra-obo against the mocked Entra (entra-testkit) over HTTP.
+
+// Helpers outside `#[test]` functions unwrap too: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod cache;
+mod errors;
+mod exchange;
+mod retry;
+mod support;

@@ -260,13 +260,15 @@ impl EntraClaims {
     }
 
     /// Whether this access token was issued to an application acting as itself
-    /// (client credentials): `idtyp` is `app`, or, without `idtyp`, the token has no
-    /// `scp` claim. Meaningful for access tokens only.
+    /// (client credentials): `idtyp` is `app`; or, without the `idtyp` optional
+    /// claim, the token has no `scp` and its `sub` is its `oid` (an app-only token's
+    /// subject is the service principal itself, while a user's `sub` is pairwise).
+    /// Meaningful for access tokens only.
     pub fn is_app_only(&self) -> bool {
         match self.idtyp.as_deref() {
             Some("app") => true,
             Some("user") => false,
-            _ => self.scp.is_none(),
+            _ => self.scp.is_none() && self.sub.is_some() && self.sub == self.oid,
         }
     }
 
@@ -328,7 +330,7 @@ mod tests {
     #[test]
     fn v1_app_only_and_overage() {
         let c: EntraClaims = serde_json::from_value(serde_json::json!({
-            "ver": "1.0", "aud": ["api://x", "other"], "tid": TID, "oid": "o", "appid": "app1",
+            "ver": "1.0", "aud": ["api://x", "other"], "tid": TID, "oid": "o", "sub": "o", "appid": "app1",
             "roles": ["Tasks.ReadWrite.All"], "_claim_names": {"groups": "src1"},
             "_claim_sources": {"src1": {"endpoint": "https://graph.windows.net/x/users/y/getMemberObjects"}}
         }))
@@ -348,6 +350,11 @@ mod tests {
         assert!(!c.is_app_only());
         let c: EntraClaims = serde_json::from_str("{}").unwrap();
         assert_eq!(c.groups(), Groups::Absent);
+        assert!(!c.is_app_only());
+        // A user's ID token: no `scp`, but a pairwise `sub`: not app-only.
+        let c: EntraClaims =
+            serde_json::from_str(r#"{"oid":"o1","sub":"pairwise","roles":["Admin"]}"#).unwrap();
+        assert!(!c.is_app_only());
         assert!(c.identity_key().is_none());
     }
 

@@ -72,7 +72,11 @@ fn normalize_base(input: &str) -> Option<String> {
 }
 
 fn is_loopback(host: &str) -> bool {
-    host == "localhost" || host == "[::1]" || host.starts_with("127.")
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    bare.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Cloud {
@@ -337,12 +341,22 @@ mod tests {
         let c = Cloud::parse("http://127.0.0.1:8080/").unwrap();
         assert_eq!(c.login_base(), "http://127.0.0.1:8080");
         assert_eq!(c.graph_base(), "http://127.0.0.1:8080");
+        assert!(Cloud::parse("http://[::1]:9000").is_ok());
+        assert!(Cloud::parse("http://localhost:9000").is_ok());
     }
 
     #[test]
     fn cloud_rejects_garbage() {
-        for bad in ["", "mars", "http://example.com", "ftp://x", "https://x/?a=b", "https://u:p@x"]
-        {
+        for bad in [
+            "",
+            "mars",
+            "http://example.com",
+            "http://127.evil.com",
+            "http://127.0.0.1.evil.com",
+            "ftp://x",
+            "https://x/?a=b",
+            "https://u:p@x",
+        ] {
             assert!(matches!(Cloud::parse(bad), Err(Error::InvalidCloud { .. })), "{bad}");
         }
     }

@@ -111,6 +111,13 @@ pub enum Error {
     /// audience).
     #[error("token audience is not accepted by this API")]
     InvalidAudience,
+    /// The token has no caller application (`azp` in v2, `appid` in v1), which
+    /// every Entra access token carries: it is an ID token (or another kind of
+    /// token) presented as a bearer token.
+    #[error(
+        "token is not an access token (no `azp`/`appid`): ID tokens are not accepted as bearer tokens"
+    )]
+    NotAnAccessToken,
     /// The access token carries neither `scp` nor `roles`: it grants nothing here.
     #[error("token carries neither scopes nor app roles")]
     NoPermissions,
@@ -134,7 +141,7 @@ pub enum Error {
     HttpClient(#[source] reqwest::Error),
     /// A multi-tenant or domain authority needs an explicit tenant policy.
     #[error(
-        "authority {authority} accepts tokens from many tenants: choose `.tenants(TenantPolicy::Only(..))` or `.tenants(TenantPolicy::Any)`"
+        "authority {authority} accepts tokens from many tenants: choose list the allowed tenant ids with `.tenants(TenantPolicy::Only(..))` (`TenantPolicy::Any` accepts every tenant in the cloud)"
     )]
     TenantPolicyRequired {
         /// The authority's base URL.

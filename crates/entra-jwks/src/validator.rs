@@ -341,7 +341,12 @@ impl Inner {
             return Err(Error::InvalidAudience);
         }
         match kind {
-            Kind::Access => self.check_permissions(&claims)?,
+            Kind::Access => {
+                if claims.caller_app_id().is_none() {
+                    return Err(Error::NotAnAccessToken);
+                }
+                self.check_permissions(&claims)?;
+            }
             Kind::Id { nonce } => {
                 let got = claims.nonce.as_deref().unwrap_or("");
                 if nonce.is_empty() || !constant_time_eq(got.as_bytes(), nonce.as_bytes()) {

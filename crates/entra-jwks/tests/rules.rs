@@ -326,3 +326,22 @@ fn validator_is_clone_send_sync_and_custom_keys_use_appid() {
     assert!(urls.iter().all(|u| u.ends_with("?appid=6e74172b-be56-4843-9ff4-e66a39bb12e3")));
     assert!(urls[0].ends_with("/discovery/keys?appid=6e74172b-be56-4843-9ff4-e66a39bb12e3"));
 }
+
+#[tokio::test]
+async fn id_tokens_are_not_accepted_as_access_tokens() {
+    let s = setup().await;
+    // A user with an app role on an app whose ID token audience is the API itself
+    // (SPA and API sharing one registration): the ID token has `roles`, no `scp`.
+    let bob =
+        s.mock.add_user(entra_testkit::TestUser::new("bob@contoso.com").roles(["Tasks.Read"]));
+    let v = s.validator();
+    let id = s.mock.id_token(&bob, &s.api.client_id, Some("n"));
+    let err = v.validate(&id).await.unwrap_err();
+    assert!(matches!(err, Error::NotAnAccessToken), "{err:?}");
+    assert!(err.is_unauthorized());
+    // The same user's access token passes.
+    v.validate(&s.mock.access_token(&bob, &s.api)).await.unwrap();
+    // An access token without its caller app claim is refused too.
+    let stripped = s.mock.mint(TokenSpec::access_v2(&bob, &s.api).without("azp"));
+    assert!(matches!(v.validate(&stripped).await.unwrap_err(), Error::NotAnAccessToken));
+}

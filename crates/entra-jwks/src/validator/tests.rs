@@ -517,14 +517,20 @@ impl std::io::Write for Logs {
 
 #[tokio::test]
 async fn outage_is_reported_as_a_tracing_warning_without_tokens() {
-    let logs = Logs::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::WARN)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // One process-wide subscriber: a thread-local `set_default` races with the
+    // callsite-interest cache of tests running on other threads.
+    static LOGS: std::sync::OnceLock<Logs> = std::sync::OnceLock::new();
+    let logs = LOGS.get_or_init(|| {
+        let logs = Logs::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        logs
+    });
 
     let env = Env::new().await;
     let v = env.builder().token_cache_capacity(0).build().unwrap();

@@ -363,12 +363,21 @@ pub struct GraphConfig {
     pub max_groups: usize,
     /// The most `@odata.nextLink` pages followed (at least 1). Defaults to `10`.
     pub max_pages: usize,
+    /// The largest response body read from Microsoft Graph, per page, in bytes (at
+    /// least 1). The body is read in chunks and reading stops at the cap with
+    /// [`Error::GraphResponseTooLarge`]: a misbehaving or hostile endpoint cannot
+    /// make the host buffer an unbounded body. A page of 5000 group ids is about
+    /// 200 KiB. Defaults to `4194304` (4 MiB).
+    pub max_response_bytes: usize,
     /// How long a user's resolved groups are cached, in seconds; `0` disables the
     /// cache. Defaults to `300`.
     pub cache_ttl_secs: u64,
     /// The most users kept in the cache. Defaults to `10000`.
     pub cache_capacity: u64,
 }
+
+/// The default of [`GraphConfig::max_response_bytes`]: 4 MiB.
+const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 
 impl Default for GraphConfig {
     fn default() -> Self {
@@ -378,6 +387,7 @@ impl Default for GraphConfig {
             timeout_secs: 10,
             max_groups: 5000,
             max_pages: 10,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             cache_ttl_secs: 300,
             cache_capacity: 10_000,
         }
@@ -388,7 +398,8 @@ impl GraphConfig {
     /// Checks the bounds.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] when the timeout, page bound or group cap is zero.
+    /// [`Error::InvalidConfig`] when the timeout, page bound, group cap or
+    /// response size cap is zero.
     pub fn validate(&self) -> Result<()> {
         if self.timeout_secs == 0 {
             return Err(Error::config("graph.timeout_secs", "must be at least 1 second"));
@@ -398,6 +409,9 @@ impl GraphConfig {
         }
         if self.max_groups == 0 {
             return Err(Error::config("graph.max_groups", "must be at least 1"));
+        }
+        if self.max_response_bytes == 0 {
+            return Err(Error::config("graph.max_response_bytes", "must be at least 1"));
         }
         Ok(())
     }
@@ -621,6 +635,7 @@ mod tests {
         assert!(c.rules.is_empty() && c.default_role.is_none() && !c.create_missing_teams);
         assert!(c.graph.enabled && c.graph.security_enabled_only);
         assert_eq!(c.graph.timeout_secs, 10);
+        assert_eq!(c.graph.max_response_bytes, 4 * 1024 * 1024);
         assert_eq!(c, Config::default());
     }
 
@@ -635,6 +650,7 @@ mod tests {
             (r#"{"claims":["roles"],"admin_groups":["x"]}"#, "admin_groups"),
             (r#"{"graph":{"timeout_secs":0}}"#, "graph.timeout_secs"),
             (r#"{"graph":{"max_pages":0}}"#, "graph.max_pages"),
+            (r#"{"graph":{"max_response_bytes":0}}"#, "graph.max_response_bytes"),
             (r#"{"default_role":" "}"#, "default_role"),
         ];
         for (json, want) in cases {

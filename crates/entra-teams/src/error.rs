@@ -102,6 +102,13 @@ pub enum Error {
     /// Microsoft Graph's answer was not a list of object ids.
     #[error("microsoft graph returned an unexpected group list")]
     GraphResponse(#[source] serde_json::Error),
+    /// A Microsoft Graph response body was larger than the configured cap
+    /// ([`crate::GraphConfig::max_response_bytes`]); reading stopped there.
+    #[error("a microsoft graph response was larger than {limit} bytes, the configured maximum")]
+    GraphResponseTooLarge {
+        /// The cap, in bytes.
+        limit: usize,
+    },
     /// Microsoft Graph returned an `@odata.nextLink` outside the configured Graph
     /// host; it is not followed (the Graph token would leak).
     #[error("microsoft graph returned a next-page link outside the configured graph host")]

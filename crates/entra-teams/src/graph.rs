@@ -100,6 +100,14 @@ impl<X: TokenExchanger> GraphGroupSourceBuilder<X> {
         self
     }
 
+    /// The largest response body read from Graph, per page, in bytes; larger
+    /// fails with [`Error::GraphResponseTooLarge`]. Defaults to 4 MiB.
+    #[must_use]
+    pub fn max_response_bytes(mut self, max: usize) -> Self {
+        self.config.max_response_bytes = max;
+        self
+    }
+
     /// How long a user's groups are cached; zero disables the cache. Defaults to 5
     /// minutes.
     #[must_use]
@@ -223,6 +231,28 @@ fn error_code(body: &[u8]) -> Option<String> {
     ok.then_some(code)
 }
 
+/// The most bytes of an error response read to find Graph's error code.
+const ERROR_BODY_CAP: usize = 16 * 1024;
+
+/// Reads a response body in chunks, failing with
+/// [`Error::GraphResponseTooLarge`] as soon as it exceeds `limit` bytes (or when
+/// `Content-Length` announces more), so an oversized body is never buffered.
+async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>> {
+    let too_large = || Error::GraphResponseTooLarge { limit };
+    let announced = response.content_length().map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    if announced.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut body = Vec::with_capacity(announced.unwrap_or(0));
+    while let Some(chunk) = response.chunk().await.map_err(Error::GraphRequest)? {
+        if chunk.len() > limit.saturating_sub(body.len()) {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 impl<X: TokenExchanger> GraphGroupSource<X> {
     /// A builder; see [`GraphGroupSourceBuilder::new`].
     pub fn builder(exchanger: X, cloud: &Cloud) -> GraphGroupSourceBuilder<X> {
@@ -265,9 +295,13 @@ impl<X: TokenExchanger> GraphGroupSource<X> {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map(Duration::from_secs);
-            let bytes = response.bytes().await.map_err(Error::GraphRequest)?;
+            let limit = self.config.max_response_bytes;
             if !status.is_success() {
-                let code = error_code(&bytes);
+                // Only Graph's error code is kept: read a small, capped prefix.
+                let code = match read_capped(response, limit.min(ERROR_BODY_CAP)).await {
+                    Ok(bytes) => error_code(&bytes),
+                    Err(_) => None,
+                };
                 let status = status.as_u16();
                 return Err(match status {
                     401 | 403 => {
@@ -277,6 +311,7 @@ impl<X: TokenExchanger> GraphGroupSource<X> {
                     _ => Error::GraphStatus { status, code },
                 });
             }
+            let bytes = read_capped(response, limit).await?;
             let page: Page = serde_json::from_slice(&bytes).map_err(Error::GraphResponse)?;
             for value in page.value {
                 match ObjectId::try_parse(&value) {

@@ -405,3 +405,83 @@ async fn a_cancelled_leader_releases_its_followers() {
     assert_eq!(follower.await.unwrap().unwrap().len(), 2);
     assert!(src.inflight.lock().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn oversized_body_is_refused_without_buffering_it() {
+    let server = MockServer::start().await;
+    let groups = ids(100, 0);
+    let body = serde_json::to_vec(&json!({"value": groups})).unwrap();
+    member_objects(&server, ResponseTemplate::new(200).set_body_bytes(body.clone())).await;
+    // A cap one byte short of the page fails; a cap of exactly the page passes.
+    let src = source(&server, FakeObo::default())
+        .max_response_bytes(body.len() - 1)
+        .cache_ttl(Duration::ZERO)
+        .build()
+        .unwrap();
+    let err = src.groups(&token(ALICE)).await.unwrap_err();
+    assert!(matches!(err, Error::GraphResponseTooLarge { limit } if limit == body.len() - 1));
+    assert!(!err.is_transient() && !err.is_unauthorized(), "{err}");
+    let ok = source(&server, FakeObo::default()).max_response_bytes(body.len()).build().unwrap();
+    assert_eq!(ok.groups(&token(ALICE)).await.unwrap(), groups);
+}
+
+#[tokio::test]
+async fn oversized_error_body_keeps_the_status() {
+    let server = MockServer::start().await;
+    member_objects(&server, ResponseTemplate::new(403).set_body_string("x".repeat(64 * 1024)))
+        .await;
+    let src = source(&server, FakeObo::default()).build().unwrap();
+    let err = src.groups(&token(ALICE)).await.unwrap_err();
+    assert!(matches!(err, Error::GraphForbidden { status: 403, code: None, .. }), "{err}");
+}
+
+/// Serves one chunked response (no `Content-Length`) of about `size` bytes on a
+/// raw socket, so the cap is enforced while streaming, not from the header.
+async fn chunked_server(size: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = Vec::new();
+        let mut buf = [0u8; 4096];
+        // Read the request head and its small JSON body.
+        while !String::from_utf8_lossy(&request).contains("}") {
+            let n = socket.read(&mut buf).await.unwrap();
+            if n == 0 {
+                return;
+            }
+            request.extend_from_slice(&buf[..n]);
+        }
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+        if socket.write_all(head.as_bytes()).await.is_err() {
+            return;
+        }
+        let chunk = format!("\"{}\",", ids(1, 0)[0]);
+        let mut sent = 0;
+        let mut first = true;
+        while sent < size {
+            let data = if first { format!("{{\"value\":[{chunk}") } else { chunk.clone() };
+            first = false;
+            sent += data.len();
+            let frame = format!("{:x}\r\n{data}\r\n", data.len());
+            if socket.write_all(frame.as_bytes()).await.is_err() {
+                return; // The client stopped reading: expected.
+            }
+        }
+        let _ = socket.write_all(b"0\r\n\r\n").await;
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_chunked_body_is_cut_off_while_streaming() {
+    let uri = chunked_server(1024 * 1024).await;
+    let cloud = Cloud::custom(&uri, &uri).unwrap();
+    let src = GraphGroupSource::builder(FakeObo::default(), &cloud)
+        .max_response_bytes(16 * 1024)
+        .build()
+        .unwrap();
+    let err = src.groups(&token(ALICE)).await.unwrap_err();
+    assert!(matches!(err, Error::GraphResponseTooLarge { limit: 16384 }), "{err}");
+}

@@ -7,4 +7,5 @@ mod cache;
 mod errors;
 mod exchange;
 mod retry;
+mod spans;
 mod support;

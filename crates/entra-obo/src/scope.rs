@@ -89,7 +89,7 @@ impl Scopes {
                 continue;
             }
             let (res, name) = split_scope(scope, cloud)?;
-            let comparable = comparable(res);
+            let comparable = comparable(res, cloud);
             match &resource {
                 None => resource = Some((res.to_owned(), comparable)),
                 Some((first, seen)) if *seen != comparable => {
@@ -163,9 +163,13 @@ fn split_scope<'a>(scope: &'a str, cloud: &'a Cloud) -> Result<(&'a str, &'a str
 }
 
 /// A resource identifier in the form used to compare resources: lowercase,
-/// without trailing slashes.
-fn comparable(resource: &str) -> String {
-    resource.trim_end_matches('/').to_ascii_lowercase()
+/// without trailing slashes, and Microsoft Graph's app id as Graph's URL.
+fn comparable(resource: &str, cloud: &Cloud) -> String {
+    let r = resource.trim_end_matches('/');
+    if r.eq_ignore_ascii_case(entra_core::GRAPH_APP_ID) {
+        return cloud.graph_base().to_ascii_lowercase();
+    }
+    r.to_ascii_lowercase()
 }
 
 #[cfg(test)]
@@ -241,6 +245,10 @@ mod tests {
             ),
             Err(Error::MultipleResources { .. })
         ));
+        // Graph named by its app id is Graph too.
+        let by_app_id = format!("{}/Mail.Read", entra_core::GRAPH_APP_ID);
+        let gov = Cloud::UsGovernment;
+        assert!(Scopes::build(&Target::from(["User.Read", by_app_id.as_str()]), &gov).is_ok());
     }
 
     #[test]

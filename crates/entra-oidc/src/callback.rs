@@ -11,6 +11,37 @@ use crate::{Error, Result};
 /// few kilobytes at most.
 const MAX_INPUT: usize = 16 * 1024;
 
+/// The longest `error` value honoured. OAuth error codes are short
+/// (`access_denied`, `interaction_required`, ...).
+const MAX_ERROR_LEN: usize = 64;
+
+/// The longest `error_description` kept (and logged), in characters.
+pub(crate) const MAX_DESCRIPTION_LEN: usize = 256;
+
+/// Whether `c` is in the character set RFC 6749 allows in `error` and
+/// `error_description` (`%x20-21 / %x23-5B / %x5D-7E`: printable ASCII without
+/// `"` and `\`).
+fn is_oauth_error_char(c: char) -> bool {
+    matches!(c, '\x20'..='\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E')
+}
+
+/// Whether `error` is a well-formed OAuth error code: not empty, at most
+/// [`MAX_ERROR_LEN`] bytes, RFC 6749 characters only.
+fn is_valid_error_code(error: &str) -> bool {
+    !error.is_empty() && error.len() <= MAX_ERROR_LEN && error.chars().all(is_oauth_error_char)
+}
+
+/// `description` cut to [`MAX_DESCRIPTION_LEN`] characters, with every character
+/// outside the RFC 6749 set (line breaks, quotes, non-ASCII) replaced by a space,
+/// so that it is safe to log.
+pub(crate) fn sanitize_description(description: &str) -> String {
+    description
+        .chars()
+        .take(MAX_DESCRIPTION_LEN)
+        .map(|c| if is_oauth_error_char(c) { c } else { ' ' })
+        .collect()
+}
+
 /// What Entra sent to the redirect URI: a `code` and `state` on success, an
 /// `error` (with `error_description`) and `state` on failure.
 ///
@@ -103,11 +134,32 @@ impl CallbackParams {
         Ok(out)
     }
 
-    /// Entra's error, when the callback carries one.
+    /// Entra's error, when the callback carries a well-formed one: an `error` of
+    /// at most 64 characters from the RFC 6749 set (printable ASCII without `"`
+    /// and `\`), with `error_description` cut to 256 characters and stripped of
+    /// characters outside that set. `None` when there is no `error` or it is
+    /// malformed.
+    ///
+    /// Anyone can send a browser to the redirect URI with an `error`: only trust
+    /// it for a callback whose `state` names a pending sign-in, as
+    /// [`Client::complete`](crate::Client::complete) does.
     pub fn entra_error(&self) -> Option<EntraErrorResponse> {
-        self.error
-            .as_deref()
-            .map(|e| EntraErrorResponse::from_callback(e, self.error_description.as_deref()))
+        self.checked_entra_error().ok().flatten()
+    }
+
+    /// Entra's error, checked as in [`CallbackParams::entra_error`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidCallback`] when `error` is present but malformed.
+    pub(crate) fn checked_entra_error(&self) -> Result<Option<EntraErrorResponse>> {
+        let Some(error) = self.error.as_deref() else {
+            return Ok(None);
+        };
+        if !is_valid_error_code(error) {
+            return Err(Error::InvalidCallback { reason: "the error parameter is malformed" });
+        }
+        let description = self.error_description.as_deref().map(sanitize_description);
+        Ok(Some(EntraErrorResponse::from_callback(error, description.as_deref())))
     }
 }
 
@@ -116,7 +168,7 @@ impl fmt::Debug for CallbackParams {
         f.debug_struct("CallbackParams")
             .field("has_code", &self.code.is_some())
             .field("has_state", &self.state.is_some())
-            .field("error", &self.error)
+            .field("error", &self.error.as_deref().filter(|e| is_valid_error_code(e)))
             .finish_non_exhaustive()
     }
 }
@@ -147,6 +199,44 @@ mod tests {
         let e = p.entra_error().unwrap();
         assert_eq!(e.kind(), ErrorKind::UserNotAssigned);
         assert!(e.remedy().contains("assign"));
+    }
+
+    #[test]
+    fn error_values_outside_the_oauth_charset_are_refused() {
+        // Passing: Entra's codes and a long description (cut, line breaks blanked).
+        let long = format!("AADSTS50105: {}", "x".repeat(2000));
+        let p = CallbackParams {
+            error: Some("interaction_required".into()),
+            error_description: Some(format!("{long}\r\nTrace ID: 1")),
+            ..CallbackParams::default()
+        };
+        let e = p.checked_entra_error().unwrap().unwrap();
+        assert_eq!(e.kind(), ErrorKind::UserNotAssigned);
+        let d = e.error_description.as_deref().unwrap();
+        assert_eq!(d.chars().count(), MAX_DESCRIPTION_LEN);
+        assert!(d.chars().all(is_oauth_error_char), "{d:?}");
+        assert!(CallbackParams::default().checked_entra_error().unwrap().is_none());
+
+        // Failing: control characters, quotes, backslashes, non-ASCII, too long, empty.
+        for bad in [
+            "access_denied\r\nfake log line",
+            "access_denied\u{1b}[31m",
+            "say \"hi\"",
+            "a\\b",
+            "acc\u{e8}s",
+            "",
+            &"a".repeat(MAX_ERROR_LEN + 1),
+        ] {
+            let p = CallbackParams { error: Some(bad.into()), ..CallbackParams::default() };
+            assert!(
+                matches!(p.checked_entra_error(), Err(Error::InvalidCallback { .. })),
+                "{bad:?}"
+            );
+            assert!(p.entra_error().is_none(), "{bad:?}");
+            assert!(!format!("{p:?}").contains("fake log"), "{bad:?}");
+        }
+        let ok = CallbackParams { error: Some("a".repeat(MAX_ERROR_LEN)), ..Default::default() };
+        assert!(ok.entra_error().is_some());
     }
 
     #[test]

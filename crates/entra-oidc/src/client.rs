@@ -111,7 +111,8 @@ impl ClientBuilder {
     /// # Errors
     /// [`Error::InvalidConfig`] for a configuration that is wrong or weaker than
     /// allowed (see [`Config`]); [`Error::Http`] when the default HTTP client
-    /// cannot be built.
+    /// cannot be built; [`Error::ValidatorSetup`] when the ID token validator
+    /// cannot be.
     pub fn build(self) -> Result<Client> {
         let resolved = self.config.resolve()?;
         let http = match self.http {
@@ -244,10 +245,7 @@ impl Inner {
         } else if !self.config.allowed_tenants.is_empty() {
             builder = builder.tenants(TenantPolicy::Only(self.config.allowed_tenants.clone()));
         }
-        builder.build().map_err(|e| Error::InvalidConfig {
-            field: "id token validation",
-            reason: e.to_string(),
-        })
+        builder.build().map_err(Error::ValidatorSetup)
     }
 
     /// The ID token validator; for a domain tenant it is built after discovery
@@ -314,8 +312,8 @@ impl Client {
     ///
     /// # Errors
     /// [`Error::Http`] / [`Error::HttpStatus`] (transient) when it cannot be
-    /// fetched, [`Error::InvalidResponse`] or [`Error::DiscoveryIssuerMismatch`]
-    /// when it is not the authority's.
+    /// fetched, [`Error::InvalidJson`], [`Error::InvalidResponse`] or
+    /// [`Error::DiscoveryIssuerMismatch`] when it is not the authority's.
     pub async fn metadata(&self) -> Result<Arc<Metadata>> {
         self.inner.discovery.get().await
     }
@@ -394,8 +392,10 @@ impl Client {
     }
 
     /// Completes a sign-in from the callback parameters: consumes the pending
-    /// sign-in named by `state` (so a replayed callback fails), turns an Entra
-    /// `error` into [`Error::Authorization`], redeems the code with the PKCE
+    /// sign-in named by `state` (so a replayed callback fails), then turns an
+    /// Entra `error` into [`Error::Authorization`] (only for a callback whose
+    /// `state` names a pending sign-in: a forged `?state=junk&error=...` is
+    /// [`Error::UnknownState`]), redeems the code with the PKCE
     /// verifier and the client credential, validates the ID token (signature,
     /// issuer and tenant rules, `aud`, `nonce`, expiry) and checks the allowed
     /// domains.
@@ -406,7 +406,8 @@ impl Client {
     /// # Errors
     /// [`Error::MissingState`], [`Error::UnknownState`] (unknown, expired or
     /// replayed), [`Error::ExpiredState`], [`Error::Authorization`] (with the
-    /// AADSTS remedy), [`Error::MissingCode`], [`Error::TokenRequest`] (for
+    /// AADSTS remedy), [`Error::InvalidCallback`] (an `error` outside the RFC
+    /// 6749 character set or longer than 64 characters), [`Error::MissingCode`], [`Error::TokenRequest`] (for
     /// example [`entra_core::ErrorKind::PkceMismatch`]), [`Error::MissingIdToken`],
     /// [`Error::IdToken`], [`Error::MissingIdentity`], [`Error::DomainNotAllowed`],
     /// [`Error::InvalidReturnPath`]; transient: [`Error::Http`],
@@ -443,25 +444,30 @@ impl Client {
                 return Err(Error::StateMismatch);
             }
         }
-        let entra_error = params.entra_error();
-        let Some(state) = params.state.as_deref() else {
-            return Err(
-                entra_error.map_or(Error::MissingState, |e| Error::Authorization(Box::new(e)))
-            );
-        };
+        // The state comes first: an `error` is only honoured for a callback that
+        // names a pending sign-in, since anyone can send a browser to the redirect
+        // URI with `?state=junk&error=...`.
+        let state = params.state.as_deref().ok_or(Error::MissingState)?;
         let pending = if state.is_empty() || state.len() > MAX_STATE_LEN {
             None
         } else {
             i.store.take(state).await.map_err(Error::Store)?
         };
-        if let Some(e) = entra_error {
-            tracing::warn!(error = %e, "sign-in refused by entra");
-            return Err(Error::Authorization(Box::new(e)));
-        }
+        // From here on the pending sign-in is consumed, whatever the outcome.
         let pending = pending.ok_or(Error::UnknownState)?;
         let age = i.clock.unix_now().saturating_sub(pending.created_at);
         if age < 0 || age.unsigned_abs() >= i.login_ttl().as_secs() {
             return Err(Error::ExpiredState);
+        }
+        if let Some(e) = params.checked_entra_error()? {
+            // `error` is checked against the OAuth character set and length, and
+            // the description is cut and cleaned, before either is logged.
+            tracing::warn!(
+                error = %e,
+                description = e.error_description.as_deref().unwrap_or(""),
+                "sign-in refused by entra"
+            );
+            return Err(Error::Authorization(Box::new(e)));
         }
         check_return_path(&pending.return_to)?;
         let code = params.code.as_ref().filter(|c| !c.is_empty()).ok_or(Error::MissingCode)?;

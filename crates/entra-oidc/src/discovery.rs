@@ -171,9 +171,8 @@ impl Discovery {
                 return Err(Error::HttpStatus { endpoint: ENDPOINT, status: status.as_u16() });
             }
             let body = read_body(resp, ENDPOINT).await?;
-            let metadata: Metadata = serde_json::from_slice(&body).map_err(|e| {
-                Error::InvalidResponse { endpoint: ENDPOINT, reason: e.to_string() }
-            })?;
+            let metadata: Metadata = serde_json::from_slice(&body)
+                .map_err(|source| Error::InvalidJson { endpoint: ENDPOINT, source })?;
             metadata.check(&self.authority)?;
             tracing::Span::current().record("outcome", "ok");
             Ok(metadata)

@@ -76,6 +76,15 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A response from Entra is not the JSON document expected.
+    #[error("the {endpoint} endpoint answered with a document that could not be parsed")]
+    InvalidJson {
+        /// Which endpoint.
+        endpoint: &'static str,
+        /// The parse error.
+        #[source]
+        source: serde_json::Error,
+    },
     /// The discovery document names another issuer than the configured authority.
     #[error("discovery document issuer {actual:?} does not match the expected issuer {expected:?}")]
     DiscoveryIssuerMismatch {
@@ -120,6 +129,10 @@ pub enum Error {
     /// The ID token was refused (signature, issuer, tenant, audience, nonce, expiry).
     #[error("the id token was refused")]
     IdToken(#[source] entra_jwks::Error),
+    /// The ID token validator could not be set up (for example its HTTP client
+    /// could not be built).
+    #[error("the id token validator could not be set up")]
+    ValidatorSetup(#[source] entra_jwks::Error),
     /// The ID token has no usable `tid` and `oid`, so the user cannot be keyed.
     #[error("the id token has no tid and oid claims to identify the user")]
     MissingIdentity,
@@ -203,3 +216,25 @@ impl AuthError for Error {
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn wrapped_errors_keep_their_source() {
+        let json = serde_json::from_str::<serde_json::Value>("<html>").unwrap_err();
+        let e = Error::InvalidJson { endpoint: "discovery", source: json };
+        assert!(e.source().is_some_and(|s| s.is::<serde_json::Error>()));
+        assert!(!e.is_transient() && !e.is_unauthorized());
+        assert!(!e.to_string().contains("html"), "{e}");
+
+        let e = Error::ValidatorSetup(entra_jwks::Error::InvalidAudience);
+        assert!(e.source().is_some_and(|s| s.is::<entra_jwks::Error>()));
+        assert!(!e.is_transient() && !e.is_unauthorized(), "a set-up failure is neither");
+        // The same jwks error from validating a token is a refusal.
+        assert!(Error::IdToken(entra_jwks::Error::InvalidAudience).is_unauthorized());
+    }
+}

@@ -45,7 +45,10 @@ async fn outage_garbage_and_foreign_issuer() {
             matches!(e, Error::HttpStatus { status: 503, .. }) && e.is_transient()
         }),
         (ResponseTemplate::new(200).set_body_string("<html>"), |e| {
-            matches!(e, Error::InvalidResponse { .. }) && !e.is_transient()
+            matches!(e, Error::InvalidJson { endpoint: "discovery", .. })
+                && std::error::Error::source(e).is_some()
+                && !e.is_transient()
+                && !e.is_unauthorized()
         }),
         (
             ResponseTemplate::new(200).set_body_json(document(

@@ -6,6 +6,7 @@
 
 mod support;
 
+mod callback_errors;
 mod credentials;
 mod discovery;
 mod id_token;

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use entra_core::{AccessToken, EntraErrorResponse, Secret};
+use entra_core::{AccessToken, AuthError, EntraErrorResponse, Secret};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use serde::Deserialize;
@@ -237,7 +237,7 @@ async fn send_once(
             Some(r) if !r.kind().is_transient() => Error::from_entra(status.as_u16(), r),
             response => Error::Unavailable { status: status.as_u16(), response: boxed(response) },
         };
-        return if error.is_transient_kind() {
+        return if error.is_transient() {
             Attempt::Retry { error, wait: retry_after }
         } else {
             Attempt::Done(Err(error))
@@ -284,12 +284,6 @@ fn parse_token(inner: &Inner, status: StatusCode, bytes: &[u8], scopes: &Scopes)
 /// `Retry-After` in seconds (HTTP dates are ignored: the backoff applies).
 fn parse_retry_after(value: &HeaderValue) -> Option<Duration> {
     value.to_str().ok()?.trim().parse::<u64>().ok().map(Duration::from_secs)
-}
-
-impl Error {
-    fn is_transient_kind(&self) -> bool {
-        matches!(self, Self::Throttled { .. } | Self::Unavailable { .. } | Self::Transport(_))
-    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::path::Path;
 
+use entra_core::TenantId;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, shorten};
@@ -58,19 +59,40 @@ impl fmt::Display for ClaimKind {
 #[non_exhaustive]
 pub enum Matcher {
     /// A group by object id, from the `groups` claim or Microsoft Graph (compared as
-    /// a GUID). Preferred: ids are unique and cannot be renamed into a match.
+    /// a GUID). Preferred: group object ids are unique across all tenants and
+    /// cannot be renamed into a match.
     GroupId(ObjectId),
     /// An on-prem group by name (sAMAccountName, in the form the app emits, for
     /// example `CONTOSO\Engineering`), from the `groups` claim, case-insensitive.
-    /// Names are spoofable across tenants and forests: prefer ids or app roles.
+    /// Names are spoofable across tenants and forests: prefer ids. Any tenant
+    /// can have a group of that name, so a multi-tenant app must set
+    /// [`Config::tenants`] (or the rule's [`Rule::tenant`]). Never matches groups
+    /// resolved on overage (Microsoft Graph returns ids only; see
+    /// [`Error::GroupNamesOnOverage`]).
     GroupName(String),
-    /// An app role by value, from the `roles` claim, case-insensitive.
+    /// An app role by value, from the `roles` claim, case-insensitive. In a
+    /// multi-tenant app every customer tenant has its own copy of the app (its
+    /// service principal) and that tenant's admins assign its app roles, so any
+    /// tenant can grant itself any role value: set [`Config::tenants`] (or the
+    /// rule's [`Rule::tenant`]).
     AppRole(String),
     /// A directory role by template id, from the `wids` claim (compared as a GUID).
+    /// Template ids are the same in every tenant (Global Administrator is
+    /// `62e90394-69f5-4237-9190-012177145e10` everywhere): whoever creates a
+    /// tenant is its Global Administrator. A multi-tenant app must set
+    /// [`Config::tenants`] (or the rule's [`Rule::tenant`]).
     DirectoryRole(ObjectId),
 }
 
 impl Matcher {
+    /// Whether any tenant can make a token carry a matching value: true for
+    /// group names, app roles and directory roles, false for group object ids
+    /// (unique across tenants). Such matchers need [`Config::tenants`] (or
+    /// [`Rule::tenant`]) in a multi-tenant app.
+    pub fn is_tenant_relative(&self) -> bool {
+        !matches!(self, Self::GroupId(_))
+    }
+
     /// The claim this matcher reads.
     pub fn claim(&self) -> ClaimKind {
         match self {
@@ -118,7 +140,8 @@ impl fmt::Display for Matcher {
 /// rule's teams, its role (subject to precedence) and, if set, the admin flag.
 ///
 /// In a file, a rule names exactly one of `group_id`, `group_name`, `app_role`,
-/// `directory_role`, and at least one of `teams`, `role`, `admin`:
+/// `directory_role`, and at least one of `teams`, `role`, `admin`; `tenant`
+/// optionally restricts it to tokens of one tenant:
 ///
 /// ```
 /// use entra_teams::{Matcher, Rule};
@@ -144,12 +167,20 @@ pub struct Rule {
     pub role: Option<String>,
     /// Whether the rule makes the user an admin. Defaults to `false`.
     pub admin: bool,
+    /// The only tenant (`tid`) whose tokens the rule matches, in a file
+    /// `"tenant": "<tenant id>"`. Use it in a multi-tenant app for rules on app
+    /// roles, directory roles or group names (see [`Matcher::is_tenant_relative`]):
+    /// `{"app_role": "Gateway.Admin", "admin": true, "tenant": "<your tenant>"}`
+    /// lets only your own tenant's role assignments make admins. When
+    /// [`Config::tenants`] is set, the tenant must be listed there. Defaults to
+    /// `None` (any tenant the configuration accepts).
+    pub tenant: Option<TenantId>,
 }
 
 impl Rule {
     /// A rule with no effect yet; add teams, a role or admin.
     pub fn new(matcher: Matcher) -> Self {
-        Self { name: None, matcher, teams: Vec::new(), role: None, admin: false }
+        Self { name: None, matcher, teams: Vec::new(), role: None, admin: false, tenant: None }
     }
 
     /// A rule on a group object id.
@@ -197,6 +228,13 @@ impl Rule {
     #[must_use]
     pub fn admin(mut self) -> Self {
         self.admin = true;
+        self
+    }
+
+    /// Restricts the rule to tokens of `tenant`.
+    #[must_use]
+    pub fn tenant(mut self, tenant: TenantId) -> Self {
+        self.tenant = Some(tenant);
         self
     }
 
@@ -276,6 +314,8 @@ struct RawRule {
     role: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     admin: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tenant: Option<TenantId>,
 }
 
 impl TryFrom<RawRule> for Rule {
@@ -315,8 +355,14 @@ impl TryFrom<RawRule> for Rule {
             ));
         }
         let matcher = matchers.remove(0);
-        let rule =
-            Self { name: raw.name, matcher, teams: raw.teams, role: raw.role, admin: raw.admin };
+        let rule = Self {
+            name: raw.name,
+            matcher,
+            teams: raw.teams,
+            role: raw.role,
+            admin: raw.admin,
+            tenant: raw.tenant,
+        };
         rule.check("rule")?;
         Ok(rule)
     }
@@ -333,6 +379,7 @@ impl From<Rule> for RawRule {
             teams: rule.teams,
             role: rule.role,
             admin: rule.admin,
+            tenant: rule.tenant,
         };
         match rule.matcher {
             Matcher::GroupId(id) => raw.group_id = Some(id.to_string()),
@@ -442,6 +489,20 @@ pub struct Config {
     /// The claims that feed the mapping, in order. Rules on a claim not listed
     /// are a configuration error. Defaults to `["groups", "roles"]`.
     pub claims: Vec<ClaimKind>,
+    /// The tenants (`tid`) whose tokens the mapping accepts. When set, a token of
+    /// any other tenant (or without `tid`) fails with [`Error::TenantNotAllowed`]
+    /// before anything is matched or any group lookup is made.
+    ///
+    /// **Multi-tenant apps must set it** when they have rules on app roles,
+    /// directory roles (`wids`) or group names, or name `admin_groups`: those
+    /// values are chosen by each tenant's own admins (directory role template ids
+    /// are the same in every tenant, and anyone can create a tenant and be its
+    /// Global Administrator), so without the list any tenant your validator
+    /// accepts can claim them. Rules on group object ids are safe without it (ids
+    /// are unique across tenants). Single-tenant apps, whose token validator
+    /// accepts only their own tenant, may leave it empty. The environment variable
+    /// `ENTRA_TEAMS_TENANTS` sets it. Defaults to empty (no tenant check here).
+    pub tenants: Vec<TenantId>,
     /// The rules. Defaults to none.
     pub rules: Vec<Rule>,
     /// Groups whose members are admins: a GUID is a group object id, anything else
@@ -469,6 +530,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             claims: default_claims(),
+            tenants: Vec::new(),
             rules: Vec::new(),
             admin_groups: Vec::new(),
             default_role: None,
@@ -518,7 +580,8 @@ impl Config {
     }
 
     /// Checks the whole configuration: every rule, that each rule's claim is
-    /// enabled, and that roles are in `role_precedence` when it is set.
+    /// enabled, that a rule's tenant is in `tenants` when it is set, and that
+    /// roles are in `role_precedence` when it is set.
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] naming the setting and what is expected.
@@ -530,6 +593,15 @@ impl Config {
         for (i, rule) in self.rules.iter().enumerate() {
             let at = format!("rules[{i}]");
             rule.check(&at)?;
+            if let Some(t) = &rule.tenant
+                && !self.tenants.is_empty()
+                && !self.tenants.contains(t)
+            {
+                return Err(Error::config(
+                    format!("{at}.tenant"),
+                    format!("tenant {t} is not in `tenants`: the rule could never match"),
+                ));
+            }
             let claim = rule.matcher.claim();
             if !self.claims.contains(&claim) {
                 return Err(Error::config(
@@ -668,5 +740,39 @@ mod tests {
         let err = Config::from_json_file("/nonexistent/entra-teams.json").unwrap_err();
         assert!(matches!(err, Error::ConfigFile { .. }));
         assert!(err.to_string().contains("entra-teams.json"));
+    }
+
+    const HOME: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+    #[test]
+    fn tenants_and_rule_tenant() {
+        let c = Config::from_json(&format!(
+            r#"{{"tenants":["{}"],"rules":[{{"app_role":"A","admin":true,"tenant":"{HOME}"}}]}}"#,
+            HOME.to_uppercase()
+        ))
+        .unwrap();
+        let home = TenantId::parse(HOME).unwrap();
+        assert_eq!(c.tenants.len(), 1);
+        assert_eq!(c.tenants[0], home);
+        assert_eq!(c.rules[0].tenant, Some(home.clone()));
+        assert!(c.rules[0].matcher.is_tenant_relative());
+        assert!(!Matcher::GroupId(ObjectId::parse(G1).unwrap()).is_tenant_relative());
+        let back: Rule =
+            serde_json::from_str(&serde_json::to_string(&c.rules[0]).unwrap()).unwrap();
+        assert_eq!(back, c.rules[0]);
+        assert_eq!(Rule::app_role("A").admin().tenant(home), c.rules[0]);
+        // A rule on a tenant outside `tenants` could never match.
+        let other = "0a0a0a0a-0000-4000-8000-000000000bad";
+        let err = Config::from_json(&format!(
+            r#"{{"tenants":["{HOME}"],"rules":[{{"app_role":"A","admin":true,"tenant":"{other}"}}]}}"#
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("rules[0].tenant"), "{err}");
+        // Tenant ids must be GUIDs.
+        let err = Config::from_json(r#"{"tenants":["contoso.com"]}"#).unwrap_err();
+        assert!(matches!(err, Error::ConfigJson { .. }), "{err}");
+        assert!(
+            serde_json::from_str::<Rule>(r#"{"app_role":"A","admin":true,"tenant":"x"}"#).is_err()
+        );
     }
 }

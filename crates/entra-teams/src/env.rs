@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use entra_core::TenantId;
+
 use crate::config::{ClaimKind, Config, Matcher, Rule};
 use crate::error::{Error, Result, shorten};
 
@@ -10,6 +12,9 @@ use crate::error::{Error, Result, shorten};
 pub const ENTRA_TEAMS_CONFIG: &str = "ENTRA_TEAMS_CONFIG";
 /// Our variable: the path of a JSON file holding the whole [`Config`].
 pub const ENTRA_TEAMS_CONFIG_FILE: &str = "ENTRA_TEAMS_CONFIG_FILE";
+/// Our variable: [`Config::tenants`], a JSON list or comma-separated list of
+/// tenant ids. Replaces the list of the base configuration.
+pub const ENTRA_TEAMS_TENANTS: &str = "ENTRA_TEAMS_TENANTS";
 
 const GROUPS_CLAIM: &str = "SSO_ENTRA_GROUPS_CLAIM";
 const ADMIN_GROUPS: &str = "SSO_ENTRA_ADMIN_GROUPS";
@@ -24,6 +29,7 @@ const GRAPH_MAX_GROUPS: &str = "SSO_ENTRA_GRAPH_API_MAX_GROUPS";
 pub const ENV_VARS: &[&str] = &[
     ENTRA_TEAMS_CONFIG,
     ENTRA_TEAMS_CONFIG_FILE,
+    ENTRA_TEAMS_TENANTS,
     GROUPS_CLAIM,
     ADMIN_GROUPS,
     ROLE_MAPPINGS,
@@ -49,6 +55,9 @@ impl Config {
     ///
     /// - `ENTRA_TEAMS_CONFIG` (JSON) or `ENTRA_TEAMS_CONFIG_FILE` (path of a JSON
     ///   file): the whole [`Config`]; the base the variables below add to.
+    /// - `ENTRA_TEAMS_TENANTS`: [`Config::tenants`], the tenant ids whose tokens
+    ///   are mapped, as a JSON list or comma-separated list. Multi-tenant apps
+    ///   with rules on app roles, directory roles or group names must set it.
     /// - `SSO_ENTRA_GROUPS_CLAIM`: the one claim that feeds the mapping, `groups`,
     ///   `roles` or `wids`; replaces `claims`. It also decides how the keys of the two
     ///   variables below are read: for `groups` a GUID is a group object id and
@@ -96,6 +105,21 @@ impl Config {
             (None, Some(path)) => Self::from_json_file(path)?,
             (None, None) => Self::default(),
         };
+
+        if let Some(v) = get(ENTRA_TEAMS_TENANTS) {
+            config.tenants = string_list(ENTRA_TEAMS_TENANTS, v)?
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    TenantId::parse(t).map_err(|_| {
+                        Error::config(
+                            format!("{ENTRA_TEAMS_TENANTS}[{i}]"),
+                            format!("{:?} is not a tenant id (GUID)", shorten(t)),
+                        )
+                    })
+                })
+                .collect::<Result<_>>()?;
+        }
 
         let key_claim = match get(GROUPS_CLAIM) {
             Some(v) => {
@@ -307,5 +331,24 @@ mod tests {
         ])
         .unwrap_err();
         assert!(err.to_string().contains("not both"));
+    }
+
+    #[test]
+    fn tenants_variable() {
+        const T1: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+        const T2: &str = "0a0a0a0a-0000-4000-8000-000000000bad";
+        let c = Config::from_vars([
+            ("ENTRA_TEAMS_CONFIG", &*format!(r#"{{"tenants":["{T2}"]}}"#)),
+            ("ENTRA_TEAMS_TENANTS", &*format!("{}, {T2}", T1.to_uppercase())),
+        ])
+        .unwrap();
+        assert_eq!(c.tenants, [TenantId::parse(T1).unwrap(), TenantId::parse(T2).unwrap()]);
+        let c = Config::from_vars([("ENTRA_TEAMS_TENANTS", &*format!(r#"["{T1}"]"#))]).unwrap();
+        assert_eq!(c.tenants, [TenantId::parse(T1).unwrap()]);
+        let err = Config::from_vars([("ENTRA_TEAMS_TENANTS", &*format!("{T1},common"))])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ENTRA_TEAMS_TENANTS[1]") && err.contains("not a tenant id"), "{err}");
+        assert!(ENV_VARS.contains(&ENTRA_TEAMS_TENANTS));
     }
 }

@@ -46,6 +46,29 @@ pub enum Error {
         "the token's group list is incomplete (group overage) and no group source is configured to resolve it"
     )]
     GroupOverage,
+    /// [`crate::Config::tenants`] is set and the token's tenant (`tid`) is not in
+    /// it, or the token has no `tid`. App roles, directory role ids (`wids`) and
+    /// group names are only meaningful inside the tenants the host trusts, so the
+    /// mapping refuses the token rather than match them.
+    #[error(
+        "the token's tenant{} is not in the configured `tenants` allow-list",
+        tenant.as_ref().map(|t| format!(" {t}")).unwrap_or_else(|| " (no tid)".to_owned())
+    )]
+    TenantNotAllowed {
+        /// The token's tenant, if it had a valid `tid`.
+        tenant: Option<entra_core::TenantId>,
+    },
+    /// The token had group overage and the configuration matches groups by name
+    /// (`group_name` rules, or `admin_groups` entries that are not GUIDs). The
+    /// group source (Microsoft Graph `getMemberObjects`) returns group object ids
+    /// only, so name rules would silently stop matching and reconciliation would
+    /// remove memberships and drop admin rights: this fails closed instead. Fix
+    /// the configuration: match those groups by object id (`group_id`), or keep
+    /// users under the overage limit of the token.
+    #[error(
+        "the token's groups overflowed and were resolved as object ids, but the configuration matches groups by name: use `group_id` rules (object ids) instead of `group_name` rules and named `admin_groups`"
+    )]
+    GroupNamesOnOverage,
     /// The token has no usable identity key (`tid` GUID and `oid`).
     #[error("the token has no usable identity (tid and oid)")]
     MissingIdentity,
@@ -159,10 +182,11 @@ impl Error {
         Self::InvalidConfig { at: at.into(), reason: reason.into() }
     }
 
-    /// Whether the user's token is the problem (answer 401).
+    /// Whether the user's token is the problem (answer 401, or 403 for
+    /// [`Error::TenantNotAllowed`]).
     pub fn is_unauthorized(&self) -> bool {
         match self {
-            Self::MissingIdentity => true,
+            Self::MissingIdentity | Self::TenantNotAllowed { .. } => true,
             Self::GraphToken { unauthorized, .. } => *unauthorized,
             _ => false,
         }
@@ -188,6 +212,7 @@ impl Error {
                 | Self::ConfigJson { .. }
                 | Self::ConfigFile { .. }
                 | Self::GroupOverage
+                | Self::GroupNamesOnOverage
                 | Self::GraphForbidden { .. }
         )
     }

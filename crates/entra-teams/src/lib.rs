@@ -64,8 +64,8 @@
 //! ## Configuration
 //!
 //! [`Config`] deserializes from a file (JSON here, any serde format works) and
-//! [`Config::from_env`] reads `ENTRA_TEAMS_CONFIG` plus the variables of IBM's MCP
-//! Gateway: `SSO_ENTRA_GROUPS_CLAIM`, `SSO_ENTRA_ADMIN_GROUPS`,
+//! [`Config::from_env`] reads `ENTRA_TEAMS_CONFIG`, `ENTRA_TEAMS_TENANTS` plus
+//! the variables of IBM's MCP Gateway: `SSO_ENTRA_GROUPS_CLAIM`, `SSO_ENTRA_ADMIN_GROUPS`,
 //! `SSO_ENTRA_ROLE_MAPPINGS`, `SSO_ENTRA_DEFAULT_ROLE`,
 //! `SSO_ENTRA_SYNC_ROLES_ON_LOGIN`, `SSO_ENTRA_GRAPH_API_ENABLED`,
 //! `SSO_ENTRA_GRAPH_API_TIMEOUT`, `SSO_ENTRA_GRAPH_API_MAX_GROUPS`. Archestra's
@@ -76,7 +76,8 @@
 //! admin. Ids compare as GUIDs, names case-insensitively. The role of highest
 //! precedence wins ([`Config::role_precedence`], else the first matching rule),
 //! then [`Config::default_role`]. [`Mapping::matched`] lists the matched rules for
-//! audit logs.
+//! audit logs. [`Config::tenants`] restricts the mapping to tokens of the listed
+//! tenants, and [`Rule::tenant`] restricts one rule to one tenant.
 //!
 //! # Crate features
 //!
@@ -87,13 +88,26 @@
 //!
 //! # Security
 //!
-//! - **Prefer ids and app roles to names.** Group object ids are unique and
-//!   immutable; app roles are assigned by the app's own tenant admins and never
-//!   overflow. Group names (sAMAccountName) are not unique: anyone who can create
-//!   a group in a synced forest, or in another tenant of a multi-tenant app, can
-//!   name it `Admins`. Use [`Matcher::GroupName`] only for single-tenant apps with
-//!   on-prem groups, and never for admin rules if you can avoid it. A
-//!   GUID-looking `group_name` is rejected: use `group_id`.
+//! - **Multi-tenant apps must set [`Config::tenants`].** Only group object ids
+//!   are unique across tenants. App roles are assigned by the admins of *each*
+//!   tenant that has the app (every customer tenant has its own service
+//!   principal and assigns its roles as it likes), directory role template ids
+//!   (`wids`) are the same in every tenant, and group names are chosen freely:
+//!   an attacker who creates a free tenant is its Global Administrator
+//!   (`wids` 62e90394-69f5-4237-9190-012177145e10) and can assign himself any
+//!   app role or name a group `Admins`. With `tenants` set, tokens of other
+//!   tenants fail with [`Error::TenantNotAllowed`]; [`Rule::tenant`] narrows one
+//!   rule further. Without it the mapping trusts every tenant the token
+//!   validator accepts: fine for a single-tenant app whose validator is pinned
+//!   to its own tenant, unsafe for rules other than `group_id` in a
+//!   multi-tenant app ([`Matcher::is_tenant_relative`]).
+//! - **Prefer group ids and app roles to group names.** Group object ids are
+//!   unique and immutable; app roles never overflow. Group names
+//!   (sAMAccountName) are not unique: anyone who can create a group in a synced
+//!   forest can name it `Admins`. Use [`Matcher::GroupName`] only for
+//!   single-tenant apps (or with [`Config::tenants`]) with on-prem groups, and
+//!   never for admin rules if you can avoid it. A GUID-looking `group_name` is
+//!   rejected: use `group_id`.
 //! - **`_claim_sources` is never trusted.** Its endpoint is attacker-influenced
 //!   text inside the token and names the retired Azure AD Graph; overage is
 //!   resolved only through the configured cloud's Microsoft Graph
@@ -104,7 +118,13 @@
 //!   with `graph.enabled` off) fails ([`Error::GroupOverage`]), and more groups
 //!   than `max_groups` fails
 //!   ([`Error::TooManyGroups`]) rather than truncating: a partial list would
-//!   make reconciliation remove memberships.
+//!   make reconciliation remove memberships. For the same reason a token with
+//!   overage fails ([`Error::GroupNamesOnOverage`]) when the configuration
+//!   matches groups by name: Microsoft Graph returns object ids only, so name
+//!   rules would silently stop matching.
+//! - **Graph responses are bounded**: each page body is read in chunks up to
+//!   [`GraphConfig::max_response_bytes`] (4 MiB by default), then
+//!   [`Error::GraphResponseTooLarge`].
 //! - **Manual memberships are never removed**; only memberships recorded as
 //!   [`MembershipSource::Sync`] are.
 //! - Users are keyed by (`tid`, `oid`) ([`entra_core::IdentityKey`]), never by
@@ -125,7 +145,7 @@ mod sync;
 
 pub use config::{ClaimKind, Config, GraphConfig, Matcher, Rule};
 pub use directory::{Membership, MembershipSource, MemoryDirectory, Plan, TeamDirectory};
-pub use env::{ENTRA_TEAMS_CONFIG, ENTRA_TEAMS_CONFIG_FILE, ENV_VARS};
+pub use env::{ENTRA_TEAMS_CONFIG, ENTRA_TEAMS_CONFIG_FILE, ENTRA_TEAMS_TENANTS, ENV_VARS};
 pub use error::{Error, GROUP_MEMBER_READ_ALL, Result};
 #[cfg(feature = "graph")]
 #[cfg_attr(docsrs, doc(cfg(feature = "graph")))]

@@ -4,16 +4,16 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
-use entra_core::{EntraClaims, Groups};
+use entra_core::{EntraClaims, Groups, TenantId};
 use serde::Serialize;
 
 use crate::config::{ClaimKind, Config, Matcher, Rule};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::object_id::ObjectId;
 
 /// What Entra says the user has: the values of the `groups`, `roles` and `wids`
-/// claims (or groups resolved on overage). Only the claims enabled in
-/// [`Config::claims`] are read by the [`Mapper`].
+/// claims (or groups resolved on overage), and the tenant (`tid`) that says so.
+/// Only the claims enabled in [`Config::claims`] are read by the [`Mapper`].
 #[derive(Clone, Default, PartialEq, Eq, Debug)]
 #[non_exhaustive]
 pub struct Assignments {
@@ -23,6 +23,10 @@ pub struct Assignments {
     pub roles: Vec<String>,
     /// Directory role template ids.
     pub wids: Vec<String>,
+    /// The tenant that issued them (`tid`), checked against [`Config::tenants`]
+    /// and [`Rule::tenant`]. Defaults to `None`, which matches no tenant-restricted
+    /// rule and fails when [`Config::tenants`] is set.
+    pub tenant: Option<TenantId>,
 }
 
 impl Assignments {
@@ -31,14 +35,27 @@ impl Assignments {
         Self::default()
     }
 
-    /// The assignments listed in `claims`. On group overage `groups` is left
-    /// empty: use [`crate::TeamSync::resolve`] to resolve it.
+    /// The assignments listed in `claims`, with its tenant (`tid`). On group
+    /// overage `groups` is left empty: use [`crate::TeamSync::resolve`] to
+    /// resolve it.
     pub fn from_claims(claims: &EntraClaims) -> Self {
         let groups = match claims.groups() {
             Groups::Listed(g) => g.to_vec(),
             _ => Vec::new(),
         };
-        Self { groups, roles: claims.roles.clone(), wids: claims.wids.clone() }
+        Self {
+            groups,
+            roles: claims.roles.clone(),
+            wids: claims.wids.clone(),
+            tenant: claims.tenant_id(),
+        }
+    }
+
+    /// Sets the tenant (`tid`) the assignments come from.
+    #[must_use]
+    pub fn with_tenant(mut self, tenant: TenantId) -> Self {
+        self.tenant = Some(tenant);
+        self
     }
 
     /// Sets the groups.
@@ -154,10 +171,10 @@ pub struct Mapping {
 ///     "rules": [{"group_name": "CONTOSO\\Ops", "teams": ["ops"], "role": "operator"}],
 ///     "default_role": "viewer"
 /// }"#)?)?;
-/// let mapping = mapper.map(&Assignments::new().with_groups(["contoso\\OPS"]));
+/// let mapping = mapper.map(&Assignments::new().with_groups(["contoso\\OPS"]))?;
 /// assert!(mapping.teams.contains("ops"));
 /// assert_eq!(mapping.role.as_deref(), Some("operator"));
-/// assert_eq!(mapper.map(&Assignments::new()).role.as_deref(), Some("viewer"));
+/// assert_eq!(mapper.map(&Assignments::new())?.role.as_deref(), Some("viewer"));
 /// # Ok::<(), entra_teams::Error>(())
 /// ```
 ///
@@ -165,6 +182,10 @@ pub struct Mapping {
 /// braces do not matter); group names and app role values are compared
 /// case-insensitively. A `groups` value that is a GUID only matches `group_id`
 /// rules; any other value only matches `group_name` rules.
+///
+/// Tenants: with [`Config::tenants`] set, assignments of another tenant (or
+/// with no tenant) are refused ([`Error::TenantNotAllowed`]); a rule with a
+/// [`Rule::tenant`] matches only assignments of that tenant.
 ///
 /// Role precedence: with [`Config::role_precedence`] set, the matched role listed
 /// first wins; without it, the role of the first matching rule in configuration
@@ -243,10 +264,36 @@ impl Mapper {
         self.claims.contains(&claim)
     }
 
-    /// Maps `assignments` to teams, role and admin flag. Infallible: a value that
-    /// matches nothing is ignored. [`Mapping::groups`] is
-    /// [`GroupsOrigin::NotConsulted`]; [`crate::TeamSync::resolve`] sets it.
-    pub fn map<'a>(&self, assignments: &'a Assignments) -> Mapping {
+    /// Whether some rule or admin group matches groups by name (such matchers
+    /// cannot match groups resolved on overage, which are object ids).
+    pub fn matches_group_names(&self) -> bool {
+        !self.by_group_name.is_empty()
+    }
+
+    /// Checks `tenant` against [`Config::tenants`]; any tenant passes when the
+    /// list is empty.
+    ///
+    /// # Errors
+    /// [`Error::TenantNotAllowed`] when the list is set and `tenant` is `None` or
+    /// not in it.
+    pub fn check_tenant(&self, tenant: Option<&TenantId>) -> Result<()> {
+        let tenants = &self.config.tenants;
+        if tenants.is_empty() || tenant.is_some_and(|t| tenants.contains(t)) {
+            return Ok(());
+        }
+        Err(Error::TenantNotAllowed { tenant: tenant.cloned() })
+    }
+
+    /// Maps `assignments` to teams, role and admin flag. A value that matches
+    /// nothing is ignored. [`Mapping::groups`] is [`GroupsOrigin::NotConsulted`];
+    /// [`crate::TeamSync::resolve`] sets it.
+    ///
+    /// # Errors
+    /// [`Error::TenantNotAllowed`] when [`Config::tenants`] is set and
+    /// [`Assignments::tenant`] is missing or not listed (see
+    /// [`Mapper::check_tenant`]).
+    pub fn map<'a>(&self, assignments: &'a Assignments) -> Result<Mapping> {
+        self.check_tenant(assignments.tenant.as_ref())?;
         // (entry index, matched value), in claim order; the first value wins.
         let mut pairs: Vec<(usize, &'a str)> = Vec::new();
         let mut push = |ids: Option<&Vec<usize>>, value: &'a str| {
@@ -282,6 +329,14 @@ impl Mapper {
         for (i, v) in pairs {
             hits.entry(i).or_insert(v);
         }
+        // A rule restricted to a tenant matches only that tenant's assignments.
+        hits.retain(|&i, _| match self.entries[i].0 {
+            RuleRef::Rule(r) => self.config.rules[r]
+                .tenant
+                .as_ref()
+                .is_none_or(|t| assignments.tenant.as_ref() == Some(t)),
+            RuleRef::AdminGroup(_) => true,
+        });
         let mut matched_idx: Vec<usize> = hits.keys().copied().collect();
         matched_idx.sort_unstable();
 
@@ -331,7 +386,7 @@ impl Mapper {
                 None => (None, RoleOrigin::None),
             },
         };
-        Mapping { teams, role, role_origin, admin, matched, groups: GroupsOrigin::NotConsulted }
+        Ok(Mapping { teams, role, role_origin, admin, matched, groups: GroupsOrigin::NotConsulted })
     }
 }
 
@@ -354,39 +409,40 @@ mod tests {
     #[test]
     fn group_id_rule_matches_as_guid() {
         let m = mapper(&format!(r#"{{"rules":[{{"group_id":"{G1}","teams":["a","b"]}}]}}"#));
-        let hit = m.map(&Assignments::new().with_groups([G1.to_uppercase()]));
+        let hit = m.map(&Assignments::new().with_groups([G1.to_uppercase()])).unwrap();
         assert_eq!(hit.teams.iter().collect::<Vec<_>>(), ["a", "b"]);
         assert_eq!(hit.matched.len(), 1);
         assert_eq!(hit.matched[0].rule, RuleRef::Rule(0));
         assert_eq!(hit.matched[0].matcher, Matcher::GroupId(id(G1)));
         assert_eq!(hit.matched[0].value, G1.to_uppercase());
-        let miss = m.map(&Assignments::new().with_groups([G2]));
+        let miss = m.map(&Assignments::new().with_groups([G2])).unwrap();
         assert!(miss.teams.is_empty() && miss.matched.is_empty());
         // A group *name* equal to the id's text does not match an id rule's team twice.
-        let miss = m.map(&Assignments::new().with_roles([G1]));
+        let miss = m.map(&Assignments::new().with_roles([G1])).unwrap();
         assert!(miss.teams.is_empty(), "an app role value never matches a group id rule");
     }
 
     #[test]
     fn group_name_rule_is_case_insensitive() {
         let m = mapper(r#"{"rules":[{"group_name":"CONTOSO\\Engineering","teams":"eng"}]}"#);
-        let hit = m.map(&Assignments::new().with_groups(["contoso\\ENGINEERING"]));
+        let hit = m.map(&Assignments::new().with_groups(["contoso\\ENGINEERING"])).unwrap();
         assert!(hit.teams.contains("eng"));
-        let miss = m.map(&Assignments::new().with_groups(["CONTOSO\\Engineering-ext"]));
+        let miss = m.map(&Assignments::new().with_groups(["CONTOSO\\Engineering-ext"])).unwrap();
         assert!(miss.teams.is_empty());
-        let miss = m.map(&Assignments::new().with_roles(["CONTOSO\\Engineering"]));
+        let miss = m.map(&Assignments::new().with_roles(["CONTOSO\\Engineering"])).unwrap();
         assert!(miss.teams.is_empty(), "an app role never matches a group name rule");
     }
 
     #[test]
     fn app_role_rule() {
         let m = mapper(r#"{"rules":[{"app_role":"Gateway.Admin","role":"admin","admin":true}]}"#);
-        let hit = m.map(&Assignments::new().with_roles(["gateway.admin"]));
+        let hit = m.map(&Assignments::new().with_roles(["gateway.admin"])).unwrap();
         assert_eq!(hit.role.as_deref(), Some("admin"));
         assert!(hit.admin);
         assert_eq!(hit.role_origin, RoleOrigin::Rule(RuleRef::Rule(0)));
-        let miss =
-            m.map(&Assignments::new().with_roles(["Gateway.User"]).with_groups(["Gateway.Admin"]));
+        let miss = m
+            .map(&Assignments::new().with_roles(["Gateway.User"]).with_groups(["Gateway.Admin"]))
+            .unwrap();
         assert_eq!(miss.role, None);
         assert!(!miss.admin);
         assert_eq!(miss.role_origin, RoleOrigin::None);
@@ -398,9 +454,9 @@ mod tests {
             r#"{{"claims":["groups","roles","wids"],"rules":[{{"directory_role":"{GLOBAL_ADMIN}","admin":true}}]}}"#
         );
         let m = mapper(&json);
-        assert!(m.map(&Assignments::new().with_wids([GLOBAL_ADMIN])).admin);
-        assert!(!m.map(&Assignments::new().with_wids([G1])).admin);
-        assert!(!m.map(&Assignments::new().with_groups([GLOBAL_ADMIN])).admin);
+        assert!(m.map(&Assignments::new().with_wids([GLOBAL_ADMIN])).unwrap().admin);
+        assert!(!m.map(&Assignments::new().with_wids([G1])).unwrap().admin);
+        assert!(!m.map(&Assignments::new().with_groups([GLOBAL_ADMIN])).unwrap().admin);
         // Without `wids` in `claims`, such a rule is a configuration error.
         let err = Config::from_json(&format!(
             r#"{{"rules":[{{"directory_role":"{GLOBAL_ADMIN}","admin":true}}]}}"#
@@ -417,20 +473,23 @@ mod tests {
         assert!(m.uses(ClaimKind::Groups) && !m.uses(ClaimKind::Roles));
         let m2 = mapper(r#"{"claims":["roles"],"rules":[{"app_role":"r","teams":"a"}]}"#);
         assert!(
-            m2.map(&Assignments::new().with_groups([G1]).with_roles(["r"])).teams.contains("a")
+            m2.map(&Assignments::new().with_groups([G1]).with_roles(["r"]))
+                .unwrap()
+                .teams
+                .contains("a")
         );
-        assert!(m2.map(&Assignments::new().with_groups(["r"])).teams.is_empty());
+        assert!(m2.map(&Assignments::new().with_groups(["r"])).unwrap().teams.is_empty());
     }
 
     #[test]
     fn admin_groups_by_id_and_name() {
         let m = mapper(&format!(r#"{{"admin_groups":["{G1}","Domain Admins"]}}"#));
-        let by_id = m.map(&Assignments::new().with_groups([G1]));
+        let by_id = m.map(&Assignments::new().with_groups([G1])).unwrap();
         assert!(by_id.admin);
         assert_eq!(by_id.matched[0].rule, RuleRef::AdminGroup(0));
-        assert!(m.map(&Assignments::new().with_groups(["domain admins"])).admin);
-        assert!(!m.map(&Assignments::new().with_groups([G2, "Domain Users"])).admin);
-        assert!(!m.map(&Assignments::new().with_roles(["Domain Admins"])).admin);
+        assert!(m.map(&Assignments::new().with_groups(["domain admins"])).unwrap().admin);
+        assert!(!m.map(&Assignments::new().with_groups([G2, "Domain Users"])).unwrap().admin);
+        assert!(!m.map(&Assignments::new().with_roles(["Domain Admins"])).unwrap().admin);
     }
 
     #[test]
@@ -438,17 +497,17 @@ mod tests {
         let m = mapper(&format!(
             r#"{{"rules":[{{"group_id":"{G1}","teams":"a"}},{{"group_id":"{G2}","role":"dev"}}],"default_role":"viewer"}}"#
         ));
-        let none = m.map(&Assignments::new());
+        let none = m.map(&Assignments::new()).unwrap();
         assert_eq!(none.role.as_deref(), Some("viewer"));
         assert_eq!(none.role_origin, RoleOrigin::Default);
         assert!(none.teams.is_empty() && !none.admin);
-        let team_only = m.map(&Assignments::new().with_groups([G1]));
+        let team_only = m.map(&Assignments::new().with_groups([G1])).unwrap();
         assert_eq!(team_only.role.as_deref(), Some("viewer"));
-        let dev = m.map(&Assignments::new().with_groups([G1, G2]));
+        let dev = m.map(&Assignments::new().with_groups([G1, G2])).unwrap();
         assert_eq!(dev.role.as_deref(), Some("dev"));
         // No default configured: no role.
         let m = mapper("{}");
-        assert_eq!(m.map(&Assignments::new()).role, None);
+        assert_eq!(m.map(&Assignments::new()).unwrap().role, None);
     }
 
     #[test]
@@ -459,14 +518,14 @@ mod tests {
         // Without precedence: first matching rule in configuration order.
         let m = mapper(&format!("{{{rules}}}"));
         let both = Assignments::new().with_groups([G2, G1]).with_roles(["x"]);
-        assert_eq!(m.map(&both).role.as_deref(), Some("viewer"));
+        assert_eq!(m.map(&both).unwrap().role.as_deref(), Some("viewer"));
         // With precedence: highest listed wins, spelled as listed.
         let m = mapper(&format!(r#"{{{rules},"role_precedence":["admin","developer","viewer"]}}"#));
-        let r = m.map(&both);
+        let r = m.map(&both).unwrap();
         assert_eq!(r.role.as_deref(), Some("admin"));
         assert_eq!(r.role_origin, RoleOrigin::Rule(RuleRef::Rule(1)));
         assert_eq!(
-            m.map(&Assignments::new().with_groups([G1]).with_roles(["X"])).role.as_deref(),
+            m.map(&Assignments::new().with_groups([G1]).with_roles(["X"])).unwrap().role.as_deref(),
             Some("developer")
         );
         assert_eq!(r.matched.len(), 3);
@@ -477,7 +536,7 @@ mod tests {
         let m = mapper(&format!(
             r#"{{"rules":[{{"group_id":"{G1}","teams":["a","b"]}},{{"app_role":"r","teams":["b","c"]}}]}}"#
         ));
-        let r = m.map(&Assignments::new().with_groups([G1, G1]).with_roles(["r"]));
+        let r = m.map(&Assignments::new().with_groups([G1, G1]).with_roles(["r"])).unwrap();
         assert_eq!(r.teams.iter().collect::<Vec<_>>(), ["a", "b", "c"]);
         assert_eq!(r.matched.len(), 2);
         let audit = serde_json::to_value(&r).unwrap();
@@ -501,5 +560,70 @@ mod tests {
         let overage: EntraClaims =
             serde_json::from_str(r#"{"_claim_names":{"groups":"src1"}}"#).unwrap();
         assert!(Assignments::from_claims(&overage).groups.is_empty());
+    }
+
+    const HOME: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    const ATTACKER: &str = "0a0a0a0a-0000-4000-8000-000000000bad";
+
+    fn tid(s: &str) -> TenantId {
+        TenantId::parse(s).unwrap()
+    }
+
+    #[test]
+    fn tenant_allow_list_refuses_other_tenants() {
+        let rules = format!(
+            r#""claims":["groups","roles","wids"],"rules":[{{"app_role":"Gateway.Admin","admin":true}},{{"directory_role":"{GLOBAL_ADMIN}","role":"admin"}}]"#
+        );
+        let m = mapper(&format!(r#"{{"tenants":["{HOME}"],{rules}}}"#));
+        let claims = Assignments::new().with_roles(["Gateway.Admin"]).with_wids([GLOBAL_ADMIN]);
+        // The home tenant's admins match.
+        let home = m.map(&claims.clone().with_tenant(tid(HOME))).unwrap();
+        assert!(home.admin && home.role.as_deref() == Some("admin"));
+        // The Global Administrator of a tenant anyone can create does not.
+        let err = m.map(&claims.clone().with_tenant(tid(ATTACKER))).unwrap_err();
+        assert!(matches!(&err, Error::TenantNotAllowed { tenant: Some(t) } if t == &tid(ATTACKER)));
+        assert!(err.is_unauthorized() && !err.is_transient() && !err.is_config());
+        assert!(err.to_string().contains(ATTACKER), "{err}");
+        // No tenant at all is refused too.
+        let err = m.map(&claims.clone()).unwrap_err();
+        assert!(matches!(err, Error::TenantNotAllowed { tenant: None }), "{err}");
+        assert!(m.check_tenant(Some(&tid(HOME))).is_ok());
+        // Without the list (single-tenant apps), any tenant the validator let in maps.
+        let open = mapper(&format!("{{{rules}}}"));
+        assert!(open.map(&claims.with_tenant(tid(ATTACKER))).unwrap().admin);
+    }
+
+    #[test]
+    fn rule_tenant_restricts_one_rule() {
+        let m = mapper(&format!(
+            r#"{{"rules":[{{"app_role":"Gateway.Admin","admin":true,"tenant":"{HOME}"}},{{"app_role":"Gateway.Admin","teams":"users"}}]}}"#
+        ));
+        let roles = Assignments::new().with_roles(["Gateway.Admin"]);
+        let home = m.map(&roles.clone().with_tenant(tid(HOME))).unwrap();
+        assert!(home.admin && home.teams.contains("users"));
+        assert_eq!(home.matched.len(), 2);
+        let other = m.map(&roles.clone().with_tenant(tid(ATTACKER))).unwrap();
+        assert!(!other.admin, "another tenant's app role assignment never makes an admin");
+        assert!(other.teams.contains("users"));
+        assert_eq!(other.matched.len(), 1);
+        assert!(!m.map(&roles).unwrap().admin, "no tenant matches no tenant-restricted rule");
+    }
+
+    #[test]
+    fn from_claims_reads_the_tenant() {
+        let claims: EntraClaims =
+            serde_json::from_str(&format!(r#"{{"tid":"{}","roles":["r"]}}"#, HOME.to_uppercase()))
+                .unwrap();
+        assert_eq!(Assignments::from_claims(&claims).tenant, Some(tid(HOME)));
+        let bad: EntraClaims = serde_json::from_str(r#"{"tid":"contoso.com"}"#).unwrap();
+        assert_eq!(Assignments::from_claims(&bad).tenant, None);
+    }
+
+    #[test]
+    fn group_name_matchers_are_reported() {
+        assert!(mapper(r#"{"admin_groups":["Domain Admins"]}"#).matches_group_names());
+        assert!(mapper(r#"{"rules":[{"group_name":"Ops","teams":"ops"}]}"#).matches_group_names());
+        assert!(!mapper(&format!(r#"{{"admin_groups":["{G1}"]}}"#)).matches_group_names());
+        assert!(!mapper(r#"{"rules":[{"app_role":"Ops","teams":"ops"}]}"#).matches_group_names());
     }
 }

@@ -49,7 +49,14 @@ impl TeamSyncBuilder {
     pub fn build(self) -> Result<TeamSync> {
         let source = if self.config.graph.enabled { self.source } else { None };
         let create_missing_teams = self.config.create_missing_teams;
-        Ok(TeamSync { mapper: Arc::new(Mapper::new(self.config)?), source, create_missing_teams })
+        let mapper = Mapper::new(self.config)?;
+        if source.is_some() && mapper.matches_group_names() {
+            tracing::warn!(
+                "entra-teams: groups are matched by name, but overage resolves object ids only: \
+                 tokens with group overage will fail (use `group_id` rules)"
+            );
+        }
+        Ok(TeamSync { mapper: Arc::new(mapper), source, create_missing_teams })
     }
 }
 
@@ -131,30 +138,40 @@ impl TeamSync {
         &self.mapper
     }
 
-    /// Maps the user of `token`: reads the enabled claims and, when the `groups`
-    /// claim overflowed, asks the group source. The `_claim_sources` endpoint in
-    /// the token is never called.
+    /// Maps the user of `token`: checks its tenant against [`Config::tenants`],
+    /// reads the enabled claims and, when the `groups` claim overflowed, asks the
+    /// group source. The `_claim_sources` endpoint in the token is never called.
     ///
     /// # Errors
-    /// [`Error::GroupOverage`] on overage without a group source; the group
-    /// source's errors (for Microsoft Graph: [`Error::GraphToken`],
+    /// [`Error::TenantNotAllowed`] when [`Config::tenants`] is set and does not
+    /// list the token's `tid` (checked before any group lookup);
+    /// [`Error::GroupOverage`] on overage without a group source;
+    /// [`Error::GroupNamesOnOverage`] on overage when the configuration matches
+    /// groups by name (the group source returns ids only); the group source's
+    /// errors (for Microsoft Graph: [`Error::GraphToken`],
     /// [`Error::GraphForbidden`], ...).
     pub async fn resolve(&self, token: &ValidatedToken) -> Result<Mapping> {
         let claims = token.claims();
         let mut assignments = Assignments::from_claims(claims);
+        self.mapper.check_tenant(assignments.tenant.as_ref())?;
         let mut origin = GroupsOrigin::NotConsulted;
         if self.mapper.uses(ClaimKind::Groups) {
             origin = match claims.groups() {
                 Groups::Listed(_) => GroupsOrigin::Token,
                 Groups::Overage => {
                     let source = self.source.as_ref().ok_or(Error::GroupOverage)?;
+                    // The source returns object ids: name matchers would silently
+                    // miss and reconciliation would remove memberships.
+                    if self.mapper.matches_group_names() {
+                        return Err(Error::GroupNamesOnOverage);
+                    }
                     assignments.groups = source.groups(token).await?;
                     GroupsOrigin::GroupSource
                 }
                 _ => GroupsOrigin::Absent,
             };
         }
-        let mut mapping = self.mapper.map(&assignments);
+        let mut mapping = self.mapper.map(&assignments)?;
         mapping.groups = origin;
         tracing::debug!(
             teams = mapping.teams.len(),

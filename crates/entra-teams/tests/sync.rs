@@ -159,3 +159,86 @@ async fn sync_needs_an_identity() {
     let err = sync.sync(&t, &MemoryDirectory::new()).await.unwrap_err();
     assert!(matches!(err, Error::MissingIdentity) && err.is_unauthorized());
 }
+
+const HOME: &str = crate::common::TID;
+const ATTACKER: &str = "0a0a0a0a-0000-4000-8000-000000000bad";
+const GLOBAL_ADMIN: &str = "62e90394-69f5-4237-9190-012177145e10";
+
+fn multi_tenant_config(tenants: &str) -> Config {
+    Config::from_json(&format!(
+        r#"{{
+            {tenants}
+            "claims": ["groups", "roles", "wids"],
+            "rules": [
+                {{"app_role": "Gateway.Admin", "teams": "admins", "admin": true}},
+                {{"directory_role": "{GLOBAL_ADMIN}", "role": "admin", "admin": true}}
+            ]
+        }}"#
+    ))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn tenant_allow_list_stops_another_tenants_admins() {
+    let sync = TeamSync::builder(multi_tenant_config(&format!(r#""tenants": ["{HOME}"],"#)))
+        .build()
+        .unwrap();
+    let admin_claims = json!({"roles": ["Gateway.Admin"], "wids": [GLOBAL_ADMIN]});
+    // The home tenant's Global Administrator and app role holders map.
+    let home = sync.resolve(&token(admin_claims.clone())).await.unwrap();
+    assert!(home.admin && home.teams.contains("admins"));
+    // The same claims from an attacker's own tenant are refused, before any
+    // group lookup (overage without a source would otherwise be GroupOverage).
+    let mut attacker = admin_claims.clone();
+    attacker["tid"] = json!(ATTACKER);
+    attacker["hasgroups"] = json!(true);
+    let dir = MemoryDirectory::new();
+    let err = sync.sync(&token(attacker.clone()), &dir).await.unwrap_err();
+    assert!(matches!(&err, Error::TenantNotAllowed { tenant: Some(t) } if t.as_str() == ATTACKER));
+    assert!(err.is_unauthorized());
+    assert!(dir.teams().is_empty());
+    // Without `tenants` (a single-tenant app, validator pinned to one tenant),
+    // the claims are trusted as the validator let them in.
+    let open = TeamSync::builder(multi_tenant_config("")).build().unwrap();
+    attacker.as_object_mut().unwrap().remove("hasgroups");
+    assert!(open.resolve(&token(attacker)).await.unwrap().admin);
+}
+
+fn name_config(rules: &str) -> Config {
+    Config::from_json(&format!(r#"{{{rules}, "default_role": "viewer"}}"#)).unwrap()
+}
+
+#[tokio::test]
+async fn group_names_fail_closed_on_overage() {
+    let user = alice();
+    let configs = [
+        r#""rules": [{"group_name": "CONTOSO\\Eng", "teams": "eng"}]"#,
+        r#""admin_groups": ["Domain Admins"]"#,
+    ];
+    for rules in configs {
+        let source = StaticGroupSource::new().with_user(user.clone(), [G_ENG]);
+        let sync = TeamSync::builder(name_config(rules)).group_source(source).build().unwrap();
+        let dir = MemoryDirectory::new();
+        dir.add_member(&user, "eng", MembershipSource::Sync);
+        let err = sync.sync(&token(json!({"hasgroups": true})), &dir).await.unwrap_err();
+        assert!(matches!(err, Error::GroupNamesOnOverage), "{rules}: {err}");
+        assert!(err.is_config() && !err.is_transient());
+        assert!(err.to_string().contains("group_id"), "{err}");
+        // Nothing was removed.
+        assert_eq!(dir.members_of(&user), [Membership::new("eng", MembershipSource::Sync)]);
+        // Names listed in the token still match.
+        let listed = sync
+            .sync(&token(json!({"groups": ["contoso\\eng", "domain admins"]})), &dir)
+            .await
+            .unwrap();
+        assert!(listed.mapping.teams.contains("eng") || listed.mapping.admin, "{rules}");
+    }
+    // Id rules keep resolving overage through the source.
+    let source = StaticGroupSource::new().with_user(user, [G_ENG]);
+    let ids = name_config(&format!(
+        r#""rules": [{{"group_id": "{G_ENG}", "teams": "eng"}}], "admin_groups": ["{G_OPS}"]"#
+    ));
+    let sync = TeamSync::builder(ids).group_source(source).build().unwrap();
+    let m = sync.resolve(&token(json!({"hasgroups": true}))).await.unwrap();
+    assert!(m.teams.contains("eng") && m.groups == GroupsOrigin::GroupSource);
+}

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use entra_core::{
-    Authority, CertificateCredential, ClientCredential, ClientId, FileAssertion, Secret, Target,
+    Authority, CertificateCredential, ClientCredential, ClientId, Cloud, FileAssertion, Secret,
+    Target, Tenant,
 };
 use serde::Deserialize;
 
@@ -152,6 +153,89 @@ impl OboConfig {
         }
     }
 
+    /// Reads the configuration from the environment, accepting the names gateways
+    /// and the Azure SDKs already use (the first one set wins):
+    ///
+    /// | setting | variables |
+    /// |---|---|
+    /// | authority | `ENTRA_AUTHORITY` (a full URL), else the tenant from `ENTRA_TENANT_ID`, `SSO_ENTRA_TENANT_ID`, `AZURE_TENANT_ID` in the cloud of `ENTRA_CLOUD` or `AZURE_AUTHORITY_HOST` (public by default) |
+    /// | client id | `ENTRA_CLIENT_ID`, `SSO_ENTRA_CLIENT_ID`, `AZURE_CLIENT_ID` |
+    /// | secret | `ENTRA_CLIENT_SECRET`, `SSO_ENTRA_CLIENT_SECRET`, `AZURE_CLIENT_SECRET`; `ENTRA_CLIENT_AUTH=client_secret_basic` for HTTP Basic |
+    /// | certificate | `ENTRA_CLIENT_CERTIFICATE_PATH`, `AZURE_CLIENT_CERTIFICATE_PATH` (PEM with the key) |
+    /// | federated token | `AZURE_FEDERATED_TOKEN_FILE` |
+    ///
+    /// When several credentials are set, the secret wins over the certificate,
+    /// which wins over the federated token (as the Azure SDKs' environment
+    /// credential does). Downstream APIs are not read from the environment.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the authority or client id is missing or invalid.
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// As [`OboConfig::from_env`], reading variables through `lookup`.
+    ///
+    /// # Errors
+    /// As [`OboConfig::from_env`].
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let first = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|n| lookup(n).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()))
+        };
+        let config = |reason: String| Error::Config { reason };
+        let authority = match first(&["ENTRA_AUTHORITY"]) {
+            Some(url) => {
+                Authority::parse(&url).map_err(|e| config(format!("ENTRA_AUTHORITY: {e}")))?
+            }
+            None => {
+                let tenant = first(&["ENTRA_TENANT_ID", "SSO_ENTRA_TENANT_ID", "AZURE_TENANT_ID"])
+                    .ok_or_else(|| config("set ENTRA_AUTHORITY or ENTRA_TENANT_ID".into()))?;
+                let tenant = Tenant::parse(&tenant).map_err(|e| config(format!("tenant: {e}")))?;
+                let cloud = match first(&["ENTRA_CLOUD", "AZURE_AUTHORITY_HOST"]) {
+                    Some(c) => Cloud::parse(&c).map_err(|e| config(format!("cloud: {e}")))?,
+                    None => Cloud::Public,
+                };
+                Authority::new(cloud, tenant)
+            }
+        };
+        let client_id = first(&["ENTRA_CLIENT_ID", "SSO_ENTRA_CLIENT_ID", "AZURE_CLIENT_ID"])
+            .ok_or_else(|| config("set ENTRA_CLIENT_ID".into()))?;
+        let client_id =
+            ClientId::parse(&client_id).map_err(|e| config(format!("client id: {e}")))?;
+        let client_secret =
+            first(&["ENTRA_CLIENT_SECRET", "SSO_ENTRA_CLIENT_SECRET", "AZURE_CLIENT_SECRET"])
+                .map(Secret::new);
+        let certificate_file =
+            first(&["ENTRA_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_CERTIFICATE_PATH"])
+                .filter(|_| client_secret.is_none())
+                .map(PathBuf::from);
+        let federated_token_file = first(&[entra_core::AZURE_FEDERATED_TOKEN_FILE])
+            .filter(|_| client_secret.is_none() && certificate_file.is_none())
+            .map(PathBuf::from);
+        let client_auth = match first(&["ENTRA_CLIENT_AUTH"]).as_deref() {
+            Some("client_secret_basic") => ClientAuthMethod::ClientSecretBasic,
+            None | Some("client_secret_post") => ClientAuthMethod::ClientSecretPost,
+            Some(_) => {
+                return Err(config(
+                    "ENTRA_CLIENT_AUTH must be client_secret_post or client_secret_basic".into(),
+                ));
+            }
+        };
+        Ok(Self {
+            authority,
+            client_id,
+            client_secret,
+            client_auth,
+            certificate_file,
+            private_key_file: None,
+            federated_token_file,
+            downstream_apis: BTreeMap::new(),
+            expiry_skew_secs: None,
+        })
+    }
+
     /// A builder with everything this configuration sets; add an HTTP client, a
     /// cache or a clock before building.
     ///
@@ -205,6 +289,52 @@ mod tests {
         assert!(matches!(fed.credential(), Ok(ClientCredential::Assertion(_))));
         let cert = parse(&format!(r#"{{{BASE}, "certificate_file": "/nonexistent/cert.pem"}}"#));
         assert!(matches!(cert.credential(), Err(Error::Config { .. })));
+    }
+
+    #[test]
+    fn from_environment_names() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+        };
+        let c = OboConfig::from_lookup(env(&[
+            ("SSO_ENTRA_TENANT_ID", "72f988bf-86f1-41af-91ab-2d7cd011db47"),
+            ("SSO_ENTRA_CLIENT_ID", "6e74172b-be56-4843-9ff4-e66a39bb12e3"),
+            ("SSO_ENTRA_CLIENT_SECRET", "s"),
+            ("AZURE_FEDERATED_TOKEN_FILE", "/var/run/token"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            c.authority.token_url(),
+            "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/token"
+        );
+        assert!(c.federated_token_file.is_none(), "the secret wins");
+        assert!(matches!(c.credential(), Ok(ClientCredential::Secret { .. })));
+
+        let c = OboConfig::from_lookup(env(&[
+            ("ENTRA_AUTHORITY", "https://login.microsoftonline.us/organizations"),
+            ("AZURE_CLIENT_ID", "6e74172b-be56-4843-9ff4-e66a39bb12e3"),
+            ("AZURE_FEDERATED_TOKEN_FILE", "/var/run/token"),
+        ]))
+        .unwrap();
+        assert_eq!(c.authority.cloud(), &Cloud::UsGovernment);
+        assert!(matches!(c.credential(), Ok(ClientCredential::Assertion(_))));
+
+        assert!(OboConfig::from_lookup(env(&[])).is_err());
+        assert!(
+            OboConfig::from_lookup(env(&[
+                ("ENTRA_TENANT_ID", "contoso.com"),
+                ("ENTRA_CLIENT_ID", "not-a-guid"),
+            ]))
+            .is_err()
+        );
+        assert!(
+            OboConfig::from_lookup(env(&[
+                ("ENTRA_TENANT_ID", "contoso.com"),
+                ("ENTRA_CLIENT_ID", "6e74172b-be56-4843-9ff4-e66a39bb12e3"),
+                ("ENTRA_CLIENT_AUTH", "private_key_jwt"),
+            ]))
+            .is_err()
+        );
     }
 
     #[test]

@@ -379,3 +379,45 @@ async fn the_hosts_http_client_is_used_and_nothing_secret_prints() {
     fn shareable<T: Clone + Send + Sync + 'static>(_: &T) {}
     shareable(&obo);
 }
+
+#[tokio::test]
+async fn a_certificate_assertion_is_reused_per_token_endpoint() {
+    let env = Env::start().await;
+    let cert = TestCertificate::generate("CN=multi");
+    let app = cert_env_app(&env, &cert);
+    let other_tenant = env.mock.add_tenant();
+    let bob = env.mock.add_user(TestUser::new("bob@fabrikam.example").tenant(other_tenant.clone()));
+    let cred = CertificateCredential::from_pem(cert.cert_pem(), cert.key_pem())
+        .unwrap()
+        .clock(env.clock.clone());
+    let obo = entra_obo::Obo::builder(
+        env.mock.authority_for(Tenant::Organizations),
+        app.client_id.clone(),
+        ClientCredential::assertion(cred),
+    )
+    .clock(env.clock.clone())
+    .build()
+    .unwrap();
+    let alice_token = validated(&env.mock.access_token(&env.alice, &app));
+    let bob_token = validated(&env.mock.access_token(&bob, &app));
+    obo.exchange_on_behalf_of(&alice_token, ["User.Read"]).await.unwrap();
+    obo.exchange_on_behalf_of(&alice_token, ["Mail.Read"]).await.unwrap_err(); // not consented
+    obo.exchange_on_behalf_of(&bob_token, ["User.Read"]).await.unwrap();
+    let requests = env.token_requests();
+    let assertion = |i: usize| requests[i].form_value("client_assertion").unwrap().to_owned();
+    // Same endpoint: the same signed assertion; the user's other tenant: its own.
+    assert_eq!(assertion(0), assertion(1));
+    assert_ne!(assertion(0), assertion(2));
+    assert_eq!(
+        claims_of(&assertion(2))["aud"],
+        format!("{}/{other_tenant}/oauth2/v2.0/token", env.mock.uri())
+    );
+    // Past half its lifetime, a new one is signed for the same endpoint.
+    env.clock.advance(std::time::Duration::from_secs(301));
+    obo.exchange_on_behalf_of(&alice_token, ["Mail.Read"]).await.unwrap_err();
+    let requests = env.token_requests();
+    assert_eq!(requests.len(), 4);
+    let last = requests[3].form_value("client_assertion").unwrap();
+    assert_ne!(last, assertion(0));
+    assert_eq!(claims_of(last)["aud"], claims_of(&assertion(0))["aud"]);
+}

@@ -1,7 +1,7 @@
 //! Reconciliation: the `TeamDirectory` seam, the plan of adds and removes, and an
 //! in-memory directory.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -37,6 +37,12 @@ impl Membership {
     }
 }
 
+/// The comparison key of a team name: team names match case-insensitively (and
+/// ignoring surrounding spaces), as group names and app roles do.
+pub(crate) fn team_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
 /// What reconciliation changes for one user. Serializes to JSON for audit logs.
 #[derive(Clone, PartialEq, Eq, Debug, serde::Serialize)]
 #[non_exhaustive]
@@ -63,6 +69,11 @@ impl Plan {
     /// teams only when `create_missing_teams`), remove sync-created memberships
     /// no longer desired, never touch manual memberships.
     ///
+    /// Team names are compared case-insensitively: a desired `Platform` is the
+    /// membership `platform` the user already has, not an add plus a remove. The
+    /// plan spells teams as the directory does (from `current` and
+    /// `existing_teams`); only teams to create keep the configured spelling.
+    ///
     /// `existing_teams` needs to hold (at least) which desired teams exist.
     pub fn compute(
         user: IdentityKey,
@@ -80,19 +91,28 @@ impl Plan {
             kept_manual: BTreeSet::new(),
             missing_teams: BTreeSet::new(),
         };
-        let mut synced = BTreeSet::new();
-        let mut manual = BTreeSet::new();
+        // Comparison key -> the directory's spelling.
+        let mut synced: BTreeMap<String, &str> = BTreeMap::new();
+        let mut manual: BTreeMap<String, &str> = BTreeMap::new();
         for m in current {
-            match m.source {
-                MembershipSource::Sync => synced.insert(m.team.as_str()),
-                MembershipSource::Manual => manual.insert(m.team.as_str()),
+            let side = match m.source {
+                MembershipSource::Sync => &mut synced,
+                MembershipSource::Manual => &mut manual,
             };
+            side.entry(team_key(&m.team)).or_insert(m.team.as_str());
         }
+        let existing: HashMap<String, &String> =
+            existing_teams.iter().map(|t| (team_key(t), t)).collect();
+        let mut wanted = HashSet::new();
         for team in desired {
-            if synced.contains(team.as_str()) || manual.contains(team.as_str()) {
-                plan.unchanged.insert(team.clone());
-            } else if existing_teams.contains(team) {
-                plan.add.insert(team.clone());
+            let key = team_key(team);
+            if !wanted.insert(key.clone()) {
+                continue; // the same team in another spelling
+            }
+            if let Some(t) = synced.get(&key).or_else(|| manual.get(&key)) {
+                plan.unchanged.insert((*t).to_owned());
+            } else if let Some(t) = existing.get(&key) {
+                plan.add.insert((*t).clone());
             } else if create_missing_teams {
                 plan.create_teams.insert(team.clone());
                 plan.add.insert(team.clone());
@@ -100,13 +120,13 @@ impl Plan {
                 plan.missing_teams.insert(team.clone());
             }
         }
-        for team in synced {
-            if !desired.contains(team) {
+        for (key, team) in synced {
+            if !wanted.contains(&key) {
                 plan.remove.insert(team.to_owned());
             }
         }
-        for team in manual {
-            if !desired.contains(team) {
+        for (key, team) in manual {
+            if !wanted.contains(&key) {
                 plan.kept_manual.insert(team.to_owned());
             }
         }
@@ -128,7 +148,9 @@ pub trait TeamDirectory: Send + Sync {
     /// The user's memberships, with their source.
     async fn memberships(&self, user: &IdentityKey) -> Result<Vec<Membership>>;
 
-    /// Which of `teams` exist.
+    /// Which of `teams` exist, spelled as the directory spells them. Compare
+    /// names case-insensitively (as [`Plan::compute`] does): for `Platform`,
+    /// return `platform` if that is the directory's team.
     async fn existing_teams(&self, teams: &BTreeSet<String>) -> Result<BTreeSet<String>>;
 
     /// Applies `plan`: create [`Plan::create_teams`], add [`Plan::add`] as
@@ -182,7 +204,13 @@ struct Store {
     members: HashMap<IdentityKey, BTreeMap<String, MembershipSource>>,
 }
 
-/// An in-memory [`TeamDirectory`], for tests, examples and small hosts.
+fn find_team<'a>(teams: &'a BTreeSet<String>, name: &str) -> Option<&'a String> {
+    let key = team_key(name);
+    teams.iter().find(|t| team_key(t) == key)
+}
+
+/// An in-memory [`TeamDirectory`], for tests, examples and small hosts. Team
+/// names are case-insensitive: a team keeps the spelling it was created with.
 #[derive(Debug, Default)]
 pub struct MemoryDirectory {
     store: Mutex<Store>,
@@ -198,9 +226,13 @@ impl MemoryDirectory {
         self.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Creates a team (no-op if it exists).
+    /// Creates a team (no-op if it exists, in any case).
     pub fn add_team(&self, team: impl Into<String>) {
-        self.lock().teams.insert(team.into());
+        let team = team.into();
+        let mut store = self.lock();
+        if find_team(&store.teams, &team).is_none() {
+            store.teams.insert(team);
+        }
     }
 
     /// The teams.
@@ -219,17 +251,24 @@ impl MemoryDirectory {
     ) {
         let team = team.into();
         let mut store = self.lock();
-        store.teams.insert(team.clone());
+        let team = match find_team(&store.teams, &team) {
+            Some(t) => t.clone(),
+            None => {
+                store.teams.insert(team.clone());
+                team
+            }
+        };
         let entry = store.members.entry(user.clone()).or_default().entry(team).or_insert(source);
         if source == MembershipSource::Manual {
             *entry = MembershipSource::Manual;
         }
     }
 
-    /// Removes `user` from `team`, whatever the source.
+    /// Removes `user` from `team` (case-insensitive), whatever the source.
     pub fn remove_member(&self, user: &IdentityKey, team: &str) {
         if let Some(m) = self.lock().members.get_mut(user) {
-            m.remove(team);
+            let key = team_key(team);
+            m.retain(|t, _| team_key(t) != key);
         }
     }
 
@@ -251,25 +290,33 @@ impl TeamDirectory for MemoryDirectory {
 
     async fn existing_teams(&self, teams: &BTreeSet<String>) -> Result<BTreeSet<String>> {
         let store = self.lock();
-        Ok(teams.iter().filter(|t| store.teams.contains(*t)).cloned().collect())
+        Ok(teams.iter().filter_map(|t| find_team(&store.teams, t)).cloned().collect())
     }
 
     async fn apply(&self, plan: &Plan) -> Result<()> {
         let mut store = self.lock();
-        if let Some(t) =
-            plan.add.iter().find(|t| !store.teams.contains(*t) && !plan.create_teams.contains(*t))
-        {
-            return Err(Error::directory(format!("team {t:?} does not exist")));
+        for team in &plan.create_teams {
+            if find_team(&store.teams, team).is_none() {
+                store.teams.insert(team.clone());
+            }
         }
-        store.teams.extend(plan.create_teams.iter().cloned());
-        let members = store.members.entry(plan.user.clone()).or_default();
+        let mut add = Vec::with_capacity(plan.add.len());
         for team in &plan.add {
-            members.entry(team.clone()).or_insert(MembershipSource::Sync);
+            match find_team(&store.teams, team) {
+                Some(t) => add.push(t.clone()),
+                None => return Err(Error::directory(format!("team {team:?} does not exist"))),
+            }
+        }
+        let members = store.members.entry(plan.user.clone()).or_default();
+        for team in add {
+            let key = team_key(&team);
+            if !members.keys().any(|t| team_key(t) == key) {
+                members.insert(team, MembershipSource::Sync);
+            }
         }
         for team in &plan.remove {
-            if members.get(team) == Some(&MembershipSource::Sync) {
-                members.remove(team);
-            }
+            let key = team_key(team);
+            members.retain(|t, s| team_key(t) != key || *s != MembershipSource::Sync);
         }
         Ok(())
     }
@@ -351,5 +398,52 @@ mod tests {
         let plan = Plan::compute(user(), &set(&["x"]), &[], &set(&["x"]), false);
         let err = dir.apply(&plan).await.unwrap_err();
         assert!(matches!(err, Error::Directory(_)) && err.is_transient());
+    }
+
+    #[test]
+    fn plan_compares_team_names_case_insensitively() {
+        let current = [
+            Membership::new("platform", Sync),
+            Membership::new("Book-Club", Manual),
+            Membership::new("platform-old", Sync),
+        ];
+        let plan = Plan::compute(
+            user(),
+            &set(&["Platform", "OPS", "ops", "book-club", "New"]),
+            &current,
+            &set(&["Ops"]),
+            true,
+        );
+        // Same team in another case: unchanged, in the directory's spelling.
+        assert_eq!(plan.unchanged, set(&["Book-Club", "platform"]));
+        // Existing team: added in the directory's spelling, once.
+        assert_eq!(plan.add, set(&["New", "Ops"]));
+        assert_eq!(plan.create_teams, set(&["New"]));
+        // A different name is still a different team.
+        assert_eq!(plan.remove, set(&["platform-old"]));
+        assert!(plan.kept_manual.is_empty() && plan.missing_teams.is_empty());
+    }
+
+    #[tokio::test]
+    async fn memory_directory_team_names_are_case_insensitive() {
+        let dir = MemoryDirectory::new();
+        let u = user();
+        dir.add_team("Platform");
+        dir.add_team("PLATFORM");
+        assert_eq!(dir.teams(), set(&["Platform"]));
+        assert_eq!(
+            dir.existing_teams(&set(&["platform", "other"])).await.unwrap(),
+            set(&["Platform"])
+        );
+        dir.add_member(&u, "platform", Sync);
+        assert_eq!(dir.members_of(&u), [Membership::new("Platform", Sync)]);
+        let mut plan = Plan::compute(u.clone(), &set(&[]), &[], &set(&[]), false);
+        plan.add.insert("PLATFORM".into());
+        dir.apply(&plan).await.unwrap();
+        assert_eq!(dir.members_of(&u).len(), 1, "no second membership in another case");
+        plan.add.clear();
+        plan.remove.insert("platForm".into());
+        dir.apply(&plan).await.unwrap();
+        assert!(dir.members_of(&u).is_empty());
     }
 }

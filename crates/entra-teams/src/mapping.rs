@@ -1,13 +1,14 @@
 //! Applying the rules to what a token says: desired teams, role, admin flag and
 //! the audit trail of matched rules.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use entra_core::{EntraClaims, Groups, TenantId};
 use serde::Serialize;
 
 use crate::config::{ClaimKind, Config, Matcher, Rule};
+use crate::directory::team_key;
 use crate::error::{Error, Result};
 use crate::object_id::ObjectId;
 
@@ -148,7 +149,8 @@ pub enum GroupsOrigin {
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 #[non_exhaustive]
 pub struct Mapping {
-    /// The teams the user should be in (as configured, deduplicated).
+    /// The teams the user should be in (as configured, deduplicated
+    /// case-insensitively: the first matched rule's spelling is kept).
     pub teams: BTreeSet<String>,
     /// The role: the matched role of highest precedence, else the default role.
     pub role: Option<String>,
@@ -341,6 +343,7 @@ impl Mapper {
         matched_idx.sort_unstable();
 
         let mut teams = BTreeSet::new();
+        let mut team_keys = HashSet::new();
         let mut admin = false;
         let mut best: Option<((usize, usize), RuleRef, &str)> = None;
         let mut matched = Vec::with_capacity(matched_idx.len());
@@ -352,7 +355,11 @@ impl Mapper {
                 RuleRef::Rule(r) => {
                     let rule: &Rule = &self.config.rules[*r];
                     name.clone_from(&rule.name);
-                    teams.extend(rule.teams.iter().map(|t| t.trim().to_owned()));
+                    for team in &rule.teams {
+                        if team_keys.insert(team_key(team)) {
+                            teams.insert(team.trim().to_owned());
+                        }
+                    }
                     admin |= rule.admin;
                     if let Some(role) = rule.role.as_deref() {
                         let rank = self.precedence.get(&fold(role)).copied().unwrap_or(usize::MAX);
@@ -539,6 +546,11 @@ mod tests {
         let r = m.map(&Assignments::new().with_groups([G1, G1]).with_roles(["r"])).unwrap();
         assert_eq!(r.teams.iter().collect::<Vec<_>>(), ["a", "b", "c"]);
         assert_eq!(r.matched.len(), 2);
+        let m2 = mapper(&format!(
+            r#"{{"rules":[{{"group_id":"{G1}","teams":["Platform"]}},{{"app_role":"r","teams":["platform ","Ops"]}}]}}"#
+        ));
+        let r2 = m2.map(&Assignments::new().with_groups([G1]).with_roles(["r"])).unwrap();
+        assert_eq!(r2.teams.iter().collect::<Vec<_>>(), ["Ops", "Platform"], "first spelling wins");
         let audit = serde_json::to_value(&r).unwrap();
         assert_eq!(audit["matched"][0]["matcher"], serde_json::json!({"group_id": G1}));
         assert_eq!(audit["matched"][0]["rule"], serde_json::json!({"rule": 0}));

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use entra_core::{Groups, IdentityKey, ValidatedToken};
 
 use crate::config::{ClaimKind, Config};
-use crate::directory::{Plan, TeamDirectory};
+use crate::directory::{Plan, TeamDirectory, team_key};
 use crate::error::{Error, Result};
 use crate::mapping::{Assignments, GroupsOrigin, Mapper, Mapping};
 use crate::source::GroupSource;
@@ -185,7 +185,9 @@ impl TeamSync {
 
     /// Computes the reconciliation plan for `user` against `directory` and applies
     /// it: adds the desired teams, removes sync-created memberships no longer
-    /// desired, never removes manual memberships.
+    /// desired, never removes manual memberships. Team names compare
+    /// case-insensitively and keep the directory's spelling (see
+    /// [`Plan::compute`]).
     ///
     /// # Errors
     /// The directory's errors ([`Error::Directory`]).
@@ -196,8 +198,14 @@ impl TeamSync {
         desired: &BTreeSet<String>,
     ) -> Result<Plan> {
         let current = directory.memberships(user).await?;
-        let absent: BTreeSet<String> =
-            desired.iter().filter(|t| !current.iter().any(|m| &m.team == *t)).cloned().collect();
+        let absent: BTreeSet<String> = desired
+            .iter()
+            .filter(|t| {
+                let key = team_key(t);
+                !current.iter().any(|m| team_key(&m.team) == key)
+            })
+            .cloned()
+            .collect();
         let existing = if absent.is_empty() {
             BTreeSet::new()
         } else {

@@ -242,3 +242,34 @@ async fn group_names_fail_closed_on_overage() {
     let m = sync.resolve(&token(json!({"hasgroups": true}))).await.unwrap();
     assert!(m.teams.contains("eng") && m.groups == GroupsOrigin::GroupSource);
 }
+
+#[tokio::test]
+async fn team_names_reconcile_case_insensitively() {
+    let cfg = Config::from_json(&format!(
+        r#"{{"rules": [{{"group_id": "{G_ENG}", "teams": ["Platform"]}}]}}"#
+    ))
+    .unwrap();
+    let sync = TeamSync::builder(cfg).build().unwrap();
+    let dir = MemoryDirectory::new();
+    let user = alice();
+    dir.add_member(&user, "platform", MembershipSource::Sync); // the directory's spelling
+    dir.add_member(&user, "platform-legacy", MembershipSource::Sync);
+    let t = token(json!({"groups": [G_ENG]}));
+    let first = sync.sync(&t, &dir).await.unwrap();
+    assert_eq!(first.plan.unchanged, set(&["platform"]));
+    assert!(first.plan.add.is_empty(), "no duplicate membership in another case");
+    assert_eq!(first.plan.remove, set(&["platform-legacy"]), "other names still differ");
+    assert_eq!(dir.members_of(&user), [Membership::new("platform", MembershipSource::Sync)]);
+    assert!(sync.sync(&t, &dir).await.unwrap().plan.is_empty());
+    // An existing team in another case is joined, not created again.
+    dir.add_team("OPS-Team");
+    let cfg = Config::from_json(&format!(
+        r#"{{"rules": [{{"group_id": "{G_OPS}", "teams": ["ops-team"]}}], "create_missing_teams": true}}"#
+    ))
+    .unwrap();
+    let sync = TeamSync::builder(cfg).build().unwrap();
+    let out = sync.sync(&token(json!({"groups": [G_OPS]})), &dir).await.unwrap();
+    assert_eq!(out.plan.add, set(&["OPS-Team"]));
+    assert!(out.plan.create_teams.is_empty());
+    assert_eq!(dir.teams(), set(&["OPS-Team", "platform", "platform-legacy"]));
+}

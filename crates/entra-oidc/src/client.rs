@@ -505,9 +505,14 @@ impl Client {
     /// Redeems a refresh token (granted when [`Config::offline_access`] is set) for
     /// a new access token and, usually, a new refresh token: keep the new one.
     ///
-    /// A new ID token is not returned: Entra does not repeat the sign-in's
-    /// `nonce` in it, so it cannot be validated as a sign-in; the identity
-    /// established by [`Client::complete`] stays the reference.
+    /// **The user's identity is not refreshed.** The returned [`Tokens`] never
+    /// hold an ID token, even when Entra sends one: the ID token validator
+    /// requires the sign-in's `nonce`, and Entra does not repeat it on refresh,
+    /// so a refreshed ID token cannot be validated here and is dropped. The
+    /// [`User`] (name, email, groups, roles) from [`Client::complete`] stays the
+    /// identity of the session; changes made in Entra since then (a new role, a
+    /// removed group) are seen only at the next sign-in. A refresh that Entra
+    /// refuses (revoked, disabled or blocked user) still fails.
     ///
     /// # Errors
     /// [`Error::TokenRequest`] (for example an expired or revoked refresh token,

@@ -139,8 +139,21 @@ pub struct Config {
     /// Defaults to `None` (the access token is then for Microsoft Graph).
     #[serde(default)]
     pub api_scope: Option<String>,
-    /// Email domains allowed to sign in, matched exactly and case-insensitively
-    /// (a list, or one string such as `"acme.com, acme-subsidiary.com"`).
+    /// Email domains allowed to sign in, matched exactly, ignoring ASCII case
+    /// (a list, or one string such as `"acme.com, acme-subsidiary.com"`). Domains
+    /// are ASCII: write internationalized ones in their `xn--` form; an address
+    /// with any non-ASCII character in its domain never matches.
+    ///
+    /// The address matched is the user's sign-in name (`preferred_username`,
+    /// else `upn`): Entra only gives a tenant's users a sign-in name in a domain
+    /// that tenant has verified. The `email` claim counts only when the ID token
+    /// also carries the `xms_edov` optional claim set to `true` ("email domain
+    /// owner verified"); without it, `email` is an attribute any tenant's
+    /// administrator can set to any address, and it is ignored. To match users
+    /// by email, add the `xms_edov` optional claim to the ID token in the app
+    /// registration (Token configuration). Personal Microsoft accounts (at
+    /// `common`) sign in with an email address whose domain no tenant vouches
+    /// for. A domain list filters users; the tenant allow-list is the boundary.
     /// Defaults to empty: every domain of the allowed tenants.
     #[serde(default, deserialize_with = "deserialize_domains")]
     pub allowed_domains: Vec<String>,

@@ -6,10 +6,17 @@ use crate::{Error, Result};
 
 /// A list of email domains allowed to sign in; empty means every domain.
 ///
-/// Matching is exact and case-insensitive on the part after the last `@`:
+/// Matching is exact on the part after the last `@`, ignoring ASCII case only:
 /// `alice@ACME.com` matches `acme.com`, while `alice@evil-acme.com`,
 /// `alice@acme.com.evil.io` and `alice@sub.acme.com` do not. List subdomains
-/// explicitly.
+/// explicitly. Domains are ASCII: an address whose domain has any other
+/// character never matches (so `alice@\u{212A}ontoso.com`, with a Kelvin sign
+/// that Unicode lowercases to `k`, does not match `kontoso.com`), and an
+/// internationalized domain must be listed in its `xn--` form.
+///
+/// Which address of the user is matched is decided by
+/// [`Config::allowed_domains`](crate::Config::allowed_domains): the sign-in
+/// name, and `email` only when Entra marks its domain as verified.
 ///
 /// ```
 /// use entra_oidc::AllowedDomains;
@@ -29,11 +36,13 @@ impl AllowedDomains {
         Self(Vec::new())
     }
 
-    /// The given domains. Each is trimmed, lowercased, and may start with `@`.
+    /// The given domains. Each is trimmed, lowercased (ASCII), and may start with
+    /// `@`.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for a value that is not a domain name (empty,
-    /// spaces, a wildcard, a URL, an email address).
+    /// [`Error::InvalidConfig`] for a value that is not an ASCII domain name
+    /// (empty, spaces, a wildcard, a URL, an email address, a non-ASCII
+    /// character: write internationalized domains in their `xn--` form).
     pub fn new<I, S>(domains: I) -> Result<Self>
     where
         I: IntoIterator<Item = S>,
@@ -77,9 +86,10 @@ impl AllowedDomains {
     }
 
     /// Whether `address` (an email address or user principal name) is in an
-    /// allowed domain. Always true when the list is empty.
+    /// allowed domain. Always true when the list is empty; never true for a
+    /// domain with a non-ASCII character.
     pub fn allows(&self, address: &str) -> bool {
-        self.is_empty() || domain_of(address).is_some_and(|d| self.0.contains(&d))
+        self.is_empty() || domain_of(address).is_some_and(|d| d.is_ascii() && self.0.contains(&d))
     }
 }
 
@@ -89,27 +99,32 @@ impl fmt::Debug for AllowedDomains {
     }
 }
 
-/// The lowercase domain of an address: the part after the last `@`, without a
-/// trailing dot. `None` when there is no `@` or nothing after it.
+/// The domain of an address, ASCII-lowercased: the part after the last `@`,
+/// without a trailing dot, cut to 253 characters. `None` when there is no `@` or
+/// nothing after it. Non-ASCII characters are kept as they are (never Unicode
+/// case-folded), so such a domain matches no allowed domain.
 pub(crate) fn domain_of(address: &str) -> Option<String> {
     let (_, domain) = address.trim().rsplit_once('@')?;
     let domain = domain.strip_suffix('.').unwrap_or(domain);
     if domain.is_empty() {
         return None;
     }
-    Some(domain.to_lowercase())
+    Some(domain.chars().take(253).collect::<String>().to_ascii_lowercase())
 }
 
 fn normalize(input: &str) -> Result<String> {
     let s = input.trim();
     let s = s.strip_prefix('@').unwrap_or(s);
-    let s = s.strip_suffix('.').unwrap_or(s).to_lowercase();
+    let s = s.strip_suffix('.').unwrap_or(s).to_ascii_lowercase();
     let bad = |reason: &str| Error::InvalidConfig {
         field: "allowed_domains",
         reason: format!("{reason}: {:?}", shorten(input)),
     };
     if s.is_empty() {
         return Err(bad("empty domain"));
+    }
+    if !s.is_ascii() {
+        return Err(bad("not an ascii domain name (write it in its xn-- form)"));
     }
     if s.len() > 253 || !s.contains('.') {
         return Err(bad("not a domain name"));
@@ -119,7 +134,7 @@ fn normalize(input: &str) -> Result<String> {
             && label.len() <= 63
             && !label.starts_with('-')
             && !label.ends_with('-')
-            && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     });
     if !labels_ok {
         return Err(bad("not a domain name (no wildcards, urls or addresses)"));
@@ -159,6 +174,29 @@ mod tests {
     }
 
     #[test]
+    fn ascii_case_folding_only() {
+        let d = AllowedDomains::new(["kontoso.com", "xn--bcher-kva.example"]).unwrap();
+        // Passing: ASCII case differences, the punycode form.
+        assert!(d.allows("alice@KONTOSO.com"));
+        assert!(d.allows("alice@Kontoso.COM"));
+        assert!(d.allows("alice@XN--BCHER-KVA.example"));
+        // Failing: characters that Unicode lowercases to ASCII letters, and other
+        // non-ASCII look-alikes.
+        for bad in [
+            "alice@\u{212A}ontoso.com",  // KELVIN SIGN, lowercases to 'k'
+            "alice@kontoso.co\u{041C}",  // CYRILLIC CAPITAL EM
+            "alice@\u{043A}ontoso.com",  // CYRILLIC SMALL KA
+            "alice@kontos\u{3BF}.com",   // GREEK SMALL OMICRON
+            "alice@kontoso\u{FF0E}com",  // FULLWIDTH FULL STOP
+            "alice@b\u{FC}cher.example", // the Unicode form of the listed punycode
+        ] {
+            assert!(!d.allows(bad), "{bad:?}");
+        }
+        assert_eq!(domain_of("a@\u{212A}ONTOSO.com").as_deref(), Some("\u{212A}ontoso.com"));
+        assert_eq!(domain_of(&format!("a@{}", "x".repeat(1000))).unwrap().len(), 253);
+    }
+
+    #[test]
     fn empty_list_allows_all() {
         assert!(AllowedDomains::any().allows("x@y.z"));
         assert!(AllowedDomains::parse_list("").unwrap().is_empty());
@@ -181,9 +219,16 @@ mod tests {
 
     #[test]
     fn bad_domains_are_config_errors() {
-        for bad in
-            ["*.acme.com", "acme", "https://acme.com", "a@acme.com", "-acme.com", "ac me.com"]
-        {
+        for bad in [
+            "*.acme.com",
+            "acme",
+            "https://acme.com",
+            "a@acme.com",
+            "-acme.com",
+            "ac me.com",
+            "\u{212A}ontoso.com",
+            "b\u{FC}cher.example",
+        ] {
             assert!(
                 matches!(AllowedDomains::new([bad]), Err(Error::InvalidConfig { .. })),
                 "{bad}"

@@ -67,6 +67,20 @@
 //!   request. The client checks the age itself too, in case a store keeps entries
 //!   too long. To bind a sign-in to the browser that started it (login CSRF), keep
 //!   [`Login::state`] in a cookie and use [`Client::complete_for_browser`].
+//! - **Error callbacks need a pending sign-in.** Anyone can send a browser to
+//!   the redirect URI with `?state=junk&error=...`: the `state` is looked up
+//!   first, and an unknown one is [`Error::UnknownState`] whatever the `error`
+//!   says. Entra's `error` is honoured only for a real pending sign-in (which it
+//!   consumes), only if it is at most 64 characters of the RFC 6749 set
+//!   (printable ASCII without `"` and `\`); `error_description` is cut to 256
+//!   characters and cleaned of other characters before it is kept or logged.
+//! - **The default store can be flushed.** [`Client::begin`] needs no
+//!   authentication, and the [`MemoryLoginStateStore`] drops its oldest entry
+//!   when full: about 10,000 anonymous requests to the login route evict every
+//!   real pending sign-in (those users see an unknown-state error and sign in
+//!   again; nothing is disclosed). The bound keeps memory finite; rate-limit the
+//!   login route per client address, and with several replicas use a shared
+//!   store (see [`ClientBuilder::state_store`]).
 //! - **ID tokens are validated by entra-jwks**: signature (RS256 allow-list, keys
 //!   from the authority's JWKS), `exp`/`nbf` against the [`entra_core::Clock`]
 //!   (60 seconds of leeway),
@@ -79,11 +93,19 @@
 //! - **Users are keyed by (`tid`, `oid`).** `email` and `preferred_username` are
 //!   mutable and, in a multi-tenant app, chosen by other tenants' administrators:
 //!   [`User::key`] is the only account key this crate offers.
-//! - **Allowed domains** ([`Config::allowed_domains`]) match exactly and
-//!   case-insensitively on the `email` claim, else the sign-in name:
-//!   `evil-acme.com`, `acme.com.evil.io` and `sub.acme.com` do not match
-//!   `acme.com`. A domain list filters users; it is not a tenant boundary. In a
-//!   multi-tenant app, the tenant allow-list is.
+//! - **Allowed domains** ([`Config::allowed_domains`]) match exactly, ignoring
+//!   ASCII case only: `evil-acme.com`, `acme.com.evil.io` and `sub.acme.com` do
+//!   not match `acme.com`, and a domain with any non-ASCII character (a Kelvin
+//!   sign `\u{212A}` that Unicode lowercases to `k`, Cyrillic look-alikes)
+//!   matches nothing. The address matched is the sign-in name
+//!   (`preferred_username`, else `upn`), whose domain Entra requires the user's
+//!   home tenant to have verified. The `email` claim is ignored unless the ID
+//!   token carries the `xms_edov` optional claim set to `true`: in another
+//!   tenant, `email` is an attribute its administrator can set to
+//!   `anyone@acme.com`. Add the `xms_edov` optional claim to the app
+//!   registration to match users by a verified email. A domain list filters
+//!   users; it is not a tenant boundary. In a multi-tenant app, the tenant
+//!   allow-list is.
 //! - **No open redirects.** The return path must be a local path
 //!   ([`check_return_path`]): absolute and scheme-relative URLs, backslashes,
 //!   control characters and their percent-encoded forms are refused when the
@@ -102,7 +124,8 @@
 //!   name the configured authority's issuer, and its endpoints must be `https`.
 //! - **Refresh** returns a new access token and refresh token; an ID token
 //!   returned by a refresh is dropped, since Entra does not repeat the nonce in it
-//!   and it cannot be validated as a sign-in.
+//!   and it cannot be validated as a sign-in. The user's identity, groups and
+//!   roles stay those of the sign-in: [`Client::refresh`] does not update them.
 
 mod callback;
 mod client;

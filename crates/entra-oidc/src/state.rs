@@ -16,6 +16,24 @@ use entra_core::{Clock, LoginStateStore, PendingLogin, StoreError, SystemClock};
 /// several replicas behind a load balancer, use a shared store (entra-redis) or
 /// sticky sessions.
 ///
+/// # The bound can be used to flush it
+///
+/// Starting a sign-in needs no authentication, and every
+/// [`Client::begin`](crate::Client::begin) adds an entry. An anonymous client
+/// that calls the login route about [`DEFAULT_CAPACITY`](Self::DEFAULT_CAPACITY)
+/// (10,000) times within the sign-in lifetime evicts every real pending
+/// sign-in: those users get [`Error::UnknownState`](crate::Error::UnknownState)
+/// at the callback and must start again. Nothing leaks and no sign-in can be
+/// hijacked this way, but sign-in can be disrupted. The bound is deliberate (an
+/// unbounded store would let the same requests exhaust memory), so:
+///
+/// - rate-limit the login route per client address (for example with a tower
+///   or reverse-proxy limit) well below the capacity;
+/// - size the capacity for the expected sign-ins per lifetime
+///   ([`MemoryLoginStateStore::new`]);
+/// - with several replicas, or to survive restarts, use a shared store that
+///   applies its own quotas.
+///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// use std::time::Duration;

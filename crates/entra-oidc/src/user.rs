@@ -30,7 +30,9 @@ pub struct User {
     key: IdentityKey,
     name: Option<String>,
     email: Option<String>,
+    email_verified: bool,
     username: Option<String>,
+    sign_in_name: Option<String>,
     groups: UserGroups,
     roles: Vec<String>,
     claims: EntraClaims,
@@ -52,6 +54,8 @@ impl User {
             key,
             name: claims.name.clone(),
             email: claims.email.clone(),
+            email_verified: claims.extra.get("xms_edov") == Some(&serde_json::Value::Bool(true)),
+            sign_in_name: claims.preferred_username.clone().or_else(|| claims.upn.clone()),
             username: claims
                 .preferred_username
                 .clone()
@@ -83,9 +87,18 @@ impl User {
         self.name.as_deref()
     }
 
-    /// The `email` claim (needs the `email` scope; mutable).
+    /// The `email` claim (needs the `email` scope; mutable). In another tenant
+    /// it is whatever that tenant's administrators typed: display it, do not
+    /// trust its domain (see [`User::verified_email`]).
     pub fn email(&self) -> Option<&str> {
         self.email.as_deref()
+    }
+
+    /// The `email` claim, only when the ID token carries Entra's `xms_edov`
+    /// optional claim set to `true` ("email domain owner verified": the domain
+    /// of the address is verified by the user's tenant). `None` otherwise.
+    pub fn verified_email(&self) -> Option<&str> {
+        self.email.as_deref().filter(|_| self.email_verified)
     }
 
     /// The sign-in name: `preferred_username` (v2), else `upn` or `unique_name`
@@ -94,10 +107,12 @@ impl User {
         self.username.as_deref()
     }
 
-    /// The address checked against the allowed domains: `email`, else the
-    /// sign-in name.
+    /// The address checked first against the allowed domains: the sign-in name
+    /// (`preferred_username`, else `upn`), whose domain Entra only lets a tenant
+    /// give its users when it has verified that domain. [`User::verified_email`]
+    /// is checked too; the unverified `email` never is.
     pub fn address(&self) -> Option<&str> {
-        self.email().or(self.username())
+        self.sign_in_name.as_deref()
     }
 
     /// The groups, or the overage marker.
@@ -120,16 +135,20 @@ impl User {
         &self.claims
     }
 
-    /// Refuses the user when `domains` is not empty and their address is not in it.
+    /// Refuses the user when `domains` is not empty and neither the sign-in name
+    /// ([`User::address`]) nor the verified email ([`User::verified_email`]) is
+    /// in it. The `email` claim alone is never enough: in a multi-tenant app
+    /// another tenant's administrator can set it to any address.
     pub(crate) fn check_domain(&self, domains: &AllowedDomains) -> Result<()> {
         if domains.is_empty() {
             return Ok(());
         }
-        match self.address() {
-            Some(a) if domains.allows(a) => Ok(()),
-            Some(a) => Err(Error::DomainNotAllowed { domain: domain_of(a) }),
-            None => Err(Error::DomainNotAllowed { domain: None }),
+        let candidates = [self.address(), self.verified_email()];
+        if candidates.iter().flatten().any(|a| domains.allows(a)) {
+            return Ok(());
         }
+        let domain = candidates.iter().flatten().find_map(|a| domain_of(a));
+        Err(Error::DomainNotAllowed { domain })
     }
 }
 
@@ -218,37 +237,93 @@ mod tests {
         ));
     }
 
+    fn user(v: serde_json::Value) -> User {
+        let mut base = serde_json::json!({"tid": TID, "oid": "a"});
+        base.as_object_mut().unwrap().extend(v.as_object().unwrap().clone());
+        User::from_claims(claims(base)).unwrap()
+    }
+
+    fn refused_domain(u: &User, domains: &AllowedDomains) -> Option<String> {
+        match u.check_domain(domains) {
+            Err(Error::DomainNotAllowed { domain }) => domain,
+            other => panic!("expected a refusal: {other:?}"),
+        }
+    }
+
     #[test]
-    fn domain_check_uses_email_then_username() {
+    fn domain_check_uses_the_sign_in_name() {
         let domains = AllowedDomains::new(["acme.com"]).unwrap();
-        let ok = User::from_claims(claims(serde_json::json!({
-            "tid": TID, "oid": "a", "email": "alice@ACME.com", "preferred_username": "alice@acme.onmicrosoft.com"
-        })))
-        .unwrap();
-        ok.check_domain(&domains).unwrap();
-        let by_upn = User::from_claims(claims(
-            serde_json::json!({"tid": TID, "oid": "a", "preferred_username": "bob@acme.com"}),
-        ))
-        .unwrap();
-        by_upn.check_domain(&domains).unwrap();
-        for (addr, expected) in [
+        // Passing: preferred_username, else upn (v1 claims).
+        let u = user(serde_json::json!({"preferred_username": "Bob@ACME.com"}));
+        assert_eq!(u.address(), Some("Bob@ACME.com"));
+        u.check_domain(&domains).unwrap();
+        user(serde_json::json!({"upn": "bob@acme.com"})).check_domain(&domains).unwrap();
+        // The unverified email of an acme user does not get in the way.
+        user(serde_json::json!({"preferred_username": "bob@acme.com", "email": "bob@gmail.com"}))
+            .check_domain(&domains)
+            .unwrap();
+
+        // Failing: look-alike domains, non-ASCII case folding, no sign-in name.
+        for (name, expected) in [
             ("m@evil-acme.com", Some("evil-acme.com")),
             ("m@acme.com.evil.io", Some("acme.com.evil.io")),
+            ("m@\u{212A}cme.com", Some("\u{212A}cme.com")),
         ] {
-            let u = User::from_claims(claims(
-                serde_json::json!({"tid": TID, "oid": "a", "email": addr}),
-            ))
-            .unwrap();
-            match u.check_domain(&domains) {
-                Err(Error::DomainNotAllowed { domain }) => assert_eq!(domain.as_deref(), expected),
-                other => panic!("{addr}: {other:?}"),
-            }
+            let u = user(serde_json::json!({"preferred_username": name}));
+            assert_eq!(refused_domain(&u, &domains).as_deref(), expected, "{name}");
         }
-        let none = User::from_claims(claims(serde_json::json!({"tid": TID, "oid": "a"}))).unwrap();
-        assert!(matches!(
-            none.check_domain(&domains),
-            Err(Error::DomainNotAllowed { domain: None })
-        ));
+        let kelvin = AllowedDomains::new(["kontoso.com"]).unwrap();
+        let u = user(serde_json::json!({"preferred_username": "m@\u{212A}ontoso.com"}));
+        assert!(refused_domain(&u, &kelvin).is_some());
+        // unique_name alone is not a sign-in name for this check.
+        let u = user(serde_json::json!({"unique_name": "m@acme.com"}));
+        assert_eq!(refused_domain(&u, &domains), None);
+        let none = user(serde_json::json!({}));
+        assert_eq!(refused_domain(&none, &domains), None);
         none.check_domain(&AllowedDomains::any()).unwrap();
+    }
+
+    #[test]
+    fn email_counts_only_when_its_domain_owner_is_verified() {
+        let domains = AllowedDomains::new(["acme.com"]).unwrap();
+        // Failing: another tenant's admin set the mail attribute to an acme address.
+        let forged = serde_json::json!({
+            "preferred_username": "mallory@attacker.onmicrosoft.com", "email": "x@acme.com"
+        });
+        let u = user(forged.clone());
+        assert_eq!(u.email(), Some("x@acme.com"));
+        assert_eq!(u.verified_email(), None);
+        assert_eq!(refused_domain(&u, &domains).as_deref(), Some("attacker.onmicrosoft.com"));
+        // xms_edov must be the JSON boolean true.
+        for edov in [
+            serde_json::json!(false),
+            serde_json::json!("true"),
+            serde_json::json!(1),
+            serde_json::json!("1"),
+            serde_json::Value::Null,
+        ] {
+            let mut c = forged.clone();
+            c["xms_edov"] = edov.clone();
+            assert!(refused_domain(&user(c), &domains).is_some(), "xms_edov = {edov}");
+        }
+        // Failing even when verified: the verified email is in another domain, or
+        // uses a non-ASCII look-alike.
+        for email in ["x@evil-acme.com", "x@\u{212A}cme.com"] {
+            let u = user(serde_json::json!({
+                "preferred_username": "m@attacker.example", "email": email, "xms_edov": true
+            }));
+            assert!(refused_domain(&u, &domains).is_some(), "{email}");
+        }
+
+        // Passing: the same address with xms_edov = true.
+        let mut verified = forged;
+        verified["xms_edov"] = serde_json::json!(true);
+        let u = user(verified);
+        assert_eq!(u.verified_email(), Some("x@acme.com"));
+        u.check_domain(&domains).unwrap();
+        // A verified email and no sign-in name.
+        user(serde_json::json!({"email": "x@ACME.com", "xms_edov": true}))
+            .check_domain(&domains)
+            .unwrap();
     }
 }

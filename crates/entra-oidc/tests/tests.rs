@@ -9,6 +9,7 @@ mod support;
 mod callback_errors;
 mod credentials;
 mod discovery;
+mod domains;
 mod id_token;
 mod login;
 mod loopback;

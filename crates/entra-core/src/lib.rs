@@ -40,6 +40,10 @@
 //!   exact match after substitution, and an issuer that names that tenant.
 //! - Untrusted input placed in error messages is shortened, and `Debug` of claims
 //!   shows only routing claims.
+//! - [`CertificateCredential`] signs short-lived (10 minute) assertions with PS256
+//!   by default, refuses a key that does not belong to its certificate, and shows
+//!   only the thumbprint in `Debug`; [`FileAssertion`] and [`FnAssertion`] refuse
+//!   expired or empty federated tokens and never print them.
 
 mod authority;
 mod certificate;

@@ -139,6 +139,13 @@ impl fmt::Display for Matcher {
 /// One mapping rule: when the user has the matched group or role, they get the
 /// rule's teams, its role (subject to precedence) and, if set, the admin flag.
 ///
+/// Rules on app roles, directory roles and group names match values that every
+/// tenant's admins control ([`Matcher::is_tenant_relative`]). They are safe as
+/// they are in a single-tenant app whose token validator accepts only its own
+/// tenant; a multi-tenant app must set [`Config::tenants`] or the rule's
+/// [`Rule::tenant`], or any tenant can claim them. Rules on group object ids
+/// are safe everywhere.
+///
 /// In a file, a rule names exactly one of `group_id`, `group_name`, `app_role`,
 /// `directory_role`, and at least one of `teams`, `role`, `admin`; `tenant`
 /// optionally restricts it to tokens of one tenant:
@@ -189,16 +196,19 @@ impl Rule {
     }
 
     /// A rule on an on-prem group name (case-insensitive). Prefer [`Rule::group_id`].
+    /// Multi-tenant apps: see [`Config::tenants`].
     pub fn group_name(name: impl Into<String>) -> Self {
         Self::new(Matcher::GroupName(name.into()))
     }
 
-    /// A rule on an app role value (case-insensitive).
+    /// A rule on an app role value (case-insensitive). Multi-tenant apps: see
+    /// [`Config::tenants`].
     pub fn app_role(value: impl Into<String>) -> Self {
         Self::new(Matcher::AppRole(value.into()))
     }
 
-    /// A rule on a directory role template id (`wids`).
+    /// A rule on a directory role template id (`wids`). Template ids are the same
+    /// in every tenant; multi-tenant apps: see [`Config::tenants`].
     pub fn directory_role(template_id: ObjectId) -> Self {
         Self::new(Matcher::DirectoryRole(template_id))
     }
@@ -506,7 +516,9 @@ pub struct Config {
     /// The rules. Defaults to none.
     pub rules: Vec<Rule>,
     /// Groups whose members are admins: a GUID is a group object id, anything else
-    /// an on-prem group name (case-insensitive). Defaults to none.
+    /// an on-prem group name (case-insensitive). Names need [`Config::tenants`] in
+    /// a multi-tenant app, and fail on group overage
+    /// ([`Error::GroupNamesOnOverage`]): prefer ids. Defaults to none.
     pub admin_groups: Vec<String>,
     /// The role of users whom no rule gives a role. Defaults to `None` (no role).
     pub default_role: Option<String>,

@@ -13,6 +13,10 @@ use crate::error::{Error, Result};
 /// Resolves a user's group object ids when the token's `groups` claim overflowed
 /// (`_claim_names.groups` or `hasgroups`).
 ///
+/// Sources return object ids, never names: with group-name matchers configured,
+/// [`crate::TeamSync`] refuses overage ([`Error::GroupNamesOnOverage`]) instead
+/// of asking the source.
+///
 /// Implementations must resolve the groups of the user of `user` (never of a
 /// principal named elsewhere in the token) and must never call the endpoint named
 /// in the token's `_claim_sources`. [`crate::GraphGroupSource`] asks Microsoft

@@ -165,4 +165,14 @@ mod tests {
         c.put("b", Secret::new("2"), Duration::ZERO).await.unwrap();
         assert!(c.get("b").await.unwrap().is_none());
     }
+
+    #[tokio::test]
+    async fn memory_cache_is_bounded() {
+        let c = MemoryTokenCache::new(10);
+        for i in 0..200 {
+            c.put(&format!("k{i}"), Secret::new("v"), Duration::from_secs(60)).await.unwrap();
+        }
+        c.entries.run_pending_tasks();
+        assert!(c.entry_count() <= 10, "{}", c.entry_count());
+    }
 }

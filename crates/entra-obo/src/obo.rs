@@ -367,7 +367,8 @@ impl OboBuilder {
     }
 
     /// How long before its expiry a cached token stops being returned (and how much
-    /// shorter than `expires_in` it is cached for). Defaults to 5 minutes.
+    /// shorter than `expires_in` it is cached for; a token living less than this
+    /// is returned but not cached). Defaults to 5 minutes.
     pub fn expiry_skew(mut self, skew: Duration) -> Self {
         self.skew = skew;
         self

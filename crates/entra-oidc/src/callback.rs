@@ -69,9 +69,12 @@ pub struct CallbackParams {
     #[serde(default)]
     pub state: Option<String>,
     /// The OAuth error code, when the sign-in failed (`access_denied`, ...).
+    /// Untrusted input: anyone can put it in a URL. See
+    /// [`CallbackParams::entra_error`].
     #[serde(default)]
     pub error: Option<String>,
-    /// Entra's description of the error, starting with `AADSTSnnnnn:`.
+    /// Entra's description of the error, starting with `AADSTSnnnnn:`
+    /// (untrusted input, like `error`).
     #[serde(default)]
     pub error_description: Option<String>,
 }

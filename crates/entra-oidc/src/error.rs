@@ -136,10 +136,13 @@ pub enum Error {
     /// The ID token has no usable `tid` and `oid`, so the user cannot be keyed.
     #[error("the id token has no tid and oid claims to identify the user")]
     MissingIdentity,
-    /// The user's email domain is not in the allowed domains.
+    /// Neither the user's sign-in name nor their verified email is in an
+    /// allowed domain (see [`Config::allowed_domains`](crate::Config::allowed_domains)).
     #[error("the user's email domain is not allowed to sign in")]
     DomainNotAllowed {
-        /// The domain that was refused (`None` when the token carries no address).
+        /// The domain that was refused: the sign-in name's, else the verified
+        /// email's (`None` when the token carries neither). It comes from the
+        /// token: escape it before showing it.
         domain: Option<String>,
     },
     /// The client credential could not authenticate the request (empty secret,

@@ -33,14 +33,21 @@ impl<'a> MakeWriter<'a> for Captured {
 #[tokio::test(flavor = "current_thread")]
 async fn spans_name_endpoint_and_outcome_and_never_a_token() {
     let env = Env::start().await;
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(captured.clone())
-        .with_max_level(tracing::Level::TRACE)
-        .with_span_events(FmtSpan::CLOSE)
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // One process-wide subscriber for this crate's spans: a thread-local
+    // `set_default` races with the callsite-interest cache of tests running on
+    // other threads, which makes the capture flaky.
+    static CAPTURED: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    let captured = CAPTURED.get_or_init(|| {
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(captured.clone())
+            .with_env_filter(tracing_subscriber::EnvFilter::new("entra_obo=trace"))
+            .with_span_events(FmtSpan::CLOSE)
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        captured
+    });
 
     let obo = env.obo();
     let user = env.user_token(&env.alice);

@@ -91,9 +91,17 @@ pub enum Error {
     },
 }
 
-/// Shortens untrusted input before it is placed in an error message, so that a
-/// pasted token or a huge value never ends up whole in logs.
-pub(crate) fn shorten(input: &str) -> String {
+/// Shortens untrusted text (a claim, a URL, a configuration value) before it is
+/// placed in an error message or a log line: at most 64 bytes, cut on a character
+/// boundary, with `...` appended when cut. A token pasted where a short value was
+/// expected then never ends up whole in logs.
+///
+/// ```
+/// use entra_core::shorten_untrusted;
+/// assert_eq!(shorten_untrusted("contoso.com"), "contoso.com");
+/// assert_eq!(shorten_untrusted(&"x".repeat(1000)).len(), 67);
+/// ```
+pub fn shorten_untrusted(input: &str) -> String {
     const MAX: usize = 64;
     if input.len() <= MAX {
         return input.to_owned();
@@ -104,6 +112,8 @@ pub(crate) fn shorten(input: &str) -> String {
     }
     format!("{}...", &input[..end])
 }
+
+pub(crate) use shorten_untrusted as shorten;
 
 #[cfg(test)]
 mod tests {

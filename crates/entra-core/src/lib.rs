@@ -68,7 +68,7 @@ pub use credential::{
     CLIENT_ASSERTION_TYPE, ClientAssertionProvider, ClientAuth, ClientCredential, SecretPlacement,
 };
 pub use entra_error::{EntraErrorResponse, ErrorKind};
-pub use error::Error;
+pub use error::{Error, shorten_untrusted};
 pub use federated::{AZURE_FEDERATED_TOKEN_FILE, BoxError, FileAssertion, FnAssertion};
 pub use guid::{ClientId, TenantId};
 pub use seams::{

@@ -284,15 +284,4 @@ impl AuthError for Error {
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Shortens untrusted input placed in an error message.
-pub(crate) fn shorten(input: &str) -> String {
-    const MAX: usize = 80;
-    if input.len() <= MAX {
-        return input.to_owned();
-    }
-    let mut end = MAX;
-    while !input.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}...", &input[..end])
-}
+pub(crate) use entra_core::shorten_untrusted as shorten;

@@ -142,9 +142,7 @@ fn normalize(input: &str) -> Result<String> {
     Ok(s)
 }
 
-fn shorten(s: &str) -> String {
-    s.chars().take(64).collect()
-}
+use entra_core::shorten_untrusted as shorten;
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,5 @@
 //! [`MockEntra`]: the server, its builder and the test-facing methods.
 
-use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -161,36 +160,18 @@ impl MockEntraBuilder {
             .secret("mock-api-secret")
             .expose_scope("access_as_user")
             .app_role("Data.Read");
-        let state = State {
-            uri: uri.clone(),
+        let mut state = State::new(
+            uri.clone(),
             cloud,
-            default_tenant: default_tenant.clone(),
-            tenants: vec![default_tenant],
-            domains: HashMap::new(),
-            signing_kid: key.kid.clone(),
-            keys: vec![key],
-            next_pool_index: 1,
-            jwks_fault: None,
-            jwks_fetches: 0,
-            key_issuers: HashMap::new(),
-            discovery_fault: None,
-            discovery_fetches: 0,
-            apps: Vec::new(),
-            users: Vec::new(),
-            consents: HashMap::new(),
-            codes: HashMap::new(),
-            refresh_tokens: HashMap::new(),
-            faults: VecDeque::new(),
-            user_faults: HashMap::new(),
-            graph_faults: VecDeque::new(),
-            graph_page_size: None,
-            requests: Vec::new(),
-            auto_login: None,
-            clock: self.clock,
-            default_client: client.client_id.clone(),
-            default_api: api.client_id.clone(),
-            token_lifetime: self.token_lifetime,
-        };
+            default_tenant,
+            client.client_id.clone(),
+            api.client_id.clone(),
+            self.clock,
+            self.token_lifetime,
+        );
+        state.signing_kid = key.kid.clone();
+        state.keys = vec![key];
+        state.next_pool_index = 1;
         let state = Arc::new(Mutex::new(state));
         wiremock::Mock::given(wiremock::matchers::any())
             .respond_with(crate::router::Router { state: Arc::clone(&state) })

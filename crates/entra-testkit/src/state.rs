@@ -121,20 +121,22 @@ impl State {
     }
 }
 
-#[cfg(test)]
-pub(crate) mod test_support {
-    use super::*;
-
-    /// A state with one tenant and no apps, users or keys, for unit tests.
-    pub(crate) fn state() -> State {
-        let uri = "http://127.0.0.1:1".to_owned();
-        let tid = TenantId::parse("11111111-1111-1111-1111-111111111111").unwrap();
-        let client = ClientId::parse("22222222-2222-2222-2222-222222222222").unwrap();
-        State {
-            cloud: Cloud::custom(&uri, &uri).unwrap(),
+impl State {
+    /// A fresh state: one tenant, no apps, users, keys or faults.
+    pub(crate) fn new(
+        uri: String,
+        cloud: Cloud,
+        default_tenant: TenantId,
+        default_client: ClientId,
+        default_api: ClientId,
+        clock: Arc<dyn Clock>,
+        token_lifetime: i64,
+    ) -> Self {
+        Self {
             uri,
-            default_tenant: tid.clone(),
-            tenants: vec![tid],
+            cloud,
+            default_tenant: default_tenant.clone(),
+            tenants: vec![default_tenant],
             domains: HashMap::new(),
             keys: Vec::new(),
             signing_kid: String::new(),
@@ -155,10 +157,31 @@ pub(crate) mod test_support {
             graph_page_size: None,
             requests: Vec::new(),
             auto_login: None,
-            clock: Arc::new(entra_core::ManualClock::at_unix(1_700_000_000)),
-            default_client: client.clone(),
-            default_api: client,
-            token_lifetime: 3600,
+            clock,
+            default_client,
+            default_api,
+            token_lifetime,
         }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+
+    /// A state with one tenant and no apps, users or keys, for unit tests.
+    pub(crate) fn state() -> State {
+        let uri = "http://127.0.0.1:1".to_owned();
+        let tid = TenantId::parse("11111111-1111-1111-1111-111111111111").unwrap();
+        let client = ClientId::parse("22222222-2222-2222-2222-222222222222").unwrap();
+        State::new(
+            uri.clone(),
+            Cloud::custom(&uri, &uri).unwrap(),
+            tid,
+            client.clone(),
+            client,
+            Arc::new(entra_core::ManualClock::at_unix(1_700_000_000)),
+            3600,
+        )
     }
 }

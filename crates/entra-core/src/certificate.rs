@@ -140,9 +140,11 @@ impl CertificateCredential {
         self.with(|i| i.send_x5c = send)
     }
 
-    /// The lifetime of each assertion, clamped to 1-10 minutes. Defaults to 10 minutes.
+    /// The lifetime of each assertion, clamped to 5-10 minutes (the range Entra
+    /// expects; an assertion is reused while more than half of it remains, so every
+    /// assertion handed out has at least 2.5 minutes left). Defaults to 10 minutes.
     pub fn lifetime(self, lifetime: Duration) -> Self {
-        let lifetime = lifetime.clamp(Duration::from_secs(60), Duration::from_secs(600));
+        let lifetime = lifetime.clamp(Duration::from_secs(300), Duration::from_secs(600));
         self.with(|i| i.lifetime = lifetime)
     }
 
@@ -203,6 +205,9 @@ impl CertificateCredential {
     }
 }
 
+/// How many (client id, token endpoint) assertions a credential keeps for reuse.
+const MAX_ISSUED: usize = 1024;
+
 #[async_trait]
 impl ClientAssertionProvider for CertificateCredential {
     async fn client_assertion(
@@ -222,8 +227,15 @@ impl ClientAssertionProvider for CertificateCredential {
         let lifetime = i64::try_from(self.lifetime.as_secs()).unwrap_or(600);
         let assertion = Secret::new(self.sign(client_id, token_endpoint, now)?);
         // Bounded: a credential serves a handful of endpoints (one per tenant).
-        if issued.len() >= 1024 {
+        if issued.len() >= MAX_ISSUED {
             issued.retain(|_, (_, exp)| *exp > now);
+            while issued.len() >= MAX_ISSUED {
+                let oldest = issued.iter().min_by_key(|(_, (_, exp))| *exp).map(|(k, _)| k.clone());
+                match oldest {
+                    Some(k) => issued.remove(&k),
+                    None => break,
+                };
+            }
         }
         issued.insert(key, (assertion.clone(), now + lifetime));
         Ok(assertion)
@@ -362,6 +374,31 @@ mod tests {
         let renewed = cred.client_assertion(&id(), ENDPOINT).await.unwrap();
         assert_ne!(renewed, first);
         assert_eq!(part(renewed.expose_secret(), 1)["iat"], 1_700_000_301);
+    }
+
+    #[tokio::test]
+    async fn reuse_map_stays_bounded_with_many_endpoints() {
+        let (cert, key, _) = pems();
+        let cred = CertificateCredential::from_pem(&cert, &key)
+            .unwrap()
+            .clock(ManualClock::at_unix(1_700_000_000));
+        for i in 0..MAX_ISSUED + 10 {
+            let endpoint = format!("https://login.example/{i}/oauth2/v2.0/token");
+            cred.client_assertion(&id(), &endpoint).await.unwrap();
+        }
+        let len = cred.issued.lock().unwrap().len();
+        assert!(len <= MAX_ISSUED, "{len}");
+    }
+
+    #[test]
+    fn lifetime_is_clamped_to_what_entra_expects() {
+        let (cert, key, _) = pems();
+        let cred = CertificateCredential::from_pem(&cert, &key).unwrap();
+        assert_eq!(
+            cred.clone().lifetime(Duration::from_secs(1)).lifetime,
+            Duration::from_secs(300)
+        );
+        assert_eq!(cred.lifetime(Duration::from_secs(3600)).lifetime, Duration::from_secs(600));
     }
 
     #[test]

@@ -211,6 +211,9 @@ pub struct FnAssertion {
     clock: Arc<dyn Clock>,
     refresh_before: Duration,
     held: Arc<Mutex<Option<Held>>>,
+    /// One refresh at a time: concurrent callers wait for it instead of calling
+    /// the closure (often a metadata service) N times.
+    refreshing: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl FnAssertion {
@@ -225,6 +228,7 @@ impl FnAssertion {
             clock: Arc::new(SystemClock),
             refresh_before: REFRESH_BEFORE,
             held: Arc::default(),
+            refreshing: Arc::default(),
         }
     }
 
@@ -232,6 +236,12 @@ impl FnAssertion {
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Arc::new(clock);
         self
+    }
+
+    fn fresh_held(&self) -> Option<Secret> {
+        let now = self.clock.unix_now();
+        let held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        held.as_ref().filter(|h| h.fresh(now, self.refresh_before)).map(|h| h.assertion.clone())
     }
 
     /// How long before `exp` the closure is called again. Defaults to 5 minutes.
@@ -248,11 +258,13 @@ impl ClientAssertionProvider for FnAssertion {
         _client_id: &ClientId,
         _token_endpoint: &str,
     ) -> Result<Secret, Error> {
-        let now = self.clock.unix_now();
-        if let Some(held) = self.held.lock().unwrap_or_else(PoisonError::into_inner).as_ref()
-            && held.fresh(now, self.refresh_before)
-        {
-            return Ok(held.assertion.clone());
+        if let Some(assertion) = self.fresh_held() {
+            return Ok(assertion);
+        }
+        let _refresh = self.refreshing.lock().await;
+        // Another caller may have refreshed while this one waited.
+        if let Some(assertion) = self.fresh_held() {
+            return Ok(assertion);
         }
         let assertion = (self.f)().await.map_err(|e| Error::AssertionUnavailable {
             reason: "the assertion callback failed",
@@ -264,7 +276,14 @@ impl ClientAssertionProvider for FnAssertion {
                 source: None,
             });
         }
-        let held = Held { exp: jwt_exp(assertion.expose_secret()), assertion: assertion.clone() };
+        let exp = jwt_exp(assertion.expose_secret());
+        if exp.is_some_and(|exp| exp <= self.clock.unix_now()) {
+            return Err(Error::AssertionUnavailable {
+                reason: "the assertion callback returned an expired assertion",
+                source: None,
+            });
+        }
+        let held = Held { exp, assertion: assertion.clone() };
         *self.held.lock().unwrap_or_else(PoisonError::into_inner) = Some(held);
         Ok(assertion)
     }
@@ -419,5 +438,44 @@ mod tests {
         p.client_assertion(&id(), "e").await.unwrap();
         p.client_assertion(&id(), "e").await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn fn_assertion_refuses_an_expired_assertion() {
+        let clock = ManualClock::at_unix(NOW);
+        let past = i64::try_from(NOW).unwrap() - 1;
+        let p = FnAssertion::new(move || async move { Ok(Secret::new(jwt(past, "old"))) })
+            .clock(clock.clone());
+        let e = p.client_assertion(&id(), "e").await.unwrap_err();
+        assert!(matches!(e, Error::AssertionUnavailable { source: None, .. }), "{e:?}");
+        let future = i64::try_from(NOW).unwrap() + 3600;
+        let p = FnAssertion::new(move || async move { Ok(Secret::new(jwt(future, "new"))) })
+            .clock(clock);
+        p.client_assertion(&id(), "e").await.unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn fn_assertion_concurrent_callers_share_one_refresh() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let exp = i64::try_from(NOW).unwrap() + 3600;
+        let c = calls.clone();
+        let p = FnAssertion::new(move || {
+            c.fetch_add(1, Ordering::SeqCst);
+            async move {
+                tokio::task::yield_now().await;
+                Ok(Secret::new(jwt(exp, "shared")))
+            }
+        })
+        .clock(ManualClock::at_unix(NOW));
+        let tasks: Vec<_> = (0..50)
+            .map(|_| {
+                let p = p.clone();
+                tokio::spawn(async move { p.client_assertion(&id(), "e").await })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 }

@@ -115,7 +115,8 @@ pub(crate) fn decode(stored: &Secret) -> Option<AccessToken> {
     let exp: u64 = parts.next()?.parse().ok()?;
     let scopes = parts.next()?.split_ascii_whitespace().map(str::to_owned).collect();
     let token = parts.next().filter(|t| !t.is_empty())?;
-    Some(AccessToken::new(Secret::new(token), UNIX_EPOCH + Duration::from_secs(exp), scopes))
+    let expires_at = UNIX_EPOCH.checked_add(Duration::from_secs(exp))?;
+    Some(AccessToken::new(Secret::new(token), expires_at, scopes))
 }
 
 /// Whether `token` is still usable at `now`, keeping `skew` in reserve.
@@ -138,7 +139,7 @@ mod tests {
         assert_eq!(back.secret, t.secret);
         assert_eq!(back.expires_at, t.expires_at);
         assert_eq!(back.scopes, t.scopes);
-        for bad in ["", "x\ny\nz", "1\n", "1\ns\n"] {
+        for bad in ["", "x\ny\nz", "1\n", "1\ns\n", "18446744073709551615\ns\nt", "-1\ns\nt"] {
             assert!(decode(&Secret::new(bad)).is_none(), "{bad:?}");
         }
     }

@@ -167,6 +167,13 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// The task running a token request failed (it panicked or its runtime shut
+    /// down), or no tokio runtime was there to run it.
+    #[error("the token request task failed: {reason}")]
+    ExchangeTask {
+        /// What happened.
+        reason: &'static str,
+    },
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client")]
     HttpClient(#[source] Arc<reqwest::Error>),

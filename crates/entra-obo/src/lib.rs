@@ -70,8 +70,16 @@
 //!   never the token. Cached tokens are dropped [`OboBuilder::expiry_skew`]
 //!   (5 minutes) before they expire, judged by the [`entra_core::Clock`].
 //! - Errors are never cached; a request carrying a claims challenge neither reads
-//!   nor fills the cache.
+//!   nor fills the cache, and removes the cached token it replaces.
 //! - Retries are bounded in attempts and total time; every request has a timeout.
+//!   A `Retry-After` beyond the budget ends the retries at once.
+//! - The default HTTP client follows no redirects (a 307 would resend the secret
+//!   and the user's token elsewhere); a redirect is an error. Response bodies are
+//!   read up to [`OboBuilder::max_response_size`] (64 KiB), and an `expires_in`
+//!   above 48 hours is refused.
+//! - Each request runs in its own task, so a caller that gives up (a timeout, a
+//!   closed connection) neither cancels it for the others waiting on it nor
+//!   leaves it behind.
 //! - No token, secret or assertion appears in `Display`, `Debug` or the tracing
 //!   spans (which name the endpoint, the attempt, the status and the outcome).
 

@@ -110,7 +110,9 @@ impl Obo {
     /// Like [`Obo::exchange_on_behalf_of`], passing a claims challenge (JSON text,
     /// for example from a downstream API's `WWW-Authenticate`, see
     /// [`crate::ClaimsChallenge::from_header_value`]). Such a request never reads
-    /// nor fills the cache.
+    /// nor fills the cache, and it first removes the cached token of this user and
+    /// target: the challenge says the downstream API refused it, so the next plain
+    /// exchange requests a new one.
     ///
     /// # Errors
     /// As [`Obo::exchange_on_behalf_of`].
@@ -228,7 +230,12 @@ impl Obo {
         let tenant = self.tenant_segment(user_token)?;
         let token_url = || self.token_url(tenant);
         if let Some(claims) = claims {
-            // A claims challenge asks for a token the cached one may not satisfy.
+            // A claims challenge means the downstream API refused a token like the
+            // cached one: drop it, so that other calls do not keep receiving it.
+            let key = self.cache_key(user_token, tenant, &scopes);
+            if let Err(e) = self.inner.cache.remove(&key).await {
+                tracing::warn!(error = %e, "token cache remove failed");
+            }
             let issued = request::exchange(
                 &self.inner,
                 &token_url(),
@@ -248,13 +255,24 @@ impl Obo {
             match inflight.get(&key) {
                 Some(flight) => flight.clone(),
                 None => {
-                    let flight = Inner::fetch(
+                    // The request runs in its own task: it completes (and leaves
+                    // the map) even when every caller waiting for it goes away.
+                    let runtime = tokio::runtime::Handle::try_current()
+                        .map_err(|_| Error::ExchangeTask { reason: "no tokio runtime" })?;
+                    let task = runtime.spawn(Inner::fetch(
                         self.inner.clone(),
                         key.clone(),
                         token_url(),
                         user_token.raw().clone(),
                         scopes,
-                    )
+                    ));
+                    let flight = async move {
+                        task.await.unwrap_or_else(|e| {
+                            Err(Error::ExchangeTask {
+                                reason: if e.is_panic() { "panicked" } else { "cancelled" },
+                            })
+                        })
+                    }
                     .boxed()
                     .shared();
                     inflight.insert(key, flight.clone());
@@ -263,6 +281,12 @@ impl Obo {
             }
         };
         flight.await
+    }
+
+    /// How many distinct requests are in flight (for tests of the single-flight map).
+    #[doc(hidden)]
+    pub fn in_flight(&self) -> usize {
+        self.inner.inflight.lock().unwrap_or_else(PoisonError::into_inner).len()
     }
 
     fn token_url(&self, tenant: &str) -> String {
@@ -347,7 +371,14 @@ impl fmt::Debug for Obo {
 
 impl OboBuilder {
     /// The HTTP client (proxies, root certificates, connection pool). Defaults to
-    /// a new `reqwest::Client` (rustls) with a 10 second connect timeout.
+    /// a new `reqwest::Client` (rustls) with a 10 second connect timeout that
+    /// follows no redirects.
+    ///
+    /// Build a host-supplied client with
+    /// `.redirect(reqwest::redirect::Policy::none())`: a client that follows
+    /// redirects would resend the request body (the client secret or assertion and
+    /// the user's token) to wherever a 307 or 308 points. A redirect that reaches
+    /// this crate is refused with [`Error::InvalidResponse`].
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -395,6 +426,13 @@ impl OboBuilder {
         self
     }
 
+    /// The largest token endpoint response body read, in bytes; a longer one is
+    /// refused with [`Error::InvalidResponse`]. Defaults to 64 KiB.
+    pub fn max_response_size(mut self, bytes: usize) -> Self {
+        self.retry.max_response_size = bytes;
+        self
+    }
+
     /// The total time an exchange may spend on attempts and waits; a `Retry-After`
     /// beyond it ends the retries at once. Defaults to 30 seconds.
     pub fn retry_budget(mut self, budget: Duration) -> Self {
@@ -423,6 +461,7 @@ impl OboBuilder {
             Some(client) => client,
             None => reqwest::Client::builder()
                 .connect_timeout(Duration::from_secs(10))
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(|e| Error::HttpClient(e.into()))?,
         };

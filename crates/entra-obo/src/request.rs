@@ -25,7 +25,16 @@ pub(crate) struct RetryPolicy {
     pub(crate) max_backoff: Duration,
     pub(crate) budget: Duration,
     pub(crate) request_timeout: Duration,
+    pub(crate) max_response_size: usize,
 }
+
+/// The longest `expires_in` accepted: Entra issues at most about 28 hours (some
+/// configurable lifetimes); anything beyond 48 hours is not a real token response.
+pub(crate) const MAX_EXPIRES_IN: Duration = Duration::from_secs(48 * 60 * 60);
+
+/// The longest `Retry-After` kept (longer ones are capped to it; any wait beyond
+/// the retry budget ends the retries anyway).
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 
 impl Default for RetryPolicy {
     fn default() -> Self {
@@ -35,6 +44,7 @@ impl Default for RetryPolicy {
             max_backoff: Duration::from_secs(8),
             budget: Duration::from_secs(30),
             request_timeout: Duration::from_secs(10),
+            max_response_size: 64 * 1024,
         }
     }
 }
@@ -159,7 +169,7 @@ pub(crate) async fn exchange(
         span.record("outcome", outcome_of(&error));
         let wait = wait.unwrap_or_else(|| policy.backoff(attempt));
         let elapsed = started.elapsed();
-        if attempt >= policy.max_attempts || elapsed + wait > policy.budget {
+        if attempt >= policy.max_attempts || elapsed.saturating_add(wait) > policy.budget {
             return Err(error);
         }
         tracing::debug!(parent: &span, wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), "retrying token request");
@@ -217,8 +227,22 @@ async fn send_once(
     let status = response.status();
     tracing::Span::current().record("status", status.as_u16());
     let retry_after = response.headers().get(RETRY_AFTER).and_then(parse_retry_after);
-    let bytes = match response.bytes().await {
-        Ok(b) => b,
+    if status.is_redirection() {
+        // The default client follows no redirect; a host client that does would
+        // have followed it already. Never resend the form somewhere else.
+        return Attempt::Done(Err(Error::InvalidResponse {
+            status: status.as_u16(),
+            reason: "the token endpoint redirected (redirects are not followed)",
+        }));
+    }
+    let bytes = match read_capped(response, inner.retry.max_response_size).await {
+        Ok(Some(b)) => b,
+        Ok(None) => {
+            return Attempt::Done(Err(Error::InvalidResponse {
+                status: status.as_u16(),
+                reason: "the response body is larger than the limit",
+            }));
+        }
         Err(e) => return Attempt::Retry { error: Error::Transport(e.into()), wait: None },
     };
     if status.is_success() {
@@ -256,6 +280,25 @@ async fn send_once(
     }))
 }
 
+/// The body, or `None` when it is (or announces to be) longer than `limit` bytes.
+async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> std::result::Result<Option<Vec<u8>>, reqwest::Error> {
+    let announced = response.content_length().unwrap_or(0);
+    if usize::try_from(announced).map_or(true, |n| n > limit) {
+        return Ok(None);
+    }
+    let mut body = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
+    while let Some(chunk) = response.chunk().await? {
+        if chunk.len() > limit.saturating_sub(body.len()) {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}
+
 fn parse_token(inner: &Inner, status: StatusCode, bytes: &[u8], scopes: &Scopes) -> Result<Issued> {
     let invalid = |reason| Error::InvalidResponse { status: status.as_u16(), reason };
     let parsed: TokenResponse =
@@ -269,21 +312,30 @@ fn parse_token(inner: &Inner, status: StatusCode, bytes: &[u8], scopes: &Scopes)
         .and_then(NumberOrString::secs)
         .ok_or_else(|| invalid("no expires_in"))?;
     let expires_in = Duration::from_secs(secs);
+    if expires_in > MAX_EXPIRES_IN {
+        return Err(invalid("expires_in is longer than 48 hours"));
+    }
     let granted = match parsed.scope {
         Some(s) => s.split_ascii_whitespace().map(str::to_owned).collect(),
         None => scopes.as_slice().to_vec(),
     };
     // Whole seconds (rounded down), as the cache stores them.
-    let expires_at = inner.clock.now() + expires_in;
+    let expires_at = inner
+        .clock
+        .now()
+        .checked_add(expires_in)
+        .ok_or_else(|| invalid("expires_in out of range"))?;
     let expires_at = expires_at
         .duration_since(UNIX_EPOCH)
         .map_or(expires_at, |d| UNIX_EPOCH + Duration::from_secs(d.as_secs()));
     Ok(Issued { token: AccessToken::new(parsed.access_token, expires_at, granted), expires_in })
 }
 
-/// `Retry-After` in seconds (HTTP dates are ignored: the backoff applies).
+/// `Retry-After` in seconds (HTTP dates are ignored: the backoff applies), capped
+/// to a day (a wait beyond the retry budget ends the retries at once).
 fn parse_retry_after(value: &HeaderValue) -> Option<Duration> {
-    value.to_str().ok()?.trim().parse::<u64>().ok().map(Duration::from_secs)
+    let secs = value.to_str().ok()?.trim().parse::<u64>().ok()?;
+    Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER))
 }
 
 #[cfg(test)]
@@ -311,6 +363,10 @@ mod tests {
         assert_eq!(
             parse_retry_after(&HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT")),
             None
+        );
+        assert_eq!(
+            parse_retry_after(&HeaderValue::from_static("18446744073709551615")),
+            Some(MAX_RETRY_AFTER)
         );
     }
 

@@ -69,7 +69,7 @@ async fn a_custom_skew_and_forget() {
 }
 
 #[tokio::test]
-async fn a_claims_challenge_skips_the_cache_and_is_not_cached() {
+async fn a_claims_challenge_skips_the_cache_and_replaces_the_cached_token() {
     let env = Env::start().await;
     let obo = env.obo();
     let user = env.user_token(&env.alice);
@@ -81,9 +81,14 @@ async fn a_claims_challenge_skips_the_cache_and_is_not_cached() {
     assert_eq!(requests.len(), 2);
     assert_eq!(requests[1].form_value("claims"), Some(claims));
     assert!(requests[0].form_value("claims").is_none());
-    // The token obtained with claims did not replace the cached one.
-    assert_eq!(obo.exchange_on_behalf_of(&user, GRAPH).await.unwrap().secret, cached.secret);
-    assert_eq!(env.token_requests().len(), 2);
+    // The refused token was dropped from the cache (the claims token was not
+    // cached): the next plain exchange asks again, and caches its answer.
+    let next = obo.exchange_on_behalf_of(&user, GRAPH).await.unwrap();
+    assert_ne!(next.secret, cached.secret);
+    assert_eq!(env.token_requests().len(), 3);
+    assert!(env.token_requests()[2].form_value("claims").is_none());
+    assert_eq!(obo.exchange_on_behalf_of(&user, GRAPH).await.unwrap().secret, next.secret);
+    assert_eq!(env.token_requests().len(), 3);
 }
 
 #[tokio::test]

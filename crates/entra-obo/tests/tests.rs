@@ -6,6 +6,7 @@
 mod cache;
 mod errors;
 mod exchange;
+mod hostile;
 mod retry;
 mod spans;
 mod support;

@@ -46,9 +46,14 @@ fn token_body(expires_in: serde_json::Value) -> serde_json::Value {
 #[tokio::test]
 async fn a_huge_retry_after_gives_up_at_once_without_panicking() {
     let env = Env::start().await;
-    let server =
-        answering(ResponseTemplate::new(429).insert_header("Retry-After", "18446744073709551615"))
-            .await;
+    // Answered after a second, so that the time already spent plus the wait
+    // would overflow a Duration.
+    let server = answering(
+        ResponseTemplate::new(429)
+            .insert_header("Retry-After", "18446744073709551615")
+            .set_delay(Duration::from_millis(1100)),
+    )
+    .await;
     let obo = obo_against(&env, &server);
     let user = env.user_token(&env.alice);
     let e = obo.exchange_on_behalf_of(&user, GRAPH).await.unwrap_err();
@@ -144,6 +149,48 @@ async fn a_body_larger_than_the_limit_is_refused() {
     build(cloud_small.clone(), 4096).exchange_on_behalf_of(&user, GRAPH).await.unwrap();
     let e = build(cloud_small, 16).exchange_on_behalf_of(&user, GRAPH).await.unwrap_err();
     assert!(matches!(e, Error::InvalidResponse { status: 200, .. }), "{e}");
+}
+
+/// A one-connection HTTP/1.1 server answering 200 with a chunked body (no
+/// `Content-Length`) of `chunks` chunks of 16 KiB, for the streaming cap.
+async fn chunked_server(chunks: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let uri = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = vec![0; 64 * 1024];
+        let _ = socket.read(&mut request).await;
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n";
+        socket.write_all(head.as_bytes()).await.unwrap();
+        let chunk = format!("4000\r\n{}\r\n", "a".repeat(0x4000));
+        for _ in 0..chunks {
+            if socket.write_all(chunk.as_bytes()).await.is_err() {
+                return; // the client stopped reading
+            }
+        }
+        let _ = socket.write_all(b"0\r\n\r\n").await;
+    });
+    uri
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_body_is_cut_at_the_limit() {
+    let env = Env::start().await;
+    let user = env.user_token(&env.alice);
+    let uri = chunked_server(64).await; // 1 MiB, without Content-Length
+    let cloud = Cloud::custom(&uri, &uri).unwrap();
+    let obo = env
+        .builder_with(
+            Authority::new(cloud, Tenant::Id(env.mock.tenant_id())),
+            ClientCredential::secret(Secret::new(API_SECRET)),
+        )
+        .max_attempts(1)
+        .build()
+        .unwrap();
+    let e = obo.exchange_on_behalf_of(&user, GRAPH).await.unwrap_err();
+    assert!(matches!(e, Error::InvalidResponse { status: 200, .. }), "{e}");
+    assert!(e.to_string().contains("larger than the limit"), "{e}");
 }
 
 #[tokio::test]

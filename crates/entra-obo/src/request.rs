@@ -226,7 +226,8 @@ async fn send_once(
     };
     let status = response.status();
     tracing::Span::current().record("status", status.as_u16());
-    let retry_after = response.headers().get(RETRY_AFTER).and_then(parse_retry_after);
+    let retry_after =
+        response.headers().get(RETRY_AFTER).and_then(|v| parse_retry_after(v, inner.clock.now()));
     if status.is_redirection() {
         // The default client follows no redirect; a host client that does would
         // have followed it already. Never resend the form somewhere else.
@@ -331,11 +332,19 @@ fn parse_token(inner: &Inner, status: StatusCode, bytes: &[u8], scopes: &Scopes)
     Ok(Issued { token: AccessToken::new(parsed.access_token, expires_at, granted), expires_in })
 }
 
-/// `Retry-After` in seconds (HTTP dates are ignored: the backoff applies), capped
-/// to a day (a wait beyond the retry budget ends the retries at once).
-fn parse_retry_after(value: &HeaderValue) -> Option<Duration> {
-    let secs = value.to_str().ok()?.trim().parse::<u64>().ok()?;
-    Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER))
+/// `Retry-After` as delay-seconds or as an HTTP date (RFC 9110 10.2.3), capped to
+/// a day (a wait beyond the retry budget ends the retries at once); a date in the
+/// past means "now".
+fn parse_retry_after(value: &HeaderValue, now: std::time::SystemTime) -> Option<Duration> {
+    let text = value.to_str().ok()?.trim();
+    let wait = match text.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => {
+            let at = httpdate::parse_http_date(text).ok()?;
+            at.duration_since(now).unwrap_or(Duration::ZERO)
+        }
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 #[cfg(test)]
@@ -358,16 +367,17 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_seconds_only() {
-        assert_eq!(parse_retry_after(&HeaderValue::from_static("7")), Some(Duration::from_secs(7)));
-        assert_eq!(
-            parse_retry_after(&HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT")),
-            None
-        );
-        assert_eq!(
-            parse_retry_after(&HeaderValue::from_static("18446744073709551615")),
-            Some(MAX_RETRY_AFTER)
-        );
+    fn retry_after_seconds_or_http_date() {
+        // 2015-10-21T07:28:00Z
+        let now = UNIX_EPOCH + Duration::from_secs(1_445_412_480);
+        let parse = |v: &'static str| parse_retry_after(&HeaderValue::from_static(v), now);
+        assert_eq!(parse("7"), Some(Duration::from_secs(7)));
+        assert_eq!(parse("Wed, 21 Oct 2015 07:28:30 GMT"), Some(Duration::from_secs(30)));
+        assert_eq!(parse("Wed, 21 Oct 2015 07:27:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(parse("Thu, 01 Jan 2099 00:00:00 GMT"), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse("18446744073709551615"), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse("soon"), None);
+        assert_eq!(parse("-5"), None);
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub enum TokenVersion {
 /// published by the `common`/`organizations` metadata and by each key of a
 /// multi-tenant JWKS.
 ///
-/// Matching follows the rule in ENTRA.md: take `tid` from the token, require a GUID,
+/// Matching follows Entra's documented rule: take `tid` from the token, require a GUID,
 /// substitute it textually, require an exact match with `iss`. In addition the
 /// issuer must name the token's tenant as one of its path segments, so a token whose
 /// `tid` differs from its issuer's tenant is refused even against an exact issuer.

@@ -36,6 +36,16 @@ pub enum Error {
         /// The rejected input (shortened).
         value: String,
     },
+    /// An Azure AD B2C host (`*.b2clogin.com`) was given as a cloud or authority. B2C
+    /// has user-flow policies and its own issuers, which this workspace does not
+    /// implement; Entra External ID (`*.ciamlogin.com`) is supported.
+    #[error(
+        "{value:?} is an Azure AD B2C host (b2clogin.com): B2C is not supported; use Entra ID or Entra External ID (ciamlogin.com)"
+    )]
+    B2cNotSupported {
+        /// The rejected input (shortened).
+        value: String,
+    },
     /// An authority URL could not be split into cloud and tenant.
     #[error("invalid authority {value:?}: expected `https://<login host>/<tenant>`")]
     InvalidAuthority {

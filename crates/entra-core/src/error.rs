@@ -13,6 +13,7 @@
 /// | [`InvalidClientId`](Error::InvalidClientId) | `invalid_client_id` | config |
 /// | [`InvalidTenant`](Error::InvalidTenant) | `invalid_tenant` | config |
 /// | [`InvalidCloud`](Error::InvalidCloud) | `invalid_cloud` | config |
+/// | [`B2cNotSupported`](Error::B2cNotSupported) | `b2c_not_supported` | config |
 /// | [`InvalidAuthority`](Error::InvalidAuthority) | `invalid_authority` | config |
 /// | [`MissingTenantId`](Error::MissingTenantId) | `missing_tenant_id` | unauthorized |
 /// | [`IssuerMismatch`](Error::IssuerMismatch) | `issuer_mismatch` | unauthorized |
@@ -163,6 +164,7 @@ impl Error {
             Self::InvalidClientId { .. } => ("invalid_client_id", Config),
             Self::InvalidTenant { .. } => ("invalid_tenant", Config),
             Self::InvalidCloud { .. } => ("invalid_cloud", Config),
+            Self::B2cNotSupported { .. } => ("b2c_not_supported", Config),
             Self::InvalidAuthority { .. } => ("invalid_authority", Config),
             Self::MissingTenantId => ("missing_tenant_id", Unauthorized),
             Self::IssuerMismatch { .. } => ("issuer_mismatch", Unauthorized),
@@ -226,6 +228,7 @@ mod tests {
             Error::InvalidClientId { value: String::new() },
             Error::InvalidTenant { value: String::new() },
             Error::InvalidCloud { value: String::new() },
+            Error::B2cNotSupported { value: String::new() },
             Error::InvalidAuthority { value: String::new() },
             Error::MissingTenantId,
             Error::IssuerMismatch { expected: String::new(), actual: String::new() },
@@ -246,6 +249,7 @@ mod tests {
                 "invalid_client_id",
                 "invalid_tenant",
                 "invalid_cloud",
+                "b2c_not_supported",
                 "invalid_authority",
                 "missing_tenant_id",
                 "issuer_mismatch",

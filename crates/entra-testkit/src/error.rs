@@ -22,6 +22,12 @@ pub enum Error {
     /// The mock's address does not make a valid cloud.
     #[error("invalid mock address")]
     Cloud(#[source] entra_core::Error),
+    /// The public base URL is not an `http`/`https` origin (no path, query or fragment).
+    #[error("the public base URL {0:?} is not an http(s) origin")]
+    PublicBaseUrl(String),
+    /// A seed file (`--config`) or a control API request could not be used.
+    #[error("invalid directory seed: {0}")]
+    Seed(String),
 }
 
 impl entra_core::AuthError for Error {

@@ -4,13 +4,13 @@
 use entra_core::TenantId;
 use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
-use wiremock::Request;
+use crate::server::Request;
 
 use crate::TestUser;
-use crate::state::{RefreshGrant, Resource, State};
+use crate::state::{Resource, State};
 use crate::token::{
-    ClientAuth, Form, Reply, audiences, authenticate, delegated, err, err_as, lenient, missing,
-    new_refresh_token, parse_scopes, short, token_body, user_fault,
+    ClientAuth, Form, Reply, UserExtras, add_user_extras, audiences, authenticate, delegated, err,
+    err_as, lenient, missing, parse_scopes, response_scope, short, token_body, user_fault,
 };
 
 pub(crate) fn on_behalf_of(s: &mut State, req: &Request, form: &Form, token_url: &str) -> Reply {
@@ -131,14 +131,16 @@ pub(crate) fn on_behalf_of(s: &mut State, req: &Request, form: &Form, token_url:
         return Err(e);
     }
     let (access, granted) = delegated(s, &user, &client, &resource, &permissions)?;
-    let mut body = token_body(s, access, granted);
-    if scopes.offline() {
-        let rt = new_refresh_token(
-            s,
-            RefreshGrant { client_id: client.client_id.clone(), user_oid: user.oid.clone(), scope },
-        );
-        body["refresh_token"] = json!(rt);
-    }
+    let mut body = token_body(s, access, response_scope(granted, &scopes));
+    let extras = UserExtras {
+        user: &user,
+        client: &client,
+        scopes: &scopes,
+        refresh_scope: &scope,
+        nonce: None,
+        client_info: form.get("client_info") == Some("1"),
+    };
+    add_user_extras(s, &mut body, &extras)?;
     Ok(body)
 }
 

@@ -10,7 +10,7 @@ use entra_core::{CLIENT_ASSERTION_TYPE, TokenVersion};
 use jsonwebtoken::{Algorithm, Validation};
 use serde_json::{Value, json};
 use sha2::Digest as _;
-use wiremock::{Request, ResponseTemplate};
+use crate::server::{Request, Response};
 
 use crate::fault::{ErrorReply, FaultKind, aadsts_reply, fault_reply};
 use crate::router::{Segment, error_reply, json_reply};
@@ -67,7 +67,7 @@ fn apply_fault(
     s: &State,
     kind: &FaultKind,
     delay: Option<Duration>,
-) -> Result<Option<Duration>, Box<ResponseTemplate>> {
+) -> Result<Option<Duration>, Box<Response>> {
     match fault_reply(kind, s.now()) {
         None => Ok(delay),
         Some(reply) => {
@@ -96,7 +96,7 @@ pub(crate) fn v1_resource_scope(resource: &str) -> String {
     format!("{}/.default", resource.trim_end_matches('/'))
 }
 
-pub(crate) fn token(s: &mut State, req: &Request, segment: &Segment, v1: bool) -> ResponseTemplate {
+pub(crate) fn token(s: &mut State, req: &Request, segment: &Segment, v1: bool) -> Response {
     let mut delay = None;
     if let Some(f) = s.faults.pop_front() {
         match apply_fault(s, &f.kind, f.delay) {
@@ -494,6 +494,57 @@ fn default_permissions(s: &State, client: &TestApp, resource: &Resource) -> Vec<
     }
 }
 
+/// The `scope` of a token response: the granted permissions, `{resource}/.default`
+/// when it was asked for (so that clients caching by requested scopes find the
+/// token), and the OpenID Connect scopes asked for.
+pub(crate) fn response_scope(granted: String, scopes: &Scopes) -> String {
+    let mut all = vec![granted];
+    if scopes.default {
+        all.push(format!("{}/.default", scopes.resource_id));
+    }
+    all.extend(scopes.oidc.iter().cloned());
+    all.join(" ").split_ascii_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// What a user token response carries besides the access token.
+pub(crate) struct UserExtras<'a> {
+    pub(crate) user: &'a TestUser,
+    pub(crate) client: &'a TestApp,
+    pub(crate) scopes: &'a Scopes,
+    /// The `scope` to remember for a refresh token.
+    pub(crate) refresh_scope: &'a str,
+    pub(crate) nonce: Option<&'a str>,
+    pub(crate) client_info: bool,
+}
+
+/// Adds `id_token` (when `openid` was asked for), `client_info` (when asked for
+/// with `client_info=1`) and `refresh_token` (when `offline_access` was asked
+/// for) to a token response, as Entra does.
+pub(crate) fn add_user_extras(s: &mut State, body: &mut Value, x: &UserExtras<'_>) -> Result<(), ErrorReply> {
+    if x.scopes.oidc.contains("openid") {
+        let id = s
+            .mint(&TokenSpec::id_token(x.user, &x.client.client_id, x.nonce))
+            .map_err(|_| server_error(s))?;
+        body["id_token"] = json!(id);
+        s.join_session(x.user, &x.client.client_id);
+    }
+    if x.client_info {
+        body["client_info"] = json!(crate::authorize::client_info(x.user));
+    }
+    if x.scopes.offline() {
+        let rt = new_refresh_token(
+            s,
+            RefreshGrant {
+                client_id: x.client.client_id.clone(),
+                user_oid: x.user.oid.clone(),
+                scope: x.refresh_scope.to_owned(),
+            },
+        );
+        body["refresh_token"] = json!(rt);
+    }
+    Ok(())
+}
+
 /// Issues the tokens of a user sign-in (authorization code or refresh).
 fn issue_for_user(
     s: &mut State,
@@ -501,6 +552,7 @@ fn issue_for_user(
     client: &TestApp,
     scope: &str,
     nonce: Option<&str>,
+    client_info: bool,
 ) -> Reply {
     let scopes = parse_scopes(s, scope)?;
     let resource = scopes.resource.clone().unwrap_or(Resource::Graph);
@@ -510,26 +562,10 @@ fn issue_for_user(
         scopes.permissions.clone()
     };
     let (access, granted) = delegated(s, user, client, &resource, &permissions)?;
-    let mut granted_all: Vec<String> = vec![granted];
-    granted_all.extend(scopes.oidc.iter().cloned());
-    let mut body = token_body(s, access, granted_all.join(" ").trim().to_owned());
-    if scopes.oidc.contains("openid") {
-        let id = s
-            .mint(&TokenSpec::id_token(user, &client.client_id, nonce))
-            .map_err(|_| server_error(s))?;
-        body["id_token"] = json!(id);
-    }
-    if scopes.offline() {
-        let rt = new_refresh_token(
-            s,
-            RefreshGrant {
-                client_id: client.client_id.clone(),
-                user_oid: user.oid.clone(),
-                scope: scope.to_owned(),
-            },
-        );
-        body["refresh_token"] = json!(rt);
-    }
+    let mut body = token_body(s, access, response_scope(granted, &scopes));
+    let extras =
+        UserExtras { user, client, scopes: &scopes, refresh_scope: scope, nonce, client_info };
+    add_user_extras(s, &mut body, &extras)?;
     Ok(body)
 }
 
@@ -611,7 +647,8 @@ fn authorization_code(s: &mut State, req: &Request, form: &Form, token_url: &str
     if let Some(p) = s.codes.get_mut(&code) {
         p.redeemed = true;
     }
-    issue_for_user(s, &user, &client, &scope, pending.nonce.as_deref())
+    let client_info = pending.client_info || form.get("client_info") == Some("1");
+    issue_for_user(s, &user, &client, &scope, pending.nonce.as_deref(), client_info)
 }
 
 fn refresh(s: &mut State, req: &Request, form: &Form, token_url: &str) -> Reply {
@@ -636,7 +673,7 @@ fn refresh(s: &mut State, req: &Request, form: &Form, token_url: &str) -> Reply 
     if !scope.split_ascii_whitespace().any(|x| x == "offline_access") {
         scope.push_str(" offline_access");
     }
-    issue_for_user(s, &user, &client, &scope, None)
+    issue_for_user(s, &user, &client, &scope, None, form.get("client_info") == Some("1"))
 }
 
 fn client_credentials(s: &mut State, req: &Request, form: &Form, token_url: &str) -> Reply {

@@ -17,7 +17,7 @@ use crate::server::{Request, Response};
 use crate::fault::{FaultKind, timestamp};
 use crate::router::json_reply;
 use crate::state::State;
-use crate::token::{audiences, lenient};
+use crate::token::{audiences, lenient, numeric_date};
 
 /// Delegated scopes that allow `GET /v1.0/me`.
 pub(crate) const ME_SCOPES: [&str; 6] = [
@@ -110,10 +110,10 @@ fn authenticate(s: &State, req: &Request) -> Result<Value, Box<Response>> {
         )));
     }
     let now = s.now();
-    if claims["exp"].as_i64().unwrap_or(i64::MIN) <= now {
+    if numeric_date(&claims["exp"]).unwrap_or(i64::MIN) <= now {
         return Err(Box::new(unauthorized(s, "Lifetime validation failed, the token is expired.")));
     }
-    if claims["nbf"].as_i64().is_some_and(|nbf| nbf > now + 300) {
+    if numeric_date(&claims["nbf"]).is_some_and(|nbf| nbf > now + 300) {
         return Err(Box::new(unauthorized(
             s,
             "Lifetime validation failed, the token is not yet valid.",

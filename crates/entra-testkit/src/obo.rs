@@ -10,7 +10,7 @@ use crate::TestUser;
 use crate::state::{Resource, State};
 use crate::token::{
     ClientAuth, Form, Reply, UserExtras, add_user_extras, audiences, authenticate, delegated, err,
-    err_as, lenient, missing, parse_scopes, response_scope, short, token_body, user_fault,
+    err_as, lenient, missing, numeric_date, parse_scopes, response_scope, short, token_body, user_fault,
 };
 
 pub(crate) fn on_behalf_of(s: &mut State, req: &Request, form: &Form, token_url: &str) -> Reply {
@@ -179,8 +179,8 @@ fn verify_user_assertion(s: &State, assertion: &str) -> Result<Value, crate::fau
         ));
     }
     let now = s.now();
-    let exp = claims["exp"].as_i64().unwrap_or(i64::MIN);
-    let nbf = claims["nbf"].as_i64().unwrap_or(i64::MIN);
+    let exp = numeric_date(&claims["exp"]).unwrap_or(i64::MIN);
+    let nbf = numeric_date(&claims["nbf"]).unwrap_or(i64::MIN);
     if exp <= now || nbf > now + 300 {
         return Err(err(
             s,

@@ -266,11 +266,15 @@ fn verify_client_assertion(
             "The key was not found. The application has no certificate credential.",
         ));
     };
+    // Thumbprints are base64url; MSAL Python pads them, which Entra accepts.
+    let same = |sent: Option<&str>, known: String| {
+        sent.is_some_and(|t| t.trim_end_matches('=') == known.as_str())
+    };
     let thumb_ok = match header.alg {
-        Algorithm::PS256 => header.x5t_s256.as_deref() == Some(cert.x5t_s256().as_str()),
+        Algorithm::PS256 => same(header.x5t_s256.as_deref(), cert.x5t_s256()),
         Algorithm::RS256 => {
-            header.x5t.as_deref() == Some(cert.x5t().as_str())
-                || header.x5t_s256.as_deref() == Some(cert.x5t_s256().as_str())
+            same(header.x5t.as_deref(), cert.x5t())
+                || same(header.x5t_s256.as_deref(), cert.x5t_s256())
         }
         _ => return Err(bad_sig("The algorithm is not supported; use PS256 or RS256.")),
     };
@@ -305,8 +309,8 @@ fn verify_client_assertion(
         ));
     }
     let now = s.now();
-    let exp = claims["exp"].as_i64().unwrap_or(i64::MIN);
-    let nbf = claims["nbf"].as_i64().unwrap_or(i64::MIN);
+    let exp = numeric_date(&claims["exp"]).unwrap_or(i64::MIN);
+    let nbf = numeric_date(&claims["nbf"]).unwrap_or(i64::MIN);
     if exp <= now - 300 || nbf > now + 300 {
         return Err(err(s, 700024, "Client assertion is not within its valid time range."));
     }
@@ -321,6 +325,16 @@ pub(crate) fn lenient(alg: Algorithm) -> Validation {
     v.validate_aud = false;
     v.required_spec_claims.clear();
     v
+}
+
+/// A JWT NumericDate (RFC 7519 section 2): whole seconds, or fractional ones as
+/// PyJWT writes them, rounded down.
+pub(crate) fn numeric_date(v: &Value) -> Option<i64> {
+    v.as_i64().or_else(|| {
+        let f = v.as_f64().filter(|f| f.is_finite() && f.abs() < 1e15)?;
+        #[allow(clippy::cast_possible_truncation)] // finite and within range: checked above
+        Some(f.floor() as i64)
+    })
 }
 
 pub(crate) fn audiences(claims: &Value) -> Vec<String> {
@@ -753,6 +767,15 @@ mod tests {
         assert_eq!(code(&mixed), 70011);
         let unknown = parse_scopes(&s, "api://nothing-here/.default").unwrap_err();
         assert_eq!(code(&unknown), 500011);
+    }
+
+    #[test]
+    fn numeric_dates_may_be_fractional() {
+        assert_eq!(numeric_date(&json!(1_700_000_000)), Some(1_700_000_000));
+        assert_eq!(numeric_date(&json!(1_700_000_000.75)), Some(1_700_000_000));
+        assert_eq!(numeric_date(&json!("1700000000")), None);
+        assert_eq!(numeric_date(&json!(1e300)), None);
+        assert_eq!(numeric_date(&Value::Null), None);
     }
 
     #[test]

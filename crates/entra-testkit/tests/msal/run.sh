@@ -59,4 +59,7 @@ if [ ! -s "$state/settings.json" ]; then
     exit 5
 fi
 
-"$venv/bin/python" "$here/check_msal.py" "$state/settings.json"
+# requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override the `verify=` that
+# MSAL sets on its session: unset them so that the mock's CA is what is trusted.
+env -u REQUESTS_CA_BUNDLE -u CURL_CA_BUNDLE \
+    "$venv/bin/python" "$here/check_msal.py" "$state/settings.json"

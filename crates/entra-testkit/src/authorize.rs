@@ -1,8 +1,8 @@
 //! The authorize endpoint (sign-in page or non-interactive redirect) and logout.
 
+use crate::server::{After, Request, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use crate::server::{After, Request, Response};
 
 use crate::TestUser;
 use crate::fault::{FaultKind, code_defaults};
@@ -112,12 +112,7 @@ fn error_to_client(
     )
 }
 
-pub(crate) fn authorize(
-    s: &mut State,
-    req: &Request,
-    segment: &Segment,
-    v1: bool,
-) -> Response {
+pub(crate) fn authorize(s: &mut State, req: &Request, segment: &Segment, v1: bool) -> Response {
     let mut params: Vec<(String, String)> =
         req.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
     if v1 && !params.iter().any(|(k, v)| k == "scope" && !v.is_empty()) {
@@ -338,7 +333,11 @@ pub(crate) fn logout(s: &mut State, req: &Request) -> Response {
         None => Vec::new(),
     };
     let then = |r: Response| {
-        if calls.is_empty() { r } else { r.then(After::Call { urls: calls.clone(), report: false }) }
+        if calls.is_empty() {
+            r
+        } else {
+            r.then(After::Call { urls: calls.clone(), report: false })
+        }
     };
     let target = get("post_logout_redirect_uri");
     if target.is_empty() {

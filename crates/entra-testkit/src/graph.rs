@@ -9,10 +9,10 @@
 //!   (for `/me` or the caller's own id), or an app-only token with one of
 //!   [`MEMBER_ROLES`] in `roles` (any user).
 
+use crate::server::{Request, Response};
 use entra_core::TenantId;
 use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
-use crate::server::{Request, Response};
 
 use crate::fault::{FaultKind, timestamp};
 use crate::router::json_reply;

@@ -143,7 +143,12 @@ impl MockEntraBuilder {
     /// The client ids of the seeded apps: the default client, the default API and
     /// the default public client (for a mock whose settings must not change
     /// between runs). Defaults to random GUIDs.
-    pub fn seeded_client_ids(mut self, client: ClientId, api: ClientId, public_client: ClientId) -> Self {
+    pub fn seeded_client_ids(
+        mut self,
+        client: ClientId,
+        api: ClientId,
+        public_client: ClientId,
+    ) -> Self {
         self.seed_ids = Some([client, api, public_client]);
         self
     }
@@ -280,7 +285,11 @@ impl MockEntraBuilder {
             let api = mock.register_app(api);
             let public_client = mock.register_app(public_client);
             mock.grant_consent(&public_client.client_id, &api.app_id_uri(), &["access_as_user"]);
-            mock.grant_consent(&public_client.client_id, "https://graph.microsoft.com", &["User.Read"]);
+            mock.grant_consent(
+                &public_client.client_id,
+                "https://graph.microsoft.com",
+                &["User.Read"],
+            );
             mock.grant_consent(&client.client_id, &api.app_id_uri(), &["access_as_user"]);
             mock.grant_consent(
                 &client.client_id,
@@ -531,7 +540,8 @@ pub(crate) fn outbound_client(ca_pem: Option<&str>, only: bool) -> reqwest::Clie
     };
     let mut builder = base();
     if let Some(cert) = ca_pem.and_then(|p| reqwest::Certificate::from_pem(p.as_bytes()).ok()) {
-        builder = if only { builder.tls_certs_only([cert]) } else { builder.tls_certs_merge([cert]) };
+        builder =
+            if only { builder.tls_certs_only([cert]) } else { builder.tls_certs_merge([cert]) };
     }
     builder.build().or_else(|_| base().build()).unwrap_or_default()
 }

@@ -1,16 +1,17 @@
 //! The on-behalf-of grant (`urn:ietf:params:oauth:grant-type:jwt-bearer`), with the
 //! checks Entra makes.
 
+use crate::server::Request;
 use entra_core::TenantId;
 use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
-use crate::server::Request;
 
 use crate::TestUser;
 use crate::state::{Resource, State};
 use crate::token::{
     ClientAuth, Form, Reply, UserExtras, add_user_extras, audiences, authenticate, delegated, err,
-    err_as, lenient, missing, numeric_date, parse_scopes, response_scope, short, token_body, user_fault,
+    err_as, lenient, missing, numeric_date, parse_scopes, response_scope, short, token_body,
+    user_fault,
 };
 
 pub(crate) fn on_behalf_of(s: &mut State, req: &Request, form: &Form, token_url: &str) -> Reply {

@@ -74,7 +74,8 @@ impl RecordedRequest {
 
     /// About how many bytes this record holds (every string and the body).
     pub fn size(&self) -> usize {
-        let pairs = |v: &[(String, String)]| v.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+        let pairs =
+            |v: &[(String, String)]| v.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
         64 + self.method.len()
             + self.path.len()
             + pairs(&self.query)

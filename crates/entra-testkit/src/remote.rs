@@ -50,7 +50,9 @@ pub(crate) fn handle(state: &Mutex<State>, req: &Request) -> Response {
         ("POST", "/tenants") => body::<TenantSpec>(req)
             .and_then(|t| s.seed_tenant(&t).map_err(|e| refused(&e)))
             .map(|tid| ok(&json!({"tenant_id": tid}))),
-        ("GET", "/users") => Ok(ok(&json!(s.users.iter().map(|u| user_json(&s, u)).collect::<Vec<_>>()))),
+        ("GET", "/users") => {
+            Ok(ok(&json!(s.users.iter().map(|u| user_json(&s, u)).collect::<Vec<_>>())))
+        }
         ("POST", "/users") => body::<UserSpec>(req)
             .and_then(|u| s.seed_user(&u).map_err(|e| refused(&e)))
             .map(|u| ok(&user_json(&s, &u))),

@@ -2,9 +2,9 @@
 
 use std::sync::Mutex;
 
+use crate::server::{Request, Response};
 use entra_core::TenantId;
 use serde_json::{Value, json};
-use crate::server::{Request, Response};
 
 use crate::fault::{ErrorReply, aadsts_reply};
 use crate::state::{State, lock};
@@ -98,61 +98,59 @@ pub(crate) fn handle(state: &Mutex<State>, req: &Request) -> Response {
 }
 
 fn dispatch(s: &mut State, req: &Request, path: &str) -> Response {
-        let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        let method = req.method.as_str();
-        if method == "OPTIONS" {
-            // CORS preflight, as Entra answers for SPA redirect URIs.
-            return Response::new(204)
-                .insert_header("access-control-allow-origin", "*")
-                .insert_header("access-control-allow-methods", "GET, POST, OPTIONS")
-                .insert_header("access-control-allow-headers", "*")
-                .insert_header("access-control-max-age", "86400");
-        }
-        if parts.first() == Some(&"v1.0") {
-            return crate::graph::graph(s, req, method, &parts[1..]);
-        }
-        match (method, parts.as_slice()) {
-            ("GET", [seg, rest @ ..]) if !rest.is_empty() => {
-                let Some(segment) = resolve_segment(s, seg) else {
-                    return unknown_tenant(s, seg);
-                };
-                match rest {
-                    ["v2.0", ".well-known", "openid-configuration"] => {
-                        let doc = discovery_v2(s, &segment);
-                        discovery(s, &doc)
-                    }
-                    [".well-known", "openid-configuration"] => {
-                        let doc = discovery_v1(s, &segment);
-                        discovery(s, &doc)
-                    }
-                    ["discovery", "v2.0", "keys"] => keys(s, &segment, true),
-                    ["discovery", "keys"] => keys(s, &segment, false),
-                    ["oauth2", "v2.0", "authorize"] => {
-                        crate::authorize::authorize(s, req, &segment, false)
-                    }
-                    ["oauth2", "authorize"] => {
-                        crate::authorize::authorize(s, req, &segment, true)
-                    }
-                    ["oauth2", "v2.0", "logout"] | ["oauth2", "logout"] => {
-                        crate::authorize::logout(s, req)
-                    }
-                    _ => not_found(),
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let method = req.method.as_str();
+    if method == "OPTIONS" {
+        // CORS preflight, as Entra answers for SPA redirect URIs.
+        return Response::new(204)
+            .insert_header("access-control-allow-origin", "*")
+            .insert_header("access-control-allow-methods", "GET, POST, OPTIONS")
+            .insert_header("access-control-allow-headers", "*")
+            .insert_header("access-control-max-age", "86400");
+    }
+    if parts.first() == Some(&"v1.0") {
+        return crate::graph::graph(s, req, method, &parts[1..]);
+    }
+    match (method, parts.as_slice()) {
+        ("GET", [seg, rest @ ..]) if !rest.is_empty() => {
+            let Some(segment) = resolve_segment(s, seg) else {
+                return unknown_tenant(s, seg);
+            };
+            match rest {
+                ["v2.0", ".well-known", "openid-configuration"] => {
+                    let doc = discovery_v2(s, &segment);
+                    discovery(s, &doc)
                 }
+                [".well-known", "openid-configuration"] => {
+                    let doc = discovery_v1(s, &segment);
+                    discovery(s, &doc)
+                }
+                ["discovery", "v2.0", "keys"] => keys(s, &segment, true),
+                ["discovery", "keys"] => keys(s, &segment, false),
+                ["oauth2", "v2.0", "authorize"] => {
+                    crate::authorize::authorize(s, req, &segment, false)
+                }
+                ["oauth2", "authorize"] => crate::authorize::authorize(s, req, &segment, true),
+                ["oauth2", "v2.0", "logout"] | ["oauth2", "logout"] => {
+                    crate::authorize::logout(s, req)
+                }
+                _ => not_found(),
             }
-            ("POST", [seg, "oauth2", "v2.0", "token"]) => {
-                let Some(segment) = resolve_segment(s, seg) else {
-                    return unknown_tenant(s, seg);
-                };
-                crate::token::token(s, req, &segment, false)
-            }
-            ("POST", [seg, "oauth2", "token"]) => {
-                let Some(segment) = resolve_segment(s, seg) else {
-                    return unknown_tenant(s, seg);
-                };
-                crate::token::token(s, req, &segment, true)
-            }
-            _ => not_found(),
         }
+        ("POST", [seg, "oauth2", "v2.0", "token"]) => {
+            let Some(segment) = resolve_segment(s, seg) else {
+                return unknown_tenant(s, seg);
+            };
+            crate::token::token(s, req, &segment, false)
+        }
+        ("POST", [seg, "oauth2", "token"]) => {
+            let Some(segment) = resolve_segment(s, seg) else {
+                return unknown_tenant(s, seg);
+            };
+            crate::token::token(s, req, &segment, true)
+        }
+        _ => not_found(),
+    }
 }
 
 fn issuer_for(s: &State, segment: &Segment, v2: bool) -> String {

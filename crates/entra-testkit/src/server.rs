@@ -82,11 +82,9 @@ impl Response {
 
     fn into_hyper(self) -> hyper::Response<Full<Bytes>> {
         let mut r = hyper::Response::new(Full::new(Bytes::from(self.body)));
-        *r.status_mut() =
-            http::StatusCode::from_u16(self.status).unwrap_or(http::StatusCode::OK);
+        *r.status_mut() = http::StatusCode::from_u16(self.status).unwrap_or(http::StatusCode::OK);
         for (n, v) in self.headers {
-            if let (Ok(n), Ok(v)) =
-                (http::HeaderName::try_from(n), http::HeaderValue::try_from(v))
+            if let (Ok(n), Ok(v)) = (http::HeaderName::try_from(n), http::HeaderValue::try_from(v))
             {
                 r.headers_mut().insert(n, v);
             }
@@ -244,8 +242,8 @@ async fn handle(shared: &Shared, req: hyper::Request<Incoming>) -> hyper::Respon
             called.push(json!({"url": u, "status": status}));
         }
         if report {
-            response = response
-                .set_body_raw(json!({"called": called}).to_string(), "application/json");
+            response =
+                response.set_body_raw(json!({"called": called}).to_string(), "application/json");
         }
     }
     response.into_hyper()

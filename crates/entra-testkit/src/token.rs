@@ -4,13 +4,13 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::server::{Request, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use entra_core::{CLIENT_ASSERTION_TYPE, TokenVersion};
 use jsonwebtoken::{Algorithm, Validation};
 use serde_json::{Value, json};
 use sha2::Digest as _;
-use crate::server::{Request, Response};
 
 use crate::fault::{ErrorReply, FaultKind, aadsts_reply, fault_reply};
 use crate::router::{Segment, error_reply, json_reply};
@@ -534,7 +534,11 @@ pub(crate) struct UserExtras<'a> {
 /// Adds `id_token` (when `openid` was asked for), `client_info` (when asked for
 /// with `client_info=1`) and `refresh_token` (when `offline_access` was asked
 /// for) to a token response, as Entra does.
-pub(crate) fn add_user_extras(s: &mut State, body: &mut Value, x: &UserExtras<'_>) -> Result<(), ErrorReply> {
+pub(crate) fn add_user_extras(
+    s: &mut State,
+    body: &mut Value,
+    x: &UserExtras<'_>,
+) -> Result<(), ErrorReply> {
     if x.scopes.oidc.contains("openid") {
         let id = s
             .mint(&TokenSpec::id_token(x.user, &x.client.client_id, x.nonce))

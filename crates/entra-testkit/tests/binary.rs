@@ -125,7 +125,10 @@ async fn settings_give_complete_env_blocks() {
     // The authority in the env blocks serves discovery.
     let doc: Value = m
         .client
-        .get(format!("{}/v2.0/.well-known/openid-configuration", web["ENTRA_AUTHORITY"].as_str().unwrap()))
+        .get(format!(
+            "{}/v2.0/.well-known/openid-configuration",
+            web["ENTRA_AUTHORITY"].as_str().unwrap()
+        ))
         .send()
         .await
         .unwrap()
@@ -137,7 +140,8 @@ async fn settings_give_complete_env_blocks() {
     // The env block's web app completes a sign-in with the printed values.
     let (ok, stdout, _) = m.command(&["auto-login", "--user", "alice"]);
     assert!(ok, "{stdout}");
-    let mut authorize = url::Url::parse(&format!("{}/oauth2/v2.0/authorize", m.s("authority"))).unwrap();
+    let mut authorize =
+        url::Url::parse(&format!("{}/oauth2/v2.0/authorize", m.s("authority"))).unwrap();
     authorize
         .query_pairs_mut()
         .append_pair("client_id", web["ENTRA_CLIENT_ID"].as_str().unwrap())
@@ -158,7 +162,10 @@ async fn settings_give_complete_env_blocks() {
         .await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
-    assert_eq!(peek(body["id_token"].as_str().unwrap())["preferred_username"], "alice@contoso.example");
+    assert_eq!(
+        peek(body["id_token"].as_str().unwrap())["preferred_username"],
+        "alice@contoso.example"
+    );
     assert!(body["refresh_token"].is_string());
 }
 
@@ -231,7 +238,8 @@ async fn control_api_builds_a_directory_and_injects_faults() {
         )
         .await;
     assert_eq!(carol["tenant_id"], tid.as_str());
-    let carol = m.ok("POST", "/groups", json!({"user": "carol", "groups": ["g2"], "count": 3})).await;
+    let carol =
+        m.ok("POST", "/groups", json!({"user": "carol", "groups": ["g2"], "count": 3})).await;
     assert_eq!(carol["groups"].as_array().unwrap().len(), 5);
     let app = m
         .ok(
@@ -275,7 +283,10 @@ async fn control_api_builds_a_directory_and_injects_faults() {
     let r = obo(mint().await).await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
-    assert_eq!(body["scope"], "User.Read https://graph.microsoft.com/.default offline_access openid");
+    assert_eq!(
+        body["scope"],
+        "User.Read https://graph.microsoft.com/.default offline_access openid"
+    );
     assert!(body["id_token"].is_string() && body["client_info"].is_string());
     assert!(body["refresh_token"].is_string());
     assert_eq!(body["ext_expires_in"], body["expires_in"]);
@@ -317,14 +328,22 @@ async fn control_api_rotates_keys_and_breaks_jwks() {
     let m = serve(&[]);
     let jwks_url = format!("{}/discovery/v2.0/keys", m.s("authority"));
     let kids = |v: &Value| -> Vec<String> {
-        v["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect()
+        v["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect()
     };
     let before: Value = m.client.get(&jwks_url).send().await.unwrap().json().await.unwrap();
     let old = kids(&before)[0].clone();
     let rotated = m.ok("POST", "/keys/rotate", Value::Null).await;
     let new = rotated["kid"].as_str().unwrap().to_owned();
     assert_ne!(new, old);
-    let token = m.ok("POST", "/tokens", json!({"user": "alice"})).await["token"].as_str().unwrap().to_owned();
+    let token = m.ok("POST", "/tokens", json!({"user": "alice"})).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(jsonwebtoken::decode_header(&token).unwrap().kid.as_deref(), Some(new.as_str()));
     let after: Value = m.client.get(&jwks_url).send().await.unwrap().json().await.unwrap();
     assert_eq!(kids(&after), vec![old.clone(), new.clone()]);
@@ -345,7 +364,8 @@ async fn control_api_rotates_keys_and_breaks_jwks() {
         .await
         .unwrap();
     assert!(doc.json::<Value>().await.is_err());
-    let (status, _) = m.control("PUT", "/keys/fault", json!({"status": 503, "garbage": true})).await;
+    let (status, _) =
+        m.control("PUT", "/keys/fault", json!({"status": 503, "garbage": true})).await;
     assert_eq!(status, 400);
 }
 
@@ -356,11 +376,25 @@ async fn cli_commands_drive_a_running_mock() {
     assert!(ok, "{err}");
     let claims = peek(token.trim());
     assert_eq!(claims["acrs"], json!(["c1"]));
-    let (ok, out, err) =
-        m.command(&["add-user", "--username", "dave@contoso.example", "--group", "g1", "--group", "g2"]);
+    let (ok, out, err) = m.command(&[
+        "add-user",
+        "--username",
+        "dave@contoso.example",
+        "--group",
+        "g1",
+        "--group",
+        "g2",
+    ]);
     assert!(ok, "{err}");
     assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["groups"], json!(["g1", "g2"]));
-    let (ok, out, err) = m.command(&["add-app", "--name", "cli-app", "--public-client", "--redirect-uri", "http://localhost"]);
+    let (ok, out, err) = m.command(&[
+        "add-app",
+        "--name",
+        "cli-app",
+        "--public-client",
+        "--redirect-uri",
+        "http://localhost",
+    ]);
     assert!(ok, "{err}");
     assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["public_client"], true);
     let (ok, _, err) = m.command(&["fault", "--status", "503", "--count", "2"]);
@@ -371,13 +405,20 @@ async fn cli_commands_drive_a_running_mock() {
     assert_eq!(m.token(&form).await.status(), 400, "faults used up: a plain refusal");
     let (ok, out, _) = m.command(&["requests", "--path-suffix", "/token"]);
     assert!(ok);
-    assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["requests"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["requests"].as_array().unwrap().len(),
+        3
+    );
     // Mistakes are reported with the reason and a failing exit status.
     let (ok, _, err) = m.command(&["mint", "--user", "nobody"]);
     assert!(!ok && err.contains("nobody"), "{err}");
     let (ok, _, err) = m.command(&["no-such-command"]);
     assert!(!ok && err.contains("unknown command"), "{err}");
-    let out = Command::new(bin()).args(["settings", "--url", &m.s("uri")]).env_remove("MOCK_ENTRA_CA").output().unwrap();
+    let out = Command::new(bin())
+        .args(["settings", "--url", &m.s("uri")])
+        .env_remove("MOCK_ENTRA_CA")
+        .output()
+        .unwrap();
     assert!(!out.status.success(), "HTTPS without the CA is refused");
 }
 
@@ -420,5 +461,11 @@ async fn large_bodies_get_413_and_memory_stays_bounded() {
     let rec = m.ok("GET", "/requests", Value::Null).await;
     assert_eq!(rec["requests"].as_array().unwrap().len(), 41);
     assert!(rec["recorded_bytes"].as_u64().unwrap() < 1 << 20);
-    assert!(rec["requests"].as_array().unwrap().iter().all(|r| r["body_len"] == 5 << 20 && r["body"] == ""));
+    assert!(
+        rec["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["body_len"] == 5 << 20 && r["body"] == "")
+    );
 }

@@ -207,11 +207,11 @@ async fn padded_thumbprints_are_accepted_as_msal_sends_them() {
         let mut header = Header::new(alg);
         header.x5t = x5t;
         header.x5t_s256 = x5t_s256;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
-        let claims = json!({"aud": url, "iss": id, "sub": id, "jti": "j", "nbf": now, "exp": now + 600});
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+                as i64;
+        let claims =
+            json!({"aud": url, "iss": id, "sub": id, "jti": "j", "nbf": now, "exp": now + 600});
         let key = EncodingKey::from_rsa_pem(cert.key_pem().as_bytes()).unwrap();
         jsonwebtoken::encode(&header, &claims, &key).unwrap()
     };

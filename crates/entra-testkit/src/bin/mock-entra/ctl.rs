@@ -85,8 +85,15 @@ const LISTS: [(&str, &str); 10] = [
 ];
 
 /// Flags without a value.
-const SWITCHES: [&str; 7] =
-    ["expired", "not_yet_valid", "certificate", "public_client", "garbage", "unpublished_key", "overage"];
+const SWITCHES: [&str; 7] = [
+    "expired",
+    "not_yet_valid",
+    "certificate",
+    "public_client",
+    "garbage",
+    "unpublished_key",
+    "overage",
+];
 
 /// Fields that hold numbers.
 const NUMBERS: [&str; 12] = [
@@ -131,13 +138,15 @@ fn body_of(args: &[String]) -> Result<(Map<String, Value>, Options), String> {
                 merge(&mut body, v, "--file")?;
             }
             "json" => {
-                let v: Value = serde_json::from_str(&value()?).map_err(|e| format!("--json: {e}"))?;
+                let v: Value =
+                    serde_json::from_str(&value()?).map_err(|e| format!("--json: {e}"))?;
                 merge(&mut body, v, "--json")?;
             }
             "claim" => {
                 let raw = value()?;
-                let (k, v) =
-                    raw.split_once('=').ok_or_else(|| format!("--claim {raw:?}: use NAME=VALUE"))?;
+                let (k, v) = raw
+                    .split_once('=')
+                    .ok_or_else(|| format!("--claim {raw:?}: use NAME=VALUE"))?;
                 let v = serde_json::from_str(v).unwrap_or_else(|_| json!(v));
                 let claims = body.entry("claims").or_insert_with(|| json!({}));
                 if let Some(m) = claims.as_object_mut() {
@@ -237,8 +246,22 @@ mod tests {
     #[test]
     fn flags_become_typed_json_fields() {
         let (b, o) = body_of(&args(&[
-            "--user", "alice", "--scope", "a", "--scope", "b", "--claim", "acrs=[\"c1\"]",
-            "--claim", "x=plain", "--expired", "--count", "3", "--url", "http://h", "--json",
+            "--user",
+            "alice",
+            "--scope",
+            "a",
+            "--scope",
+            "b",
+            "--claim",
+            "acrs=[\"c1\"]",
+            "--claim",
+            "x=plain",
+            "--expired",
+            "--count",
+            "3",
+            "--url",
+            "http://h",
+            "--json",
             "{\"kind\":\"id\"}",
         ]))
         .unwrap();

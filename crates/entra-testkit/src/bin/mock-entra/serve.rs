@@ -56,7 +56,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
-        let mut value = || it.next().cloned().ok_or_else(|| format!("{arg} needs a value\n{USAGE}"));
+        let mut value =
+            || it.next().cloned().ok_or_else(|| format!("{arg} needs a value\n{USAGE}"));
         match arg.as_str() {
             "--port" | "-p" => {
                 o.port = value()?.parse().map_err(|_| format!("--port: not a port\n{USAGE}"))?
@@ -103,7 +104,11 @@ fn seed(mock: &MockEntra, o: &Options) -> Vec<TestUser> {
     let web = mock.register_app(web);
     let api = mock.default_api();
     // The API calls Graph on behalf of its users; the web app may use app roles too.
-    mock.grant_consent(&api.client_id, "https://graph.microsoft.com", &["User.Read", "GroupMember.Read.All"]);
+    mock.grant_consent(
+        &api.client_id,
+        "https://graph.microsoft.com",
+        &["User.Read", "GroupMember.Read.All"],
+    );
     mock.grant_consent(&web.client_id, &api.app_id_uri(), &["Data.Read"]);
     let group = |n: u8| format!("5e7e5e7e-0000-4000-8000-0000000000f{n}");
     vec![
@@ -150,7 +155,11 @@ pub(crate) async fn run(args: &[String]) -> Result<(), String> {
     let mut builder = MockEntra::builder()
         .listener(listener)
         .tenant_id(id(TENANT, TenantId::parse)?)
-        .seeded_client_ids(id(APP, ClientId::parse)?, id(API, ClientId::parse)?, id(PUBLIC, ClientId::parse)?)
+        .seeded_client_ids(
+            id(APP, ClientId::parse)?,
+            id(API, ClientId::parse)?,
+            id(PUBLIC, ClientId::parse)?,
+        )
         .tls(o.tls);
     if let Some(u) = &o.public_base_url {
         builder = builder.public_base_url(u.clone());
@@ -226,7 +235,8 @@ fn settings(
     let public = mock.default_public_client();
     let authority = mock.authority().to_string();
     let tid = mock.tenant_id();
-    let secret = |a: &entra_testkit::TestApp| a.client_secret().map(|s| s.expose_secret().to_owned());
+    let secret =
+        |a: &entra_testkit::TestApp| a.client_secret().map(|s| s.expose_secret().to_owned());
     let redirect = o.redirect_uris.first().cloned().unwrap_or_default();
     let post_logout = url::Url::parse(&redirect)
         .map(|u| format!("{}/", u.origin().ascii_serialization()))
@@ -292,24 +302,45 @@ fn print_env(title: &str, env: &Value) {
 
 fn print_human(s: &Value, o: &Options) {
     let str_of = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-    println!("mock Entra ID listening on {} (published as {})", str_of(&s["local_uri"]), str_of(&s["uri"]));
+    println!(
+        "mock Entra ID listening on {} (published as {})",
+        str_of(&s["local_uri"]),
+        str_of(&s["uri"])
+    );
     println!();
     println!("authority:        {}", str_of(&s["authority"]));
     println!("v2 discovery:     {}", str_of(&s["discovery"]));
-    println!("multi-tenant:     {}/organizations (issuer {}/{{tenantid}}/v2.0)", str_of(&s["uri"]), str_of(&s["uri"]));
+    println!(
+        "multi-tenant:     {}/organizations (issuer {}/{{tenantid}}/v2.0)",
+        str_of(&s["uri"]),
+        str_of(&s["uri"])
+    );
     println!("Microsoft Graph:  {}/v1.0", str_of(&s["graph"]));
-    println!("control API:      {}  (or the mock-entra commands: mock-entra help)", str_of(&s["control"]));
+    println!(
+        "control API:      {}  (or the mock-entra commands: mock-entra help)",
+        str_of(&s["control"])
+    );
     if let Some(ca) = s["ca_file"].as_str() {
-        println!("TLS CA:           {ca}  (trust it: Python verify=, SSL_CERT_FILE, NODE_EXTRA_CA_CERTS)");
+        println!(
+            "TLS CA:           {ca}  (trust it: Python verify=, SSL_CERT_FILE, NODE_EXTRA_CA_CERTS)"
+        );
     }
     println!();
     println!("users (pick one on the sign-in page, or pass login_hint=USERNAME):");
     for u in s["users"].as_array().into_iter().flatten() {
-        println!("  {:<32} oid {}  groups {}", str_of(&u["username"]), str_of(&u["oid"]), u["groups"]);
+        println!(
+            "  {:<32} oid {}  groups {}",
+            str_of(&u["username"]),
+            str_of(&u["oid"]),
+            u["groups"]
+        );
     }
     println!();
     let env = &s["env"];
-    print_env("web app: signs users in (confidential client, authorization code + PKCE)", &env["web_app"]);
+    print_env(
+        "web app: signs users in (confidential client, authorization code + PKCE)",
+        &env["web_app"],
+    );
     if o.redirect_uris.len() > 1 {
         println!("#   other registered redirect URIs: {}", o.redirect_uris[1..].join(" "));
         println!();
@@ -318,7 +349,10 @@ fn print_human(s: &Value, o: &Options) {
         "API or MCP server: validates access tokens for its App ID URI, calls Graph on behalf of users",
         &env["api"],
     );
-    print_env("public client: CLI or desktop app, no secret, loopback redirect on any port", &env["public_client"]);
+    print_env(
+        "public client: CLI or desktop app, no secret, loopback redirect on any port",
+        &env["public_client"],
+    );
     println!("# control the mock from another shell");
     println!("export MOCK_ENTRA_URL={}", str_of(&s["uri"]));
     if let Some(ca) = s["ca_file"].as_str() {

@@ -25,9 +25,47 @@ pub enum Error {
     /// The public base URL is not an `http`/`https` origin (no path, query or fragment).
     #[error("the public base URL {0:?} is not an http(s) origin")]
     PublicBaseUrl(String),
-    /// A seed file (`--config`) or a control API request could not be used.
-    #[error("invalid directory seed: {0}")]
-    Seed(String),
+    /// A seed file ([`MockEntra::apply_config`](crate::MockEntra::apply_config)) or
+    /// a control API request could not be used: `reason` says why, `source` holds
+    /// the parse or I/O error when there is one.
+    #[error("invalid directory seed: {reason}")]
+    Seed {
+        /// What is wrong (which field, user, app or tenant).
+        reason: String,
+        /// The underlying parse or I/O error.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+}
+
+impl Error {
+    /// A stable code for logs and assertions: `start`, `key`, `certificate`,
+    /// `no_signing_key`, `json`, `cloud`, `public_base_url` or `seed`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Start(_) => "start",
+            Self::Key(_) => "key",
+            Self::Certificate(_) => "certificate",
+            Self::NoSigningKey => "no_signing_key",
+            Self::Json(_) => "json",
+            Self::Cloud(_) => "cloud",
+            Self::PublicBaseUrl(_) => "public_base_url",
+            Self::Seed { .. } => "seed",
+        }
+    }
+
+    /// This error and its sources, joined with `: ` (for answers of the control API
+    /// and messages of the binary).
+    pub fn to_string_with_sources(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(s) = source {
+            text.push_str(": ");
+            text.push_str(&s.to_string());
+            source = s.source();
+        }
+        text
+    }
 }
 
 impl entra_core::AuthError for Error {

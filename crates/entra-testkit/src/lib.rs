@@ -190,6 +190,7 @@ mod control;
 mod error;
 mod fault;
 mod graph;
+mod issue;
 mod keys;
 mod mint;
 mod mock;

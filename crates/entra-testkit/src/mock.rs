@@ -494,8 +494,10 @@ impl MockEntra {
     /// [`Error::Seed`] when the file cannot be read or parsed, or names an unknown
     /// tenant, user or app (what came before the error stays registered).
     pub fn apply_config(&self, path: &std::path::Path) -> Result<serde_json::Value> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Seed(format!("cannot read {}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Seed {
+            reason: format!("cannot read {}", path.display()),
+            source: Some(Box::new(e)),
+        })?;
         let toml = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"));
         self.apply_config_str(&text, toml)
     }

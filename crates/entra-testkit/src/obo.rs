@@ -7,11 +7,11 @@ use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 
 use crate::TestUser;
+use crate::issue::{UserExtras, add_user_extras, delegated, response_scope, token_body};
 use crate::state::{Resource, State};
 use crate::token::{
-    ClientAuth, Form, Reply, UserExtras, add_user_extras, audiences, authenticate, delegated, err,
-    err_as, lenient, missing, numeric_date, parse_scopes, response_scope, short, token_body,
-    user_fault,
+    ClientAuth, Form, Reply, audiences, authenticate, err, err_as, lenient, missing, numeric_date,
+    parse_scopes, short, user_fault,
 };
 
 pub(crate) fn on_behalf_of(s: &mut State, req: &Request, form: &Form, token_url: &str) -> Reply {

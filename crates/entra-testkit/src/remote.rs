@@ -31,7 +31,7 @@ fn bad(description: impl Into<String>) -> Response {
 }
 
 fn refused(e: &Error) -> Response {
-    bad(e.to_string())
+    bad(e.to_string_with_sources())
 }
 
 /// The request body as `T` (an empty body counts as `{}`).

@@ -101,24 +101,31 @@ pub(crate) struct ConsentSpec {
 }
 
 fn seed_err(what: impl Into<String>) -> Error {
-    Error::Seed(what.into())
+    Error::Seed { reason: what.into(), source: None }
+}
+
+fn seed_err_from(
+    what: impl Into<String>,
+    e: impl std::error::Error + Send + Sync + 'static,
+) -> Error {
+    Error::Seed { reason: what.into(), source: Some(Box::new(e)) }
 }
 
 /// Parses a seed: TOML when `toml`, else JSON.
 pub(crate) fn parse(text: &str, toml: bool) -> Result<Seed> {
     if toml {
-        ::toml::from_str(text).map_err(|e| seed_err(e.to_string()))
+        ::toml::from_str(text).map_err(|e| seed_err_from("not a TOML seed", e))
     } else {
-        serde_json::from_str(text).map_err(|e| seed_err(e.to_string()))
+        serde_json::from_str(text).map_err(|e| seed_err_from("not a JSON seed", e))
     }
 }
 
 pub(crate) fn tenant_id(s: &str) -> Result<TenantId> {
-    TenantId::parse(s.trim()).map_err(|e| seed_err(format!("tenant {s:?}: {e}")))
+    TenantId::parse(s.trim()).map_err(|e| seed_err_from(format!("tenant {s:?}"), e))
 }
 
 fn client_id(s: &str) -> Result<ClientId> {
-    ClientId::parse(s.trim()).map_err(|e| seed_err(format!("client id {s:?}: {e}")))
+    ClientId::parse(s.trim()).map_err(|e| seed_err_from(format!("client id {s:?}"), e))
 }
 
 impl State {
@@ -398,10 +405,12 @@ mod tests {
     #[test]
     fn bad_seeds_are_refused_with_the_reason() {
         let mut s = state();
-        assert!(parse(r#"{"apps": [{"name": "x", "colour": "red"}]}"#, false).is_err());
+        let e = parse(r#"{"apps": [{"name": "x", "colour": "red"}]}"#, false).unwrap_err();
+        assert!(e.to_string_with_sources().contains("colour"), "{e}");
         assert!(parse("apps = 3", true).is_err());
         let bad_version = parse(r#"{"apps": [{"name": "x", "token_version": 3}]}"#, false).unwrap();
-        assert!(s.apply_seed(&bad_version).unwrap_err().to_string().contains("token_version"));
+        let e = s.apply_seed(&bad_version).unwrap_err();
+        assert!(e.to_string().contains("token_version") && e.code() == "seed");
         let no_tenant =
             parse(r#"{"users": [{"username": "u@x", "tenant": "nowhere.example"}]}"#, false)
                 .unwrap();

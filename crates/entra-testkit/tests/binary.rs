@@ -170,6 +170,58 @@ async fn settings_give_complete_env_blocks() {
 }
 
 #[tokio::test]
+async fn config_file_seeds_the_directory() {
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("seed-{}.toml", uuid::Uuid::new_v4()));
+    std::fs::write(
+        &path,
+        r#"
+        auto_login = "carol"
+        [[tenants]]
+        domains = ["fabrikam.example"]
+        [[apps]]
+        name = "orders-api"
+        certificate = true
+        scopes = ["access_as_user"]
+        [[users]]
+        username = "carol@fabrikam.example"
+        tenant = "fabrikam.example"
+        random_groups = 201
+        [[consents]]
+        client_id = "orders-api"
+        resource = "https://graph.microsoft.com"
+        scopes = ["User.Read"]
+        "#,
+    )
+    .unwrap();
+    let m = serve(&["--config", path.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&path);
+    let app = &m.settings["seeded"]["apps"][0];
+    let key = std::fs::read_to_string(app["certificate"]["key_file"].as_str().unwrap()).unwrap();
+    assert!(key.contains("PRIVATE KEY"));
+    assert!(!m.settings.to_string().contains("PRIVATE KEY"), "keys stay in files");
+    let users = m.ok("GET", "/users", Value::Null).await;
+    let carol =
+        users.as_array().unwrap().iter().find(|u| u["username"] == "carol@fabrikam.example");
+    assert_eq!(carol.unwrap()["groups"].as_array().unwrap().len(), 201);
+    let token = m.ok("POST", "/tokens", json!({"user": "carol", "api": "orders-api"})).await;
+    assert_eq!(token["claims"]["aud"], app["client_id"]);
+    assert!(token["claims"].get("groups").is_none(), "201 groups: overage");
+
+    // A seed file with a mistake stops the binary with the reason.
+    let bad = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("seed-{}.json", uuid::Uuid::new_v4()));
+    std::fs::write(&bad, r#"{"users": [{"username": "x@y", "colour": "red"}]}"#).unwrap();
+    let out = Command::new(bin())
+        .args(["serve", "--port", "0", "--config", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&bad);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("colour"));
+}
+
+#[tokio::test]
 async fn control_api_mints_tokens_with_any_claims() {
     let m = serve(&["--tls"]);
     assert!(m.s("uri").starts_with("https://127.0.0.1:"));

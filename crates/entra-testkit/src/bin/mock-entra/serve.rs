@@ -164,7 +164,7 @@ pub(crate) async fn run(args: &[String]) -> Result<(), String> {
     if let Some(u) = &o.public_base_url {
         builder = builder.public_base_url(u.clone());
     }
-    let mock = builder.start().await.map_err(|e| e.to_string())?;
+    let mock = builder.start().await.map_err(|e| e.to_string_with_sources())?;
     let users = seed(&mock, &o);
 
     let dir = match &o.state_dir {
@@ -176,15 +176,24 @@ pub(crate) async fn run(args: &[String]) -> Result<(), String> {
         Some(pem) => Some(write(&dir, "ca.pem", pem)?),
         None => None,
     };
+    let mut seeded = json!({"apps": [], "users": []});
     if let Some(path) = &o.config {
-        let seeded = mock.apply_config(path).map_err(|e| e.to_string())?;
+        let mut added = mock.apply_config(path).map_err(|e| e.to_string_with_sources())?;
         // Generated certificates (with their keys) go to files, not to the screen.
-        for app in seeded["apps"].as_array().into_iter().flatten() {
-            if let (Some(cid), Some(cert)) = (app["client_id"].as_str(), app.get("certificate")) {
-                write(&dir, &format!("{cid}.cert.pem"), cert["cert_pem"].as_str().unwrap_or(""))?;
-                write(&dir, &format!("{cid}.key.pem"), cert["key_pem"].as_str().unwrap_or(""))?;
+        for app in added["apps"].as_array_mut().into_iter().flatten() {
+            let cid = app["client_id"].as_str().unwrap_or_default().to_owned();
+            if let Some(cert) = app.get_mut("certificate").filter(|c| c.is_object()) {
+                let c = write(
+                    &dir,
+                    &format!("{cid}.cert.pem"),
+                    cert["cert_pem"].as_str().unwrap_or(""),
+                )?;
+                let k =
+                    write(&dir, &format!("{cid}.key.pem"), cert["key_pem"].as_str().unwrap_or(""))?;
+                *cert = json!({"cert_file": c, "key_file": k, "x5t_s256": cert["x5t_s256"]});
             }
         }
+        seeded = json!({"apps": added["apps"], "users": added["users"]});
     }
     if let Some(name) = &o.auto_login {
         let user = mock
@@ -194,7 +203,8 @@ pub(crate) async fn run(args: &[String]) -> Result<(), String> {
         mock.set_auto_login(Some(&user));
     }
 
-    let settings = settings(&mock, &o, &users, ca_path.as_deref(), &dir);
+    let mut settings = settings(&mock, &o, &users, ca_path.as_deref(), &dir);
+    settings["seeded"] = seeded;
     if o.json {
         println!("{settings}");
     } else {
@@ -287,15 +297,31 @@ fn settings(
     })
 }
 
-fn print_env(title: &str, env: &Value) {
+/// The order in which env blocks list their variables.
+const ENV_ORDER: [&str; 8] = [
+    "ENTRA_AUTHORITY",
+    "ENTRA_TENANT_ID",
+    "ENTRA_CLIENT_ID",
+    "ENTRA_CLIENT_SECRET",
+    "ENTRA_REDIRECT_URI",
+    "ENTRA_POST_LOGOUT_REDIRECT_URI",
+    "ENTRA_AUDIENCES",
+    "ENTRA_SCOPES",
+];
+
+fn print_env(title: &str, env: &Value, note: Option<String>) {
     println!("# {title}");
-    for (k, v) in env.as_object().into_iter().flatten() {
+    for k in ENV_ORDER {
+        let Some(v) = env.get(k) else { continue };
         let v = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
         if v.contains(' ') {
             println!("export {k}=\"{v}\"");
         } else {
             println!("export {k}={v}");
         }
+    }
+    if let Some(n) = note {
+        println!("# {n}");
     }
     println!();
 }
@@ -337,21 +363,22 @@ fn print_human(s: &Value, o: &Options) {
     }
     println!();
     let env = &s["env"];
+    let others = (o.redirect_uris.len() > 1)
+        .then(|| format!("also registered: {}", o.redirect_uris[1..].join(" ")));
     print_env(
         "web app: signs users in (confidential client, authorization code + PKCE)",
         &env["web_app"],
+        others,
     );
-    if o.redirect_uris.len() > 1 {
-        println!("#   other registered redirect URIs: {}", o.redirect_uris[1..].join(" "));
-        println!();
-    }
     print_env(
         "API or MCP server: validates access tokens for its App ID URI, calls Graph on behalf of users",
         &env["api"],
+        None,
     );
     print_env(
         "public client: CLI or desktop app, no secret, loopback redirect on any port",
         &env["public_client"],
+        None,
     );
     println!("# control the mock from another shell");
     println!("export MOCK_ENTRA_URL={}", str_of(&s["uri"]));

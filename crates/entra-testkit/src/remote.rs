@@ -134,8 +134,8 @@ fn settings(s: &State) -> Value {
     })
 }
 
-/// `POST /_mock/tokens`: what to mint.
-#[derive(Debug, Default, Deserialize)]
+/// `POST /_mock/tokens`: what to mint. (No `Debug`: claims may be anything.)
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MintSpec {
     /// `access` (default), `id`, `app`, `graph` or `custom`.

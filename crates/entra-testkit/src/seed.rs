@@ -9,8 +9,9 @@ use crate::keys::TestCertificate;
 use crate::state::State;
 use crate::{Error, Result, TestApp, TestUser};
 
-/// A seed file: tenants, apps, users, consents and the auto-login user.
-#[derive(Debug, Default, Deserialize)]
+/// A seed file: tenants, apps, users, consents and the auto-login user. (No
+/// `Debug`: apps hold secrets.)
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Seed {
     #[serde(default)]
@@ -35,8 +36,8 @@ pub(crate) struct TenantSpec {
     pub(crate) domains: Vec<String>,
 }
 
-/// An app registration.
-#[derive(Debug, Default, Deserialize)]
+/// An app registration. (No `Debug`: it holds the secret.)
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AppSpec {
     pub(crate) name: String,
@@ -405,7 +406,9 @@ mod tests {
     #[test]
     fn bad_seeds_are_refused_with_the_reason() {
         let mut s = state();
-        let e = parse(r#"{"apps": [{"name": "x", "colour": "red"}]}"#, false).unwrap_err();
+        let Err(e) = parse(r#"{"apps": [{"name": "x", "colour": "red"}]}"#, false) else {
+            panic!("an unknown field must be refused")
+        };
         assert!(e.to_string_with_sources().contains("colour"), "{e}");
         assert!(parse("apps = 3", true).is_err());
         let bad_version = parse(r#"{"apps": [{"name": "x", "token_version": 3}]}"#, false).unwrap();

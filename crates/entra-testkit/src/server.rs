@@ -25,7 +25,6 @@ const MAX_FRONT_CHANNEL_CALLS: usize = 16;
 const MAX_DRAIN: usize = 256 << 20;
 
 /// A request as the router sees it: the body is read whole (within the limit).
-#[derive(Debug)]
 pub(crate) struct Request {
     pub(crate) method: http::Method,
     /// `http://mock{path}?{query}`: only the path and query are meaningful.
@@ -43,13 +42,28 @@ pub(crate) enum After {
 }
 
 /// A response of the mock, built like wiremock's `ResponseTemplate`.
-#[derive(Debug)]
 pub(crate) struct Response {
     pub(crate) status: u16,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
     delay: Option<Duration>,
     pub(crate) after: Option<After>,
+}
+
+// Bodies and headers hold secrets and tokens: `Debug` shows neither.
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.url.path())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response").field("status", &self.status).finish_non_exhaustive()
+    }
 }
 
 impl Response {

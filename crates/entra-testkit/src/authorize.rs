@@ -1,8 +1,8 @@
 //! The authorize endpoint (sign-in page or non-interactive redirect) and logout.
 
+use crate::server::{After, Request, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use wiremock::{Request, ResponseTemplate};
 
 use crate::TestUser;
 use crate::fault::{FaultKind, code_defaults};
@@ -35,7 +35,7 @@ fn page(title: &str, body: &str) -> String {
     )
 }
 
-fn error_page(s: &State, code: u32, text: &str) -> ResponseTemplate {
+fn error_page(s: &State, code: u32, text: &str) -> Response {
     let (error, _, _) = code_defaults(code);
     let _ = s;
     html_reply(
@@ -63,7 +63,7 @@ fn with_params(base: &str, sep: char, params: &[(&str, &str)]) -> String {
 }
 
 /// Sends `params` back to the client: query redirect, fragment redirect or form post.
-fn respond_to_client(redirect_uri: &str, mode: &str, params: &[(&str, &str)]) -> ResponseTemplate {
+fn respond_to_client(redirect_uri: &str, mode: &str, params: &[(&str, &str)]) -> Response {
     match mode {
         "form_post" => {
             let inputs: String = params
@@ -89,9 +89,9 @@ fn respond_to_client(redirect_uri: &str, mode: &str, params: &[(&str, &str)]) ->
                 ),
             )
         }
-        "fragment" => ResponseTemplate::new(302)
+        "fragment" => Response::new(302)
             .insert_header("location", with_params(redirect_uri, '#', params).as_str()),
-        _ => ResponseTemplate::new(302)
+        _ => Response::new(302)
             .insert_header("location", with_params(redirect_uri, '?', params).as_str()),
     }
 }
@@ -103,7 +103,7 @@ fn error_to_client(
     error: &str,
     code: u32,
     text: &str,
-) -> ResponseTemplate {
+) -> Response {
     let description = format!("AADSTS{code}: {text}");
     respond_to_client(
         redirect_uri,
@@ -112,12 +112,7 @@ fn error_to_client(
     )
 }
 
-pub(crate) fn authorize(
-    s: &mut State,
-    req: &Request,
-    segment: &Segment,
-    v1: bool,
-) -> ResponseTemplate {
+pub(crate) fn authorize(s: &mut State, req: &Request, segment: &Segment, v1: bool) -> Response {
     let mut params: Vec<(String, String)> =
         req.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
     if v1 && !params.iter().any(|(k, v)| k == "scope" && !v.is_empty()) {
@@ -147,7 +142,7 @@ pub(crate) fn authorize(
         "" => app.redirect_uris.first().cloned().unwrap_or_default(),
         r => r.to_owned(),
     };
-    if !app.redirect_uris.contains(&redirect_uri) {
+    if !app.accepts_redirect_uri(&redirect_uri) {
         return error_page(
             s,
             50011,
@@ -209,7 +204,10 @@ pub(crate) fn authorize(
     };
     let hinted = match get("login_hint") {
         "" => None,
-        hint => s.user_by_name(hint).cloned(),
+        hint => s
+            .user_by_name(hint)
+            .or_else(|| TestUser::oid_of_login_hint(hint).and_then(|oid| s.user(&oid)))
+            .cloned(),
     };
     let auto = s.auto_login.as_deref().and_then(|oid| s.user(oid)).cloned();
     let user = chosen.or(hinted).or(if get("prompt") == "select_account" { None } else { auto });
@@ -251,9 +249,16 @@ pub(crate) fn authorize(
             challenge,
             expires_at: s.now() + CODE_LIFETIME,
             redeemed: false,
+            client_info: get("client_info") == "1",
         },
     );
-    respond_to_client(&redirect_uri, mode, &[("code", &code), ("state", state)])
+    s.join_session(&user, &app.client_id);
+    let info = if get("client_info") == "1" { client_info(&user) } else { String::new() };
+    respond_to_client(
+        &redirect_uri,
+        mode,
+        &[("code", &code), ("client_info", &info), ("state", state)],
+    )
 }
 
 fn sign_in_page(
@@ -261,7 +266,7 @@ fn sign_in_page(
     req: &Request,
     params: &[(String, String)],
     in_tenant: &dyn Fn(&TestUser) -> bool,
-) -> ResponseTemplate {
+) -> Response {
     let base: Vec<(String, String)> =
         params.iter().filter(|(k, _)| k != "mock_user").cloned().collect();
     let mut items = String::new();
@@ -284,7 +289,28 @@ fn sign_in_page(
     html_reply(200, page("Pick an account (mock Entra)", &format!("<ul id=\"users\">{items}</ul>")))
 }
 
-pub(crate) fn logout(s: &State, req: &Request) -> ResponseTemplate {
+/// `client_info` as Entra sends it: base64url JSON with the user's object id
+/// (`uid`) and home tenant (`utid`).
+pub(crate) fn client_info(user: &TestUser) -> String {
+    let json = serde_json::json!({"uid": user.oid, "utid": user.tid});
+    URL_SAFE_NO_PAD.encode(json.to_string())
+}
+
+/// The user a sign-out names: `logout_hint` (an ID token's `login_hint`), or the
+/// `sid` of an `id_token_hint` (read without checking its signature, as only the
+/// session matters).
+fn signing_out(s: &State, get: &dyn Fn(&str) -> String) -> Option<TestUser> {
+    let hint = get("logout_hint");
+    if let Some(u) = TestUser::oid_of_login_hint(&hint).and_then(|oid| s.user(&oid)) {
+        return Some(u.clone());
+    }
+    let id_token = get("id_token_hint");
+    let claims = id_token.split('.').nth(1).and_then(|p| URL_SAFE_NO_PAD.decode(p).ok())?;
+    let claims: serde_json::Value = serde_json::from_slice(&claims).ok()?;
+    s.user_by_sid(claims["sid"].as_str()?).cloned()
+}
+
+pub(crate) fn logout(s: &mut State, req: &Request) -> Response {
     let get = |name: &str| {
         req.url
             .query_pairs()
@@ -301,9 +327,21 @@ pub(crate) fn logout(s: &State, req: &Request) -> ResponseTemplate {
             ),
         )
     };
+    // Front-channel logout of every app of the session, before answering.
+    let calls = match signing_out(s, &get) {
+        Some(user) => s.end_session(&user, None),
+        None => Vec::new(),
+    };
+    let then = |r: Response| {
+        if calls.is_empty() {
+            r
+        } else {
+            r.then(After::Call { urls: calls.clone(), report: false })
+        }
+    };
     let target = get("post_logout_redirect_uri");
     if target.is_empty() {
-        return signed_out();
+        return then(signed_out());
     }
     // Like Entra, redirect only to a URI registered for the app (`client_id`, when
     // sent) or, without `client_id`, for any app; else show the signed-out page.
@@ -312,15 +350,15 @@ pub(crate) fn logout(s: &State, req: &Request) -> ResponseTemplate {
         .apps
         .iter()
         .filter(|a| client_id.is_empty() || a.client_id.as_str().eq_ignore_ascii_case(&client_id))
-        .any(|a| {
-            a.post_logout_redirect_uris.contains(&target) || a.redirect_uris.contains(&target)
-        });
+        .any(|a| a.post_logout_redirect_uris.contains(&target) || a.accepts_redirect_uri(&target));
     if !registered {
-        return signed_out();
+        return then(signed_out());
     }
     let state = get("state");
-    ResponseTemplate::new(302)
-        .insert_header("location", with_params(&target, '?', &[("state", &state)]).as_str())
+    then(
+        Response::new(302)
+            .insert_header("location", with_params(&target, '?', &[("state", &state)]).as_str()),
+    )
 }
 
 #[cfg(test)]

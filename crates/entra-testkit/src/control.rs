@@ -1,7 +1,5 @@
 //! [`MockEntra`] methods for minting, keys, faults and recording.
 
-use std::sync::Arc;
-
 use entra_core::{ClientId, TenantId};
 use serde_json::Value;
 
@@ -94,13 +92,7 @@ impl MockEntra {
             Ok(k) => k,
             Err(e) => panic!("entra-testkit: cannot generate a key: {e}"),
         };
-        let kid = key.kid.clone();
-        self.with(|s| {
-            s.keys.retain(|k| k.kid != key.kid);
-            s.keys.push(Arc::clone(&key));
-            s.signing_kid = kid.clone();
-        });
-        kid
+        self.with(|s| s.add_signing_key(key))
     }
 
     /// Stops publishing key `kid`; returns whether it was published. Tokens it
@@ -199,23 +191,31 @@ impl MockEntra {
         self.with(|s| s.refresh_tokens.retain(|_, g| !g.user_oid.eq_ignore_ascii_case(oid)));
     }
 
-    /// Every request received, oldest first.
+    /// The requests received, oldest first: the last ones within the
+    /// [record limits](crate::MockEntraBuilder::record_limits) (control API calls
+    /// are not recorded).
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.with(|s| s.requests.clone())
+        self.with(|s| s.record.iter().cloned().collect())
+    }
+
+    /// How many bytes the request record holds now ([`RecordedRequest::size`]
+    /// summed): never more than the record's byte budget.
+    pub fn recorded_bytes(&self) -> usize {
+        self.with(|s| s.record.bytes())
     }
 
     /// The POSTs to any token endpoint, oldest first.
     pub fn token_requests(&self) -> Vec<RecordedRequest> {
-        self.with(|s| s.requests.iter().filter(|r| r.is_token_request()).cloned().collect())
+        self.with(|s| s.record.iter().filter(|r| r.is_token_request()).cloned().collect())
     }
 
     /// How many requests had a path ending with `path_suffix`.
     pub fn count(&self, path_suffix: &str) -> usize {
-        self.with(|s| s.requests.iter().filter(|r| r.path.ends_with(path_suffix)).count())
+        self.with(|s| s.record.iter().filter(|r| r.path.ends_with(path_suffix)).count())
     }
 
     /// Forgets the recorded requests (not the JWKS fetch count).
     pub fn clear_requests(&self) {
-        self.with(|s| s.requests.clear());
+        self.with(|s| s.record.clear());
     }
 }

@@ -11,6 +11,8 @@
 /// | [`Json`](Error::Json) | `json` | other |
 /// | [`TokenRefused`](Error::TokenRefused) | `token_refused` | unauthorized |
 /// | [`Cloud`](Error::Cloud) | `invalid_mock_address` | other |
+/// | [`PublicBaseUrl`](Error::PublicBaseUrl) | `invalid_public_base_url` | config |
+/// | [`Seed`](Error::Seed) | `invalid_seed` | config |
 ///
 /// "Other" is a fault of the test kit or its environment; `config` means the test
 /// set the mock up in a way that cannot work.
@@ -41,6 +43,35 @@ pub enum Error {
     /// The mock's address does not make a valid cloud.
     #[error("invalid mock address")]
     Cloud(#[source] entra_core::Error),
+    /// The public base URL is not an `http`/`https` origin (no path, query or fragment).
+    #[error("the public base URL {0:?} is not an http(s) origin")]
+    PublicBaseUrl(String),
+    /// A seed file ([`MockEntra::apply_config`](crate::MockEntra::apply_config)) or
+    /// a control API request could not be used: `reason` says why, `source` holds
+    /// the parse or I/O error when there is one.
+    #[error("invalid directory seed: {reason}")]
+    Seed {
+        /// What is wrong (which field, user, app or tenant).
+        reason: String,
+        /// The underlying parse or I/O error.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+}
+
+impl Error {
+    /// This error and its sources, joined with `: ` (for answers of the control API
+    /// and messages of the binary).
+    pub fn to_string_with_sources(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(s) = source {
+            text.push_str(": ");
+            text.push_str(&s.to_string());
+            source = s.source();
+        }
+        text
+    }
 }
 
 /// The class of an error: what the caller should do about it.
@@ -85,6 +116,8 @@ impl Error {
             Self::Json(_) => ("json", Other),
             Self::TokenRefused { .. } => ("token_refused", Unauthorized),
             Self::Cloud(_) => ("invalid_mock_address", Other),
+            Self::PublicBaseUrl(_) => ("invalid_public_base_url", Config),
+            Self::Seed { .. } => ("invalid_seed", Config),
         }
     }
 }
@@ -121,6 +154,8 @@ mod tests {
             Error::Json(serde_json::from_str::<u8>("x").unwrap_err()),
             Error::TokenRefused { reason: "" },
             Error::Cloud(entra_core::Error::MissingTenantId),
+            Error::PublicBaseUrl(String::new()),
+            Error::Seed { reason: String::new(), source: None },
         ];
         let codes: Vec<&str> = errors.iter().map(Error::code).collect();
         assert_eq!(
@@ -132,7 +167,9 @@ mod tests {
                 "no_signing_key",
                 "json",
                 "token_refused",
-                "invalid_mock_address"
+                "invalid_mock_address",
+                "invalid_public_base_url",
+                "invalid_seed",
             ]
         );
         crate::doubles::assert_error_codes(&codes);

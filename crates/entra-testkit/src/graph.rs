@@ -9,15 +9,15 @@
 //!   (for `/me` or the caller's own id), or an app-only token with one of
 //!   [`MEMBER_ROLES`] in `roles` (any user).
 
+use crate::server::{Request, Response};
 use entra_core::TenantId;
 use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
-use wiremock::{Request, ResponseTemplate};
 
 use crate::fault::{FaultKind, timestamp};
 use crate::router::json_reply;
 use crate::state::State;
-use crate::token::{audiences, lenient};
+use crate::token::{audiences, lenient, numeric_date};
 
 /// Delegated scopes that allow `GET /v1.0/me`.
 pub(crate) const ME_SCOPES: [&str; 6] = [
@@ -49,7 +49,7 @@ pub(crate) const MEMBER_ROLES: [&str; 5] = [
     "Directory.ReadWrite.All",
 ];
 
-fn graph_error(s: &State, status: u16, code: &str, message: &str) -> ResponseTemplate {
+fn graph_error(s: &State, status: u16, code: &str, message: &str) -> Response {
     json_reply(
         status,
         &json!({"error": {
@@ -65,11 +65,11 @@ fn graph_error(s: &State, status: u16, code: &str, message: &str) -> ResponseTem
     .insert_header("www-authenticate", "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\"")
 }
 
-fn unauthorized(s: &State, message: &str) -> ResponseTemplate {
+fn unauthorized(s: &State, message: &str) -> Response {
     graph_error(s, 401, "InvalidAuthenticationToken", message)
 }
 
-fn denied(s: &State) -> ResponseTemplate {
+fn denied(s: &State) -> Response {
     graph_error(
         s,
         403,
@@ -79,7 +79,7 @@ fn denied(s: &State) -> ResponseTemplate {
 }
 
 /// Checks the bearer token; returns its claims.
-fn authenticate(s: &State, req: &Request) -> Result<Value, Box<ResponseTemplate>> {
+fn authenticate(s: &State, req: &Request) -> Result<Value, Box<Response>> {
     let header = req.headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
     let token = match header.split_once(' ') {
         Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") && !t.trim().is_empty() => {
@@ -110,10 +110,10 @@ fn authenticate(s: &State, req: &Request) -> Result<Value, Box<ResponseTemplate>
         )));
     }
     let now = s.now();
-    if claims["exp"].as_i64().unwrap_or(i64::MIN) <= now {
+    if numeric_date(&claims["exp"]).unwrap_or(i64::MIN) <= now {
         return Err(Box::new(unauthorized(s, "Lifetime validation failed, the token is expired.")));
     }
-    if claims["nbf"].as_i64().is_some_and(|nbf| nbf > now + 300) {
+    if numeric_date(&claims["nbf"]).is_some_and(|nbf| nbf > now + 300) {
         return Err(Box::new(unauthorized(
             s,
             "Lifetime validation failed, the token is not yet valid.",
@@ -139,7 +139,7 @@ fn is_app_only(claims: &Value) -> bool {
 }
 
 /// Dispatches a Graph request (path after `/v1.0`), applying queued faults.
-pub(crate) fn graph(s: &mut State, req: &Request, method: &str, rest: &[&str]) -> ResponseTemplate {
+pub(crate) fn graph(s: &mut State, req: &Request, method: &str, rest: &[&str]) -> Response {
     let mut delay = None;
     if let Some(f) = s.graph_faults.pop_front() {
         delay = f.delay;
@@ -183,7 +183,7 @@ pub(crate) fn graph(s: &mut State, req: &Request, method: &str, rest: &[&str]) -
     }
 }
 
-pub(crate) fn me(s: &State, req: &Request) -> ResponseTemplate {
+pub(crate) fn me(s: &State, req: &Request) -> Response {
     let claims = match authenticate(s, req) {
         Ok(c) => c,
         Err(r) => return *r,
@@ -229,7 +229,7 @@ pub(crate) fn me(s: &State, req: &Request) -> ResponseTemplate {
     )
 }
 
-pub(crate) fn member_objects(s: &State, req: &Request, id: Option<&str>) -> ResponseTemplate {
+pub(crate) fn member_objects(s: &State, req: &Request, id: Option<&str>) -> Response {
     let claims = match authenticate(s, req) {
         Ok(c) => c,
         Err(r) => return *r,

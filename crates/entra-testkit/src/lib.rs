@@ -1,7 +1,9 @@
 //! A mocked Microsoft Entra ID on loopback for integration tests: discovery,
 //! JWKS with rotation, token minting, the token endpoint (authorization code with
 //! PKCE, refresh, client credentials, on-behalf-of), the authorize and logout
-//! endpoints, Microsoft Graph, fault injection and request recording.
+//! endpoints, Microsoft Graph, fault injection and request recording; over HTTP or
+//! HTTPS, in process or as the `mock-entra` server with a control API for tests
+//! in any language (see `docs/testing-with-mock-entra.md` in the repository).
 //!
 //! # Example
 //!
@@ -52,23 +54,39 @@
 //! | `GET /{tenant}/oauth2/v2.0/logout` | redirect to a registered `post_logout_redirect_uri`, else a page |
 //! | `GET /{tenant}/oauth2/authorize`, `POST /{tenant}/oauth2/token` | v1 endpoints: `resource` becomes `{resource}/.default` |
 //! | `OPTIONS` anything | CORS preflight (JSON answers allow any origin) |
+//! | `/_mock/...` | the control API (below) |
 //! | `GET /v1.0/me`, `POST /v1.0/me/getMemberObjects`, `POST /v1.0/users/{id}/getMemberObjects` | Microsoft Graph (see below) |
 //!
 //! Every response of the token endpoint is Entra-shaped: success bodies carry
-//! `token_type`, `scope`, `expires_in`, `access_token` (and `id_token`,
-//! `refresh_token` when due); errors carry `error`, `error_description`
-//! (`AADSTSnnnnn: ...`), `error_codes`, `timestamp`, `trace_id`,
-//! `correlation_id`, and `suberror`/`claims` when set.
+//! `token_type`, `scope` (the granted permissions, `{resource}/.default` when it
+//! was asked for, and the OpenID Connect scopes), `expires_in`, `ext_expires_in`,
+//! `access_token`, plus `id_token` when `openid` was asked for, `client_info`
+//! (base64url `{"uid","utid"}`) when `client_info=1` was sent, and
+//! `refresh_token` when `offline_access` was asked for, for the authorization
+//! code, refresh and on-behalf-of grants alike (what MSAL's account cache needs);
+//! errors carry `error`, `error_description` (`AADSTSnnnnn: ...`), `error_codes`,
+//! `timestamp`, `trace_id`, `correlation_id`, and `suberror`/`claims` when set.
+//!
+//! ID tokens carry `sid` (the user's session) and `login_hint`
+//! ([`TestUser::login_hint`]). The logout endpoint takes `logout_hint` or
+//! `id_token_hint`, ends that session and calls the front-channel logout URL
+//! ([`TestApp::front_channel_logout_url`]) of each app that signed the user in
+//! during it, with `sid` and `iss`, before answering.
 //!
 //! ## Seeded directory
 //!
-//! [`MockEntra::start`] creates one tenant ([`MockEntra::tenant_id`]) and two apps:
-//! [`MockEntra::default_client`] (a confidential web client, secret
+//! [`MockEntra::start`] creates one tenant ([`MockEntra::tenant_id`]) and three
+//! apps: [`MockEntra::default_client`] (a confidential web client, secret
 //! `mock-client-secret`, redirect URI `http://localhost/callback`, the `azp` of
-//! minted tokens) and [`MockEntra::default_api`] (secret `mock-api-secret`, scope
-//! `access_as_user`, app role `Data.Read`). The client has consent for the API and
-//! for Graph `User.Read GroupMember.Read.All`. Users are added by tests
-//! ([`MockEntra::add_user`]); [`TestUser::with_random_groups`] makes overage users.
+//! minted tokens), [`MockEntra::default_api`] (secret `mock-api-secret`, scope
+//! `access_as_user`, app role `Data.Read`) and
+//! [`MockEntra::default_public_client`] (no secret, redirect URIs
+//! `http://localhost` and `http://127.0.0.1`). The clients have consent for the
+//! API and for Graph (`User.Read`, and `GroupMember.Read.All` for the web client).
+//! Loopback redirect URIs match whatever the port, as Entra does for native
+//! clients. Users are added by tests ([`MockEntra::add_user`]);
+//! [`TestUser::with_random_groups`] makes overage users. A JSON or TOML file can
+//! seed more ([`MockEntra::apply_config`]).
 //!
 //! ## Token endpoint checks
 //!
@@ -132,11 +150,35 @@
 //! `entra-core`: a static validator and exchanger, a recording token cache, and
 //! failing or tampering stores.
 //!
+//! ## HTTPS, public base URL, limits
+//!
+//! [`MockEntraBuilder::tls`] serves HTTPS with a CA generated at start
+//! ([`MockEntra::ca_pem`], [`MockEntra::http_client`]), for clients that insist
+//! on `https` (MSAL). [`MockEntraBuilder::public_base_url`] sets the origin that
+//! discovery, issuers and endpoints publish, for a mock behind a proxy or in a
+//! container. Request bodies over [`DEFAULT_MAX_BODY_BYTES`] get 413, and the
+//! request record is a ring buffer bounded in count and bytes ([`RecordLimits`]).
+//!
+//! ## Control API
+//!
+//! Under `/_mock` (not recorded), JSON in and out, so that a test in another
+//! process can drive the mock: `GET /_mock` (settings), `POST /_mock/tokens`
+//! (mint any token with any claim), `POST /_mock/tenants`, `/users`, `/groups`,
+//! `/apps`, `/consents` (and `DELETE`), `/seed`, `POST`/`DELETE /_mock/faults`
+//! (AADSTS codes with `claims`, 429 with `Retry-After`, 5xx, latency),
+//! `POST /_mock/keys/rotate`, `/keys/retire`, `PUT`/`DELETE /_mock/keys/fault` and
+//! `/discovery/fault` (outages), `GET`/`DELETE /_mock/requests`,
+//! `PUT /_mock/auto-login`, `POST /_mock/logout` (front-channel logout),
+//! `POST /_mock/revoke-refresh-tokens`, `PUT /_mock/graph/page-size`. The fields
+//! are those of the seed file; `docs/testing-with-mock-entra.md` lists them all.
+//!
 //! ## Standalone server
 //!
-//! `cargo run -p entra-testkit --bin mock-entra -- --port 8400` serves a mock with
-//! fixed tenant and client ids, seeded users (alice, bob, an admin, a user with 250
-//! groups) and prints the settings to give to an app in any language.
+//! `cargo run -p entra-testkit --bin mock-entra -- --tls` serves a mock with fixed
+//! tenant and client ids, seeded users (alice, bob, an admin, a user with 250
+//! groups) and prints env blocks for a web app, an API or MCP server and a public
+//! client; `mock-entra mint --user alice` and the other commands of the binary call
+//! the control API of a running mock.
 //!
 //! # Crate features
 //!
@@ -145,8 +187,10 @@
 //! # Security
 //!
 //! This crate is for tests only: its keys are generated per process, its secrets
-//! are in its docs, and it listens on loopback over plain HTTP. Never point
-//! production code at it. The mock does check what Entra checks (client
+//! are in its docs, it listens on loopback (plain HTTP unless TLS is asked for,
+//! with a CA generated per process), and its control API lets anyone who reaches
+//! it mint tokens. Never point production code at it, and never expose it beyond
+//! the test machine. The mock does check what Entra checks (client
 //! authentication, PKCE, assertion signatures, audiences, consent), so that code
 //! under test meets realistic refusals.
 
@@ -156,14 +200,19 @@ pub mod doubles;
 mod error;
 mod fault;
 mod graph;
+mod issue;
 mod keys;
 mod mint;
 mod mock;
 mod model;
 mod obo;
 mod record;
+mod remote;
 mod router;
+mod seed;
+mod server;
 mod state;
+mod tls;
 mod token;
 mod verify;
 
@@ -171,9 +220,9 @@ pub use error::{Error, Result};
 pub use fault::{Fault, JwksFault};
 pub use keys::TestCertificate;
 pub use mint::{GROUP_OVERAGE_LIMIT, TokenSpec};
-pub use mock::{MockEntra, MockEntraBuilder};
+pub use mock::{DEFAULT_MAX_BODY_BYTES, MockEntra, MockEntraBuilder};
 pub use model::{TestApp, TestUser};
-pub use record::RecordedRequest;
+pub use record::{RecordLimits, RecordedRequest};
 
 /// Re-exported for [`TokenSpec::algorithm`] and client assertions.
 pub use jsonwebtoken;

@@ -131,7 +131,8 @@ impl TokenSpec {
         Self::access(user, api).version(TokenVersion::V1)
     }
 
-    /// A v2 ID token for `client_id`, with `nonce` when given.
+    /// A v2 ID token for `client_id`, with `nonce` when given, and the user's current
+    /// session id (`sid`) and [`TestUser::login_hint`] (`login_hint`).
     pub fn id_token(user: &TestUser, client_id: &ClientId, nonce: Option<&str>) -> Self {
         Self::new(Kind::Id {
             user: user.clone(),
@@ -397,6 +398,9 @@ impl State {
                     map.insert("nonce".into(), json!(n));
                 }
                 map.insert("auth_time".into(), json!(iat));
+                // The session (front-channel logout) and the hint for sign-out.
+                map.insert("sid".into(), json!(self.sid(user)));
+                map.insert("login_hint".into(), json!(user.login_hint()));
                 self.insert_groups(&mut map, spec, user);
                 (version, user.tid.clone())
             }

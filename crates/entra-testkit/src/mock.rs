@@ -7,8 +7,14 @@ use entra_core::{Authority, ClientId, Clock, Cloud, SystemClock, Tenant, TenantI
 
 use crate::keys::pooled_key;
 use crate::model::{known_guid, new_guid};
+use crate::record::{Record, RecordLimits};
+use crate::server::Server;
 use crate::state::{State, lock};
+use crate::tls::Tls;
 use crate::{Error, Result, TestApp, TestUser};
+
+/// The default cap on request bodies: larger ones get 413.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1 << 20;
 
 /// A mocked Microsoft Entra ID (and Microsoft Graph) on `127.0.0.1`.
 ///
@@ -54,12 +60,17 @@ use crate::{Error, Result, TestApp, TestUser};
 #[derive(Clone)]
 pub struct MockEntra {
     pub(crate) state: Arc<Mutex<State>>,
-    server: Arc<wiremock::MockServer>,
+    server: Arc<Server>,
+    local_uri: String,
+    ca_pem: Option<Arc<str>>,
 }
 
 impl fmt::Debug for MockEntra {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MockEntra").field("uri", &self.server.uri()).finish_non_exhaustive()
+        f.debug_struct("MockEntra")
+            .field("uri", &self.uri())
+            .field("local_addr", &self.server.local_addr)
+            .finish_non_exhaustive()
     }
 }
 
@@ -69,8 +80,13 @@ pub struct MockEntraBuilder {
     clock: Arc<dyn Clock>,
     listener: Option<std::net::TcpListener>,
     seed: bool,
+    seed_ids: Option<[ClientId; 3]>,
     tenant: Option<TenantId>,
     token_lifetime: i64,
+    tls: bool,
+    public_base_url: Option<String>,
+    max_body: usize,
+    record: RecordLimits,
 }
 
 impl fmt::Debug for MockEntraBuilder {
@@ -78,6 +94,8 @@ impl fmt::Debug for MockEntraBuilder {
         f.debug_struct("MockEntraBuilder")
             .field("seed", &self.seed)
             .field("tenant", &self.tenant)
+            .field("tls", &self.tls)
+            .field("public_base_url", &self.public_base_url)
             .finish_non_exhaustive()
     }
 }
@@ -88,8 +106,13 @@ impl Default for MockEntraBuilder {
             clock: Arc::new(SystemClock),
             listener: None,
             seed: true,
+            seed_ids: None,
             tenant: None,
             token_lifetime: 3600,
+            tls: false,
+            public_base_url: None,
+            max_body: DEFAULT_MAX_BODY_BYTES,
+            record: RecordLimits::default(),
         }
     }
 }
@@ -117,6 +140,19 @@ impl MockEntraBuilder {
         self
     }
 
+    /// The client ids of the seeded apps: the default client, the default API and
+    /// the default public client (for a mock whose settings must not change
+    /// between runs). Defaults to random GUIDs.
+    pub fn seeded_client_ids(
+        mut self,
+        client: ClientId,
+        api: ClientId,
+        public_client: ClientId,
+    ) -> Self {
+        self.seed_ids = Some([client, api, public_client]);
+        self
+    }
+
     /// The id of the default tenant. Defaults to a random GUID.
     pub fn tenant_id(mut self, tid: TenantId) -> Self {
         self.tenant = Some(tid);
@@ -129,37 +165,97 @@ impl MockEntraBuilder {
         self
     }
 
+    /// Serves HTTPS: a CA and a certificate for `127.0.0.1`, `::1` and `localhost`
+    /// (and the host of [`MockEntraBuilder::public_base_url`]) are generated at
+    /// start; clients trust [`MockEntra::ca_pem`]. For clients that insist on
+    /// `https` (MSAL refuses `http` authorities). Defaults to `false` (plain HTTP).
+    pub fn tls(mut self, on: bool) -> Self {
+        self.tls = on;
+        self
+    }
+
+    /// The base URL the mock publishes (discovery, issuers, endpoints, links),
+    /// for a mock reached through a proxy or from a container:
+    /// `https://mock-entra.test:8443`. It must be an origin (no path, query or
+    /// fragment): the proxy forwards paths unchanged. Defaults to the address the
+    /// mock listens on ([`MockEntra::local_uri`]).
+    pub fn public_base_url(mut self, url: impl Into<String>) -> Self {
+        self.public_base_url = Some(url.into());
+        self
+    }
+
+    /// The largest request body accepted; larger ones get 413 without being read
+    /// (or as soon as the limit is passed). Defaults to 1 MiB
+    /// ([`DEFAULT_MAX_BODY_BYTES`]).
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// Bounds of the request record ([`MockEntra::requests`]): a ring buffer
+    /// that drops the oldest requests beyond a count or a byte budget, keeping at
+    /// most a part of each body. Defaults to [`RecordLimits::default`] (1000
+    /// requests, 8 MiB, 64 KiB per body).
+    pub fn record_limits(mut self, limits: RecordLimits) -> Self {
+        self.record = limits;
+        self
+    }
+
     /// Starts the server.
     ///
     /// # Errors
     /// [`Error::Start`] when the listener cannot be used, [`Error::Certificate`]
-    /// when keys cannot be generated.
+    /// when keys or TLS certificates cannot be generated,
+    /// [`Error::PublicBaseUrl`] for a public base URL that is not an origin.
     pub async fn start(self) -> Result<MockEntra> {
         let key = pooled_key(0)?;
-        let builder = wiremock::MockServer::builder().disable_request_recording();
-        let builder = match self.listener {
-            Some(l) => {
-                l.set_nonblocking(true).map_err(Error::Start)?;
-                builder.listener(l)
-            }
-            None => builder,
+        let listener = match self.listener {
+            Some(l) => l,
+            None => std::net::TcpListener::bind(("127.0.0.1", 0)).map_err(Error::Start)?,
         };
-        let server = builder.start().await;
-        let uri = server.uri();
+        let addr = listener.local_addr().map_err(Error::Start)?;
+        let public = match &self.public_base_url {
+            Some(u) => Some(origin(u)?),
+            None => None,
+        };
+        let tls = if self.tls {
+            let host = public.as_ref().and_then(|u| u.host_str().map(str::to_owned));
+            Some(Tls::generate(host.as_deref())?)
+        } else {
+            None
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let local_uri = format!("{scheme}://{addr}");
+        let uri = match &public {
+            Some(u) => u.as_str().trim_end_matches('/').to_owned(),
+            None => local_uri.clone(),
+        };
         let cloud = Cloud::custom(&uri, &uri).map_err(Error::Cloud)?;
         let default_tenant = match self.tenant {
             Some(t) => t,
             None => TenantId::parse(&new_guid()).map_err(Error::Cloud)?,
         };
+        let [client_id, api_id, public_id] = match self.seed_ids {
+            Some(ids) => ids,
+            None => [0, 1, 2].map(|_| known_guid(ClientId::parse(&new_guid()))),
+        };
         let client = TestApp::new("mock-client")
+            .client_id(client_id)
             .tenant(default_tenant.clone())
             .secret("mock-client-secret")
             .redirect_uri("http://localhost/callback");
         let api = TestApp::new("mock-api")
+            .client_id(api_id)
             .tenant(default_tenant.clone())
             .secret("mock-api-secret")
             .expose_scope("access_as_user")
             .app_role("Data.Read");
+        let public_client = TestApp::new("mock-public-client")
+            .client_id(public_id)
+            .tenant(default_tenant.clone())
+            .public_client()
+            .redirect_uri("http://localhost")
+            .redirect_uri("http://127.0.0.1");
         let mut state = State::new(
             uri.clone(),
             cloud,
@@ -172,15 +268,28 @@ impl MockEntraBuilder {
         state.signing_kid = key.kid.clone();
         state.keys = vec![key];
         state.next_pool_index = 1;
+        state.record = Record::new(self.record);
+        state.default_public_client = public_client.client_id.clone();
         let state = Arc::new(Mutex::new(state));
-        wiremock::Mock::given(wiremock::matchers::any())
-            .respond_with(crate::router::Router { state: Arc::clone(&state) })
-            .mount(&server)
-            .await;
-        let mock = MockEntra { state, server: Arc::new(server) };
+        let ca_pem: Option<Arc<str>> = tls.as_ref().map(|t| Arc::from(t.ca_pem.as_str()));
+        let server = Server::spawn(
+            listener,
+            tls.map(|t| t.config),
+            Arc::clone(&state),
+            self.max_body,
+            outbound_client(ca_pem.as_deref(), false),
+        )?;
+        let mock = MockEntra { state, server: Arc::new(server), local_uri, ca_pem };
         if self.seed {
             let client = mock.register_app(client);
             let api = mock.register_app(api);
+            let public_client = mock.register_app(public_client);
+            mock.grant_consent(&public_client.client_id, &api.app_id_uri(), &["access_as_user"]);
+            mock.grant_consent(
+                &public_client.client_id,
+                "https://graph.microsoft.com",
+                &["User.Read"],
+            );
             mock.grant_consent(&client.client_id, &api.app_id_uri(), &["access_as_user"]);
             mock.grant_consent(
                 &client.client_id,
@@ -214,9 +323,31 @@ impl MockEntra {
         f(&mut lock(&self.state))
     }
 
-    /// The base URL, `http://127.0.0.1:PORT` (no trailing slash).
+    /// The base URL the mock publishes (no trailing slash): `http://127.0.0.1:PORT`,
+    /// `https://127.0.0.1:PORT` with [TLS](MockEntraBuilder::tls), or the
+    /// [public base URL](MockEntraBuilder::public_base_url).
     pub fn uri(&self) -> String {
         self.with(|s| s.uri.clone())
+    }
+
+    /// The address the mock listens on, as a base URL (`http://127.0.0.1:PORT` or
+    /// `https://...`): the same as [`MockEntra::uri`] unless a public base URL is set.
+    pub fn local_uri(&self) -> &str {
+        &self.local_uri
+    }
+
+    /// The PEM of the CA that signed the mock's TLS certificate, when serving HTTPS:
+    /// what clients of the mock must trust (Python `verify=`, `SSL_CERT_FILE`,
+    /// `NODE_EXTRA_CA_CERTS`, `reqwest::Certificate::from_pem`).
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    /// A `reqwest` client for talking to the mock: it trusts only the mock's CA
+    /// when serving HTTPS, and does not follow redirects (so tests see the
+    /// authorize endpoint's answer).
+    pub fn http_client(&self) -> reqwest::Client {
+        outbound_client(self.ca_pem(), true)
     }
 
     /// The mock as a cloud: login, v1 issuers and Microsoft Graph all on [`MockEntra::uri`].
@@ -281,15 +412,7 @@ impl MockEntra {
     /// Registers an app (in the default tenant unless [`TestApp::tenant`] was set)
     /// and returns it as registered. Registering the same client id again replaces it.
     pub fn register_app(&self, app: TestApp) -> TestApp {
-        self.with(|s| {
-            let mut app = app;
-            if !app.tenant_set {
-                app.tid = s.default_tenant.clone();
-            }
-            s.apps.retain(|a| a.client_id != app.client_id);
-            s.apps.push(app.clone());
-            app
-        })
+        self.with(|s| s.register_app(app))
     }
 
     /// A registered app.
@@ -309,6 +432,19 @@ impl MockEntra {
         })
     }
 
+    /// The seeded public client (`mock-public-client`: no secret, redirect URIs
+    /// `http://localhost` and `http://127.0.0.1`, which match any port), as a CLI
+    /// or desktop app registers. It has consent for the default API and for Graph
+    /// `User.Read`.
+    pub fn default_public_client(&self) -> TestApp {
+        self.with(|s| {
+            let id = s.default_public_client.clone();
+            s.app(id.as_str())
+                .cloned()
+                .unwrap_or_else(|| TestApp::new("mock-public-client").client_id(id).public_client())
+        })
+    }
+
     /// The seeded API (`mock-api`, secret `mock-api-secret`, scope `access_as_user`,
     /// app role `Data.Read`, v2 tokens).
     pub fn default_api(&self) -> TestApp {
@@ -322,13 +458,7 @@ impl MockEntra {
     /// (a Graph URL or app id, an App ID URI, or an API's client id) on behalf of
     /// users, or those app roles with client credentials. Adds to earlier grants.
     pub fn grant_consent(&self, client_id: &ClientId, resource: &str, scopes: &[&str]) {
-        self.with(|s| {
-            let r = s.resource(resource);
-            s.consents
-                .entry((client_id.clone(), r))
-                .or_default()
-                .extend(scopes.iter().map(|x| (*x).to_owned()));
-        });
+        self.with(|s| s.grant_consent(client_id, resource, scopes.iter().map(|x| (*x).to_owned())));
     }
 
     /// Removes every consent of `client_id` for `resource`.
@@ -342,15 +472,7 @@ impl MockEntra {
     /// Adds a user (to the default tenant unless [`TestUser::tenant`] was set) and
     /// returns it as registered.
     pub fn add_user(&self, user: TestUser) -> TestUser {
-        self.with(|s| {
-            let mut user = user;
-            if !user.tenant_set {
-                user.tid = s.default_tenant.clone();
-            }
-            s.users.retain(|u| u.oid != user.oid);
-            s.users.push(user.clone());
-            user
-        })
+        self.with(|s| s.add_user(user))
     }
 
     /// Every registered user.
@@ -363,9 +485,65 @@ impl MockEntra {
         self.with(|s| s.user_by_name(username).cloned())
     }
 
+    /// Seeds the directory from a JSON or TOML file (by its extension: `.toml`
+    /// is TOML, anything else JSON): `tenants`, `apps`, `users`, `consents` and
+    /// `auto_login`, in the shapes the control API takes (see the crate docs).
+    /// Returns what was registered, with the keys of generated certificates.
+    ///
+    /// # Errors
+    /// [`Error::Seed`] when the file cannot be read or parsed, or names an unknown
+    /// tenant, user or app (what came before the error stays registered).
+    pub fn apply_config(&self, path: &std::path::Path) -> Result<serde_json::Value> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Seed {
+            reason: format!("cannot read {}", path.display()),
+            source: Some(Box::new(e)),
+        })?;
+        let toml = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+        self.apply_config_str(&text, toml)
+    }
+
+    /// As [`MockEntra::apply_config`], from text: TOML when `toml`, else JSON.
+    ///
+    /// # Errors
+    /// As [`MockEntra::apply_config`].
+    pub fn apply_config_str(&self, text: &str, toml: bool) -> Result<serde_json::Value> {
+        let seed = crate::seed::parse(text, toml)?;
+        self.with(|s| s.apply_seed(&seed))
+    }
+
     /// The user the authorize endpoint signs in without showing its page (when no
     /// `login_hint` names another user), or `None` to show the page. Defaults to `None`.
     pub fn set_auto_login(&self, user: Option<&TestUser>) {
         self.with(|s| s.auto_login = user.map(|u| u.oid.clone()));
     }
+}
+
+/// The origin of a public base URL.
+fn origin(url: &str) -> Result<url::Url> {
+    let bad = || Error::PublicBaseUrl(url.chars().take(200).collect());
+    let u = url::Url::parse(url.trim()).map_err(|_| bad())?;
+    let ok = matches!(u.scheme(), "http" | "https")
+        && u.host_str().is_some()
+        && u.path() == "/"
+        && u.query().is_none()
+        && u.fragment().is_none()
+        && u.username().is_empty()
+        && u.password().is_none();
+    if ok { Ok(u) } else { Err(bad()) }
+}
+
+/// A client trusting the mock's CA: only it (`only`), or it besides the usual
+/// roots. No redirects, short timeouts.
+pub(crate) fn outbound_client(ca_pem: Option<&str>, only: bool) -> reqwest::Client {
+    let base = || {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(30))
+    };
+    let mut builder = base();
+    if let Some(cert) = ca_pem.and_then(|p| reqwest::Certificate::from_pem(p.as_bytes()).ok()) {
+        builder =
+            if only { builder.tls_certs_only([cert]) } else { builder.tls_certs_merge([cert]) };
+    }
+    builder.build().or_else(|_| base().build()).unwrap_or_default()
 }

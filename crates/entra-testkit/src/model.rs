@@ -148,6 +148,24 @@ impl TestUser {
         self
     }
 
+    /// The `login_hint` claim of this user's ID tokens: an opaque value that the
+    /// authorize endpoint takes as `login_hint` and the logout endpoint as
+    /// `logout_hint`, as Entra's does.
+    pub fn login_hint(&self) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(format!("mock-login-hint|{}|{}", self.oid, self.tid))
+    }
+
+    /// The object id named by a [`TestUser::login_hint`] value.
+    pub(crate) fn oid_of_login_hint(hint: &str) -> Option<String> {
+        use base64::Engine as _;
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(hint.trim()).ok()?;
+        let text = String::from_utf8(raw).ok()?;
+        let mut parts = text.split('|');
+        (parts.next() == Some("mock-login-hint")).then(|| parts.next().map(str::to_owned))?
+    }
+
     /// The pairwise `sub` of this user for one app (stable per user and app).
     pub fn sub_for(&self, client_id: &ClientId) -> String {
         use base64::Engine as _;
@@ -179,6 +197,7 @@ pub struct TestApp {
     pub(crate) public_client: bool,
     pub(crate) redirect_uris: Vec<String>,
     pub(crate) post_logout_redirect_uris: Vec<String>,
+    pub(crate) front_channel_logout_url: Option<String>,
     pub(crate) scopes: Vec<String>,
     pub(crate) app_roles: Vec<String>,
     pub(crate) version: TokenVersion,
@@ -210,6 +229,7 @@ impl TestApp {
             public_client: false,
             redirect_uris: Vec::new(),
             post_logout_redirect_uris: Vec::new(),
+            front_channel_logout_url: None,
             scopes: Vec::new(),
             app_roles: Vec::new(),
             version: TokenVersion::V2,
@@ -253,7 +273,9 @@ impl TestApp {
         self
     }
 
-    /// Registers a redirect URI (exact match at the authorize and token endpoints).
+    /// Registers a redirect URI. The authorize endpoint accepts it exactly, except
+    /// that, as in Entra, a loopback URI (`http://localhost`, `http://127.0.0.1`,
+    /// `http://[::1]`) matches whatever the port of the request.
     #[must_use]
     pub fn redirect_uri(mut self, uri: impl Into<String>) -> Self {
         self.redirect_uris.push(uri.into());
@@ -265,6 +287,14 @@ impl TestApp {
     #[must_use]
     pub fn post_logout_redirect_uri(mut self, uri: impl Into<String>) -> Self {
         self.post_logout_redirect_uris.push(uri.into());
+        self
+    }
+
+    /// Sets the front-channel logout URL: when a user of a session this app signed
+    /// in to signs out, the mock GETs it with `sid` and `iss` in the query.
+    #[must_use]
+    pub fn front_channel_logout_url(mut self, uri: impl Into<String>) -> Self {
+        self.front_channel_logout_url = Some(uri.into());
         self
     }
 
@@ -330,6 +360,22 @@ impl TestApp {
         &self.redirect_uris
     }
 
+    /// The registered post-logout redirect URIs.
+    pub fn post_logout_redirect_uris(&self) -> &[String] {
+        &self.post_logout_redirect_uris
+    }
+
+    /// The front-channel logout URL, if any.
+    pub fn front_channel_logout(&self) -> Option<&str> {
+        self.front_channel_logout_url.as_deref()
+    }
+
+    /// Whether `uri` matches a registered redirect URI: exactly, or for a loopback
+    /// `http` URI, with any port (Entra's rule for native clients, RFC 8252 7.3).
+    pub fn accepts_redirect_uri(&self, uri: &str) -> bool {
+        self.redirect_uris.iter().any(|r| r == uri || same_loopback_uri(r, uri))
+    }
+
     /// The access token version for this app as a resource.
     pub fn token_version(&self) -> TokenVersion {
         self.version
@@ -349,5 +395,53 @@ impl TestApp {
     /// Whether `aud` names this app (client id or App ID URI).
     pub(crate) fn is_audience(&self, aud: &str) -> bool {
         aud.eq_ignore_ascii_case(self.client_id.as_str()) || aud == self.app_id_uri()
+    }
+}
+
+/// Whether `registered` and `requested` are the same loopback `http` URI except
+/// for the port.
+fn same_loopback_uri(registered: &str, requested: &str) -> bool {
+    let (Ok(a), Ok(b)) = (url::Url::parse(registered), url::Url::parse(requested)) else {
+        return false;
+    };
+    let loopback = |u: &url::Url| match u.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    let path = |u: &url::Url| u.path().trim_end_matches('/').to_owned();
+    a.scheme() == "http"
+        && b.scheme() == "http"
+        && loopback(&a)
+        && a.host() == b.host()
+        && path(&a) == path(&b)
+        && a.query() == b.query()
+        && b.fragment().is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_redirect_uris_match_any_port() {
+        let app = TestApp::new("cli")
+            .redirect_uri("http://localhost")
+            .redirect_uri("http://127.0.0.1/cb")
+            .redirect_uri("https://app.example/cb");
+        assert!(app.accepts_redirect_uri("http://localhost"));
+        assert!(app.accepts_redirect_uri("http://localhost:53123"));
+        assert!(app.accepts_redirect_uri("http://localhost:53123/"));
+        assert!(app.accepts_redirect_uri("http://127.0.0.1:8080/cb"));
+        assert!(app.accepts_redirect_uri("https://app.example/cb"));
+        // Other paths, hosts or schemes do not match.
+        assert!(!app.accepts_redirect_uri("http://localhost:53123/other"));
+        assert!(!app.accepts_redirect_uri("http://127.0.0.1:8080/"));
+        assert!(!app.accepts_redirect_uri("http://127.0.0.1:53123/cb?x=1"));
+        assert!(!app.accepts_redirect_uri("https://localhost:53123"));
+        assert!(!app.accepts_redirect_uri("http://evil.example:80"));
+        assert!(!app.accepts_redirect_uri("https://app.example:8443/cb"));
+        assert!(!app.accepts_redirect_uri("http://localhost.evil.example"));
     }
 }

@@ -1,16 +1,17 @@
 //! The on-behalf-of grant (`urn:ietf:params:oauth:grant-type:jwt-bearer`), with the
 //! checks Entra makes.
 
+use crate::server::Request;
 use entra_core::TenantId;
 use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
-use wiremock::Request;
 
 use crate::TestUser;
-use crate::state::{RefreshGrant, Resource, State};
+use crate::issue::{UserExtras, add_user_extras, delegated, response_scope, token_body};
+use crate::state::{Resource, State};
 use crate::token::{
-    ClientAuth, Form, Reply, audiences, authenticate, delegated, err, err_as, lenient, missing,
-    new_refresh_token, parse_scopes, short, token_body, user_fault,
+    ClientAuth, Form, Reply, audiences, authenticate, err, err_as, lenient, missing, numeric_date,
+    parse_scopes, short, user_fault,
 };
 
 pub(crate) fn on_behalf_of(s: &mut State, req: &Request, form: &Form, token_url: &str) -> Reply {
@@ -131,14 +132,16 @@ pub(crate) fn on_behalf_of(s: &mut State, req: &Request, form: &Form, token_url:
         return Err(e);
     }
     let (access, granted) = delegated(s, &user, &client, &resource, &permissions)?;
-    let mut body = token_body(s, access, granted);
-    if scopes.offline() {
-        let rt = new_refresh_token(
-            s,
-            RefreshGrant { client_id: client.client_id.clone(), user_oid: user.oid.clone(), scope },
-        );
-        body["refresh_token"] = json!(rt);
-    }
+    let mut body = token_body(s, access, response_scope(granted, &scopes));
+    let extras = UserExtras {
+        user: &user,
+        client: &client,
+        scopes: &scopes,
+        refresh_scope: &scope,
+        nonce: None,
+        client_info: form.get("client_info") == Some("1"),
+    };
+    add_user_extras(s, &mut body, &extras)?;
     Ok(body)
 }
 
@@ -177,8 +180,8 @@ fn verify_user_assertion(s: &State, assertion: &str) -> Result<Value, crate::fau
         ));
     }
     let now = s.now();
-    let exp = claims["exp"].as_i64().unwrap_or(i64::MIN);
-    let nbf = claims["nbf"].as_i64().unwrap_or(i64::MIN);
+    let exp = numeric_date(&claims["exp"]).unwrap_or(i64::MIN);
+    let nbf = numeric_date(&claims["nbf"]).unwrap_or(i64::MIN);
     if exp <= now || nbf > now + 300 {
         return Err(err(
             s,

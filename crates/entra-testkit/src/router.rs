@@ -1,18 +1,14 @@
-//! The single wiremock responder: records each request and dispatches by path.
+//! The router: records each request and dispatches by path.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
+use crate::server::{Request, Response};
 use entra_core::TenantId;
 use serde_json::{Value, json};
-use wiremock::{Request, Respond, ResponseTemplate};
 
 use crate::fault::{ErrorReply, aadsts_reply};
 use crate::state::{State, lock};
 use crate::{JwksFault, RecordedRequest};
-
-pub(crate) struct Router {
-    pub(crate) state: Arc<Mutex<State>>,
-}
 
 /// The tenant segment of a request path.
 #[derive(Clone, Debug)]
@@ -32,14 +28,14 @@ impl Segment {
     }
 }
 
-pub(crate) fn json_reply(status: u16, body: &Value) -> ResponseTemplate {
-    ResponseTemplate::new(status)
+pub(crate) fn json_reply(status: u16, body: &Value) -> Response {
+    Response::new(status)
         .insert_header("cache-control", "no-store, no-cache")
         .insert_header("access-control-allow-origin", "*")
         .set_body_raw(body.to_string(), "application/json; charset=utf-8")
 }
 
-pub(crate) fn error_reply(e: ErrorReply) -> ResponseTemplate {
+pub(crate) fn error_reply(e: ErrorReply) -> Response {
     let mut r = json_reply(e.status, &e.body);
     if let Some(secs) = e.retry_after {
         r = r.insert_header("retry-after", secs.to_string().as_str());
@@ -47,11 +43,11 @@ pub(crate) fn error_reply(e: ErrorReply) -> ResponseTemplate {
     r
 }
 
-pub(crate) fn html_reply(status: u16, html: String) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_raw(html, "text/html; charset=utf-8")
+pub(crate) fn html_reply(status: u16, html: String) -> Response {
+    Response::new(status).set_body_raw(html, "text/html; charset=utf-8")
 }
 
-fn not_found() -> ResponseTemplate {
+fn not_found() -> Response {
     json_reply(
         404,
         &json!({"error": "not_found", "error_description": "no such endpoint on the mock Entra"}),
@@ -69,7 +65,7 @@ fn resolve_segment(s: &State, seg: &str) -> Option<Segment> {
     s.tenants.iter().find(|t| t.as_str() == lower).map(|t| Segment::Tenant(t.clone()))
 }
 
-fn unknown_tenant(s: &State, seg: &str) -> ResponseTemplate {
+fn unknown_tenant(s: &State, seg: &str) -> Response {
     let mut e = aadsts_reply(
         90002,
         Some(format!(
@@ -85,66 +81,75 @@ fn unknown_tenant(s: &State, seg: &str) -> ResponseTemplate {
     error_reply(e)
 }
 
-impl Respond for Router {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let mut s = lock(&self.state);
-        s.requests.push(RecordedRequest::from_wiremock(req));
-        let path = req.url.path().to_owned();
-        let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        let method = req.method.as_str();
-        if method == "OPTIONS" {
-            // CORS preflight, as Entra answers for SPA redirect URIs.
-            return ResponseTemplate::new(204)
-                .insert_header("access-control-allow-origin", "*")
-                .insert_header("access-control-allow-methods", "GET, POST, OPTIONS")
-                .insert_header("access-control-allow-headers", "*")
-                .insert_header("access-control-max-age", "86400");
-        }
-        if parts.first() == Some(&"v1.0") {
-            return crate::graph::graph(&mut s, req, method, &parts[1..]);
-        }
-        match (method, parts.as_slice()) {
-            ("GET", [seg, rest @ ..]) if !rest.is_empty() => {
-                let Some(segment) = resolve_segment(&s, seg) else {
-                    return unknown_tenant(&s, seg);
-                };
-                match rest {
-                    ["v2.0", ".well-known", "openid-configuration"] => {
-                        let doc = discovery_v2(&s, &segment);
-                        discovery(&mut s, &doc)
-                    }
-                    [".well-known", "openid-configuration"] => {
-                        let doc = discovery_v1(&s, &segment);
-                        discovery(&mut s, &doc)
-                    }
-                    ["discovery", "v2.0", "keys"] => keys(&mut s, &segment, true),
-                    ["discovery", "keys"] => keys(&mut s, &segment, false),
-                    ["oauth2", "v2.0", "authorize"] => {
-                        crate::authorize::authorize(&mut s, req, &segment, false)
-                    }
-                    ["oauth2", "authorize"] => {
-                        crate::authorize::authorize(&mut s, req, &segment, true)
-                    }
-                    ["oauth2", "v2.0", "logout"] | ["oauth2", "logout"] => {
-                        crate::authorize::logout(&s, req)
-                    }
-                    _ => not_found(),
+/// The path prefix of the control API ([`crate::remote`]); no Entra path starts with it.
+pub(crate) const CONTROL_PREFIX: &str = "/_mock";
+
+/// Answers one request (whose body was read within the limit).
+pub(crate) fn handle(state: &Mutex<State>, req: &Request) -> Response {
+    let path = req.url.path().to_owned();
+    if path == CONTROL_PREFIX || path.starts_with("/_mock/") {
+        // The test harness talking: not part of the record.
+        return crate::remote::handle(state, req);
+    }
+    let mut s = lock(state);
+    let cap = s.record.limits().body_bytes;
+    s.record.push(RecordedRequest::from_request(req, req.body.len(), cap));
+    dispatch(&mut s, req, &path)
+}
+
+fn dispatch(s: &mut State, req: &Request, path: &str) -> Response {
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let method = req.method.as_str();
+    if method == "OPTIONS" {
+        // CORS preflight, as Entra answers for SPA redirect URIs.
+        return Response::new(204)
+            .insert_header("access-control-allow-origin", "*")
+            .insert_header("access-control-allow-methods", "GET, POST, OPTIONS")
+            .insert_header("access-control-allow-headers", "*")
+            .insert_header("access-control-max-age", "86400");
+    }
+    if parts.first() == Some(&"v1.0") {
+        return crate::graph::graph(s, req, method, &parts[1..]);
+    }
+    match (method, parts.as_slice()) {
+        ("GET", [seg, rest @ ..]) if !rest.is_empty() => {
+            let Some(segment) = resolve_segment(s, seg) else {
+                return unknown_tenant(s, seg);
+            };
+            match rest {
+                ["v2.0", ".well-known", "openid-configuration"] => {
+                    let doc = discovery_v2(s, &segment);
+                    discovery(s, &doc)
                 }
+                [".well-known", "openid-configuration"] => {
+                    let doc = discovery_v1(s, &segment);
+                    discovery(s, &doc)
+                }
+                ["discovery", "v2.0", "keys"] => keys(s, &segment, true),
+                ["discovery", "keys"] => keys(s, &segment, false),
+                ["oauth2", "v2.0", "authorize"] => {
+                    crate::authorize::authorize(s, req, &segment, false)
+                }
+                ["oauth2", "authorize"] => crate::authorize::authorize(s, req, &segment, true),
+                ["oauth2", "v2.0", "logout"] | ["oauth2", "logout"] => {
+                    crate::authorize::logout(s, req)
+                }
+                _ => not_found(),
             }
-            ("POST", [seg, "oauth2", "v2.0", "token"]) => {
-                let Some(segment) = resolve_segment(&s, seg) else {
-                    return unknown_tenant(&s, seg);
-                };
-                crate::token::token(&mut s, req, &segment, false)
-            }
-            ("POST", [seg, "oauth2", "token"]) => {
-                let Some(segment) = resolve_segment(&s, seg) else {
-                    return unknown_tenant(&s, seg);
-                };
-                crate::token::token(&mut s, req, &segment, true)
-            }
-            _ => not_found(),
         }
+        ("POST", [seg, "oauth2", "v2.0", "token"]) => {
+            let Some(segment) = resolve_segment(s, seg) else {
+                return unknown_tenant(s, seg);
+            };
+            crate::token::token(s, req, &segment, false)
+        }
+        ("POST", [seg, "oauth2", "token"]) => {
+            let Some(segment) = resolve_segment(s, seg) else {
+                return unknown_tenant(s, seg);
+            };
+            crate::token::token(s, req, &segment, true)
+        }
+        _ => not_found(),
     }
 }
 
@@ -230,24 +235,24 @@ pub(crate) fn jwks_body(s: &State, issuer: &str) -> Value {
     json!({ "keys": keys })
 }
 
-fn discovery(s: &mut State, doc: &Value) -> ResponseTemplate {
+fn discovery(s: &mut State, doc: &Value) -> Response {
     s.discovery_fetches += 1;
     faulty(s.discovery_fault.as_ref(), doc)
 }
 
-fn keys(s: &mut State, segment: &Segment, v2: bool) -> ResponseTemplate {
+fn keys(s: &mut State, segment: &Segment, v2: bool) -> Response {
     s.jwks_fetches += 1;
     let body = jwks_body(s, &issuer_for(s, segment, v2));
     faulty(s.jwks_fault.as_ref(), &body)
 }
 
 /// `body`, or what `fault` makes of it.
-fn faulty(fault: Option<&JwksFault>, body: &Value) -> ResponseTemplate {
+fn faulty(fault: Option<&JwksFault>, body: &Value) -> Response {
     match fault {
         None => json_reply(200, body),
         Some(JwksFault::Status(code)) => json_reply(*code, &json!({})),
         Some(JwksFault::Delay(d)) => json_reply(200, body).set_delay(*d),
-        Some(JwksFault::Garbage) => ResponseTemplate::new(200)
+        Some(JwksFault::Garbage) => Response::new(200)
             .set_body_raw("<html>this is not what you asked for</html>", "application/json"),
         Some(JwksFault::Oversized(size)) => {
             let mut padded = body.clone();

@@ -6,15 +6,19 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use entra_core::{CLIENT_ASSERTION_TYPE, TokenVersion};
+use entra_core::CLIENT_ASSERTION_TYPE;
 use jsonwebtoken::{Algorithm, Validation};
 use serde_json::{Value, json};
 use sha2::Digest as _;
-use wiremock::{Request, ResponseTemplate};
 
 use crate::fault::{ErrorReply, FaultKind, aadsts_reply, fault_reply};
+use crate::issue::{
+    UserExtras, add_user_extras, default_permissions, delegated, graph_app, response_scope,
+    server_error, token_body,
+};
 use crate::router::{Segment, error_reply, json_reply};
-use crate::state::{RefreshGrant, Resource, State};
+use crate::server::{Request, Response};
+use crate::state::{Resource, State};
 use crate::{TestApp, TestUser, TokenSpec};
 
 /// The OBO grant type.
@@ -67,7 +71,7 @@ fn apply_fault(
     s: &State,
     kind: &FaultKind,
     delay: Option<Duration>,
-) -> Result<Option<Duration>, Box<ResponseTemplate>> {
+) -> Result<Option<Duration>, Box<Response>> {
     match fault_reply(kind, s.now()) {
         None => Ok(delay),
         Some(reply) => {
@@ -96,7 +100,7 @@ pub(crate) fn v1_resource_scope(resource: &str) -> String {
     format!("{}/.default", resource.trim_end_matches('/'))
 }
 
-pub(crate) fn token(s: &mut State, req: &Request, segment: &Segment, v1: bool) -> ResponseTemplate {
+pub(crate) fn token(s: &mut State, req: &Request, segment: &Segment, v1: bool) -> Response {
     let mut delay = None;
     if let Some(f) = s.faults.pop_front() {
         match apply_fault(s, &f.kind, f.delay) {
@@ -266,11 +270,15 @@ fn verify_client_assertion(
             "The key was not found. The application has no certificate credential.",
         ));
     };
+    // Thumbprints are base64url; MSAL Python pads them, which Entra accepts.
+    let same = |sent: Option<&str>, known: String| {
+        sent.is_some_and(|t| t.trim_end_matches('=') == known.as_str())
+    };
     let thumb_ok = match header.alg {
-        Algorithm::PS256 => header.x5t_s256.as_deref() == Some(cert.x5t_s256().as_str()),
+        Algorithm::PS256 => same(header.x5t_s256.as_deref(), cert.x5t_s256()),
         Algorithm::RS256 => {
-            header.x5t.as_deref() == Some(cert.x5t().as_str())
-                || header.x5t_s256.as_deref() == Some(cert.x5t_s256().as_str())
+            same(header.x5t.as_deref(), cert.x5t())
+                || same(header.x5t_s256.as_deref(), cert.x5t_s256())
         }
         _ => return Err(bad_sig("The algorithm is not supported; use PS256 or RS256.")),
     };
@@ -305,8 +313,8 @@ fn verify_client_assertion(
         ));
     }
     let now = s.now();
-    let exp = claims["exp"].as_i64().unwrap_or(i64::MIN);
-    let nbf = claims["nbf"].as_i64().unwrap_or(i64::MIN);
+    let exp = numeric_date(&claims["exp"]).unwrap_or(i64::MIN);
+    let nbf = numeric_date(&claims["nbf"]).unwrap_or(i64::MIN);
     if exp <= now - 300 || nbf > now + 300 {
         return Err(err(s, 700024, "Client assertion is not within its valid time range."));
     }
@@ -321,6 +329,16 @@ pub(crate) fn lenient(alg: Algorithm) -> Validation {
     v.validate_aud = false;
     v.required_spec_claims.clear();
     v
+}
+
+/// A JWT NumericDate (RFC 7519 section 2): whole seconds, or fractional ones as
+/// PyJWT writes them, rounded down.
+pub(crate) fn numeric_date(v: &Value) -> Option<i64> {
+    v.as_i64().or_else(|| {
+        let f = v.as_f64().filter(|f| f.is_finite() && f.abs() < 1e15)?;
+        #[allow(clippy::cast_possible_truncation)] // finite and within range: checked above
+        Some(f.floor() as i64)
+    })
 }
 
 pub(crate) fn audiences(claims: &Value) -> Vec<String> {
@@ -412,88 +430,6 @@ pub(crate) fn parse_scopes(s: &State, scope: &str) -> Result<Scopes, ErrorReply>
     Ok(out)
 }
 
-/// The pseudo app standing for Microsoft Graph in app-only tokens.
-fn graph_app(roles: Vec<String>) -> TestApp {
-    let mut app = TestApp::new("Microsoft Graph")
-        .access_token_version(TokenVersion::V1)
-        .app_id_uri_value("https://graph.microsoft.com");
-    if let Ok(id) = entra_core::ClientId::parse(entra_core::GRAPH_APP_ID) {
-        app = app.client_id(id);
-    }
-    app.app_roles = roles;
-    app
-}
-
-/// Mints a delegated token of `user` for the requested resource, for `client`.
-/// Returns (access token, granted scope string).
-pub(crate) fn delegated(
-    s: &State,
-    user: &TestUser,
-    client: &TestApp,
-    resource: &Resource,
-    permissions: &[String],
-) -> Result<(String, String), ErrorReply> {
-    let (spec, scope) = match resource {
-        Resource::App(id) => {
-            let api = s.app(id.as_str()).cloned().ok_or_else(|| {
-                err(s, 500011, "The resource principal was not found in the tenant.")
-            })?;
-            let uri = api.app_id_uri();
-            let scope =
-                permissions.iter().map(|p| format!("{uri}/{p}")).collect::<Vec<_>>().join(" ");
-            (TokenSpec::access(user, &api).scopes(permissions.to_vec()), scope)
-        }
-        Resource::Graph => {
-            (TokenSpec::graph(user).scopes(permissions.to_vec()), permissions.join(" "))
-        }
-        Resource::Other(name) => (
-            TokenSpec::access(user, &TestApp::new("other"))
-                .audience(name.clone())
-                .scopes(permissions.to_vec()),
-            permissions.join(" "),
-        ),
-    };
-    let token = s.mint(&spec.client(&client.client_id)).map_err(|_| server_error(s))?;
-    Ok((token, scope))
-}
-
-pub(crate) fn server_error(s: &State) -> ErrorReply {
-    fault_reply(&FaultKind::Status(500), s.now())
-        .unwrap_or_else(|| aadsts_reply(90033, None, s.now()))
-}
-
-/// The success body of a token response.
-pub(crate) fn token_body(s: &State, access: String, scope: String) -> Value {
-    json!({
-        "token_type": "Bearer",
-        "scope": scope,
-        "expires_in": s.token_lifetime,
-        "ext_expires_in": s.token_lifetime,
-        "access_token": access,
-    })
-}
-
-/// Stores a new refresh token and returns it.
-pub(crate) fn new_refresh_token(s: &mut State, grant: RefreshGrant) -> String {
-    let token = format!("1.mock-rt.{}", URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes()));
-    s.refresh_tokens.insert(token.clone(), grant);
-    token
-}
-
-/// Default permissions for `.default` or no resource scope: consented, else the
-/// API's exposed scopes (Graph: `User.Read`).
-fn default_permissions(s: &State, client: &TestApp, resource: &Resource) -> Vec<String> {
-    if let Some(set) = s.consents.get(&(client.client_id.clone(), resource.clone()))
-        && !set.is_empty()
-    {
-        return set.iter().cloned().collect();
-    }
-    match resource {
-        Resource::App(id) => s.app(id.as_str()).map(|a| a.scopes.clone()).unwrap_or_default(),
-        _ => vec!["User.Read".to_owned()],
-    }
-}
-
 /// Issues the tokens of a user sign-in (authorization code or refresh).
 fn issue_for_user(
     s: &mut State,
@@ -501,6 +437,7 @@ fn issue_for_user(
     client: &TestApp,
     scope: &str,
     nonce: Option<&str>,
+    client_info: bool,
 ) -> Reply {
     let scopes = parse_scopes(s, scope)?;
     let resource = scopes.resource.clone().unwrap_or(Resource::Graph);
@@ -510,26 +447,10 @@ fn issue_for_user(
         scopes.permissions.clone()
     };
     let (access, granted) = delegated(s, user, client, &resource, &permissions)?;
-    let mut granted_all: Vec<String> = vec![granted];
-    granted_all.extend(scopes.oidc.iter().cloned());
-    let mut body = token_body(s, access, granted_all.join(" ").trim().to_owned());
-    if scopes.oidc.contains("openid") {
-        let id = s
-            .mint(&TokenSpec::id_token(user, &client.client_id, nonce))
-            .map_err(|_| server_error(s))?;
-        body["id_token"] = json!(id);
-    }
-    if scopes.offline() {
-        let rt = new_refresh_token(
-            s,
-            RefreshGrant {
-                client_id: client.client_id.clone(),
-                user_oid: user.oid.clone(),
-                scope: scope.to_owned(),
-            },
-        );
-        body["refresh_token"] = json!(rt);
-    }
+    let mut body = token_body(s, access, response_scope(granted, &scopes));
+    let extras =
+        UserExtras { user, client, scopes: &scopes, refresh_scope: scope, nonce, client_info };
+    add_user_extras(s, &mut body, &extras)?;
     Ok(body)
 }
 
@@ -611,7 +532,8 @@ fn authorization_code(s: &mut State, req: &Request, form: &Form, token_url: &str
     if let Some(p) = s.codes.get_mut(&code) {
         p.redeemed = true;
     }
-    issue_for_user(s, &user, &client, &scope, pending.nonce.as_deref())
+    let client_info = pending.client_info || form.get("client_info") == Some("1");
+    issue_for_user(s, &user, &client, &scope, pending.nonce.as_deref(), client_info)
 }
 
 fn refresh(s: &mut State, req: &Request, form: &Form, token_url: &str) -> Reply {
@@ -636,7 +558,7 @@ fn refresh(s: &mut State, req: &Request, form: &Form, token_url: &str) -> Reply 
     if !scope.split_ascii_whitespace().any(|x| x == "offline_access") {
         scope.push_str(" offline_access");
     }
-    issue_for_user(s, &user, &client, &scope, None)
+    issue_for_user(s, &user, &client, &scope, None, form.get("client_info") == Some("1"))
 }
 
 fn client_credentials(s: &mut State, req: &Request, form: &Form, token_url: &str) -> Reply {
@@ -716,6 +638,15 @@ mod tests {
         assert_eq!(code(&mixed), 70011);
         let unknown = parse_scopes(&s, "api://nothing-here/.default").unwrap_err();
         assert_eq!(code(&unknown), 500011);
+    }
+
+    #[test]
+    fn numeric_dates_may_be_fractional() {
+        assert_eq!(numeric_date(&json!(1_700_000_000)), Some(1_700_000_000));
+        assert_eq!(numeric_date(&json!(1_700_000_000.75)), Some(1_700_000_000));
+        assert_eq!(numeric_date(&json!("1700000000")), None);
+        assert_eq!(numeric_date(&json!(1e300)), None);
+        assert_eq!(numeric_date(&Value::Null), None);
     }
 
     #[test]

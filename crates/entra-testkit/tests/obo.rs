@@ -195,6 +195,51 @@ async fn obo_with_certificate_assertion() {
 }
 
 #[tokio::test]
+async fn padded_thumbprints_are_accepted_as_msal_sends_them() {
+    let s = setup().await;
+    let cert = TestCertificate::generate("CN=padded");
+    let app = s.mock.register_app(TestApp::new("padded").certificate(cert.clone()));
+    s.mock.grant_consent(&app.client_id, "https://graph.microsoft.com", &["User.Read"]);
+    let id = app.client_id.to_string();
+    let url = s.mock.token_url();
+    let user_token = s.mock.access_token(&s.alice, &app);
+    let signed = |alg: Algorithm, x5t: Option<String>, x5t_s256: Option<String>| {
+        let mut header = Header::new(alg);
+        header.x5t = x5t;
+        header.x5t_s256 = x5t_s256;
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+                as i64;
+        let claims =
+            json!({"aud": url, "iss": id, "sub": id, "jti": "j", "nbf": now, "exp": now + 600});
+        let key = EncodingKey::from_rsa_pem(cert.key_pem().as_bytes()).unwrap();
+        jsonwebtoken::encode(&header, &claims, &key).unwrap()
+    };
+    let run = |assertion: String| {
+        let form = vec![
+            ("grant_type", JWT_BEARER.to_owned()),
+            ("client_id", id.clone()),
+            ("client_assertion_type", CLIENT_ASSERTION_TYPE.to_owned()),
+            ("client_assertion", assertion),
+            ("assertion", user_token.clone()),
+            ("scope", GRAPH_DEFAULT.to_owned()),
+            ("requested_token_use", "on_behalf_of".to_owned()),
+        ];
+        let url = url.clone();
+        async move { post_form(&url, &form).await }
+    };
+    // base64url with `=` padding (SHA-256: 44 characters, SHA-1: 28).
+    let ok = run(signed(Algorithm::PS256, None, Some(format!("{}=", cert.x5t_s256())))).await;
+    assert_eq!(ok.0, 200, "{}", ok.1);
+    let ok = run(signed(Algorithm::RS256, Some(format!("{}=", cert.x5t())), None)).await;
+    assert_eq!(ok.0, 200, "{}", ok.1);
+    // Padding does not make another thumbprint match.
+    let mut wrong = cert.x5t_s256();
+    wrong.replace_range(0..1, if wrong.starts_with('A') { "B" } else { "A" });
+    assert_aadsts(&run(signed(Algorithm::PS256, None, Some(format!("{wrong}=")))).await, 700027);
+}
+
+#[tokio::test]
 async fn obo_unknown_client_700016() {
     let s = setup().await;
     assert_aadsts(

@@ -89,6 +89,33 @@ pub enum Error {
         /// What was empty.
         what: &'static str,
     },
+    /// A required environment variable is not set. Names every variable (and its
+    /// aliases) that would satisfy the requirement.
+    #[error("missing configuration: set {}", crate::env::one_of(vars))]
+    MissingEnv {
+        /// The variables, any one of which is required.
+        vars: &'static [crate::env::EnvVar],
+    },
+    /// An environment variable holds a value that cannot be used. The reason
+    /// never contains a secret's value.
+    #[error("environment variable {name}: {reason}")]
+    InvalidEnv {
+        /// The name that was read (the canonical name or an alias).
+        name: &'static str,
+        /// What is wrong and what is expected.
+        reason: String,
+    },
+    /// A credential file (certificate, private key) could not be read.
+    #[error("cannot read the {what} file {}", path.display())]
+    CredentialFile {
+        /// What the file holds.
+        what: &'static str,
+        /// The file.
+        path: std::path::PathBuf,
+        /// The file system error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Shortens untrusted text (a claim, a URL, a configuration value) before it is

@@ -1,6 +1,7 @@
 //! Shared vocabulary for the entra-* crates: clouds, tenants and authorities,
-//! Entra token claims, AADSTS errors with remedies, secrets, client credentials,
-//! time, and the seam traits the other crates implement.
+//! the app identity and the one table of environment variables ([`env`]), Entra
+//! token claims, AADSTS errors with remedies, secrets, client credentials, time,
+//! and the seam traits the other crates implement.
 //!
 //! # Example
 //!
@@ -52,9 +53,12 @@ mod clock;
 mod cloud;
 mod credential;
 mod entra_error;
+pub mod env;
 mod error;
 mod federated;
 mod guid;
+mod identity;
+mod pkcs8;
 mod seams;
 mod secret;
 mod token;
@@ -69,8 +73,9 @@ pub use credential::{
 };
 pub use entra_error::{EntraErrorResponse, ErrorKind};
 pub use error::{Error, shorten_untrusted};
-pub use federated::{AZURE_FEDERATED_TOKEN_FILE, BoxError, FileAssertion, FnAssertion};
+pub use federated::{BoxError, FileAssertion, FnAssertion};
 pub use guid::{ClientId, TenantId};
+pub use identity::{AppIdentity, CredentialConfig, TenantPolicy};
 pub use seams::{
     AuthError, LoginStateStore, PendingLogin, StoreError, TokenCache, TokenExchanger,
     TokenValidator,

@@ -4,23 +4,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use entra_core::{Authority, ClientId, Clock, SystemClock, Tenant, TenantId, TokenVersion};
+use entra_core::env::{self, Vars};
+use entra_core::{AppIdentity, Authority, ClientId, Clock, SystemClock, Tenant, TokenVersion};
 
 use crate::error::{Error, Result};
 use crate::validator::Validator;
 
-/// Which tenants may present tokens.
-#[derive(Clone, PartialEq, Eq, Debug)]
-#[non_exhaustive]
-pub enum TenantPolicy {
-    /// Only these tenants (by id). The issuer is still checked with the
-    /// `{tenantid}` rule; this list is applied on top of it.
-    Only(Vec<TenantId>),
-    /// Any tenant whose token passes the `{tenantid}` issuer rule. An explicit
-    /// choice for multi-tenant SaaS APIs: the issuer check itself is never skipped,
-    /// but anyone with an Entra tenant can obtain such a token.
-    Any,
-}
+pub use entra_core::TenantPolicy;
 
 /// Which token versions (`ver` claim) are accepted.
 ///
@@ -301,6 +291,62 @@ impl ValidatorBuilder {
                 token_cache_ttl: Duration::from_secs(300),
             },
         }
+    }
+
+    /// A builder for tokens issued to `identity`: its authority, its client id as
+    /// the audience plus [`AppIdentity::audiences`], and its
+    /// [`AppIdentity::allowed_tenants`] when set. The credential is not used.
+    ///
+    /// ```
+    /// use entra_core::AppIdentity;
+    /// use entra_jwks::ValidatorBuilder;
+    /// let identity: AppIdentity = serde_json::from_str(r#"{
+    ///     "tenant_id": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+    ///     "client_id": "6e74172b-be56-4843-9ff4-e66a39bb12e3",
+    ///     "audiences": ["api://6e74172b-be56-4843-9ff4-e66a39bb12e3"]
+    /// }"#)?;
+    /// let validator = ValidatorBuilder::from_identity(&identity).build()?;
+    /// assert_eq!(validator.options().audiences, ["api://6e74172b-be56-4843-9ff4-e66a39bb12e3"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_identity(identity: &AppIdentity) -> Self {
+        let mut builder = Self::new(identity.authority.clone(), identity.client_id.clone())
+            .audiences(identity.audiences.iter().cloned());
+        builder.tenants = identity.allowed_tenants.clone();
+        builder
+    }
+
+    /// A builder from the process environment; see [`ValidatorBuilder::from_lookup`].
+    ///
+    /// # Errors
+    /// As [`ValidatorBuilder::from_lookup`].
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(env::process_env)
+    }
+
+    /// A builder from the environment read through `lookup`: the
+    /// [`AppIdentity`] of [`AppIdentity::from_vars`] (this app's client id,
+    /// [`env::AUTHORITY`] or [`env::TENANT_ID`] and [`env::CLOUD`],
+    /// [`env::AUDIENCES`], [`env::ALLOWED_TENANTS`]), as
+    /// [`ValidatorBuilder::from_identity`]. Names and precedence: [`entra_core::env`].
+    ///
+    /// ```
+    /// use entra_jwks::ValidatorBuilder;
+    /// let env = [
+    ///     ("AZURE_TENANT_ID", "72f988bf-86f1-41af-91ab-2d7cd011db47"),
+    ///     ("AZURE_CLIENT_ID", "6e74172b-be56-4843-9ff4-e66a39bb12e3"),
+    /// ];
+    /// let lookup = |n: &str| env.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string());
+    /// let validator = ValidatorBuilder::from_lookup(lookup)?.build()?;
+    /// assert_eq!(validator.client_id().as_str(), "6e74172b-be56-4843-9ff4-e66a39bb12e3");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Env`] naming the variable that is missing or malformed.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let identity = AppIdentity::from_vars(&Vars::new(&lookup)).map_err(Error::Env)?;
+        Ok(Self::from_identity(&identity))
     }
 
     /// Audiences accepted besides the client id, such as the App ID URI. See

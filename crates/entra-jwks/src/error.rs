@@ -136,6 +136,10 @@ pub enum Error {
         /// What to change.
         reason: &'static str,
     },
+    /// The configuration read from the environment is missing a value or holds
+    /// a malformed one; the source names the variable.
+    #[error(transparent)]
+    Env(entra_core::Error),
     /// The default HTTP client could not be built (for example, no TLS roots).
     #[error("cannot build the HTTP client for the keys endpoint")]
     HttpClient(#[source] reqwest::Error),
@@ -163,7 +167,10 @@ impl Error {
     fn is_config(&self) -> bool {
         matches!(
             self,
-            Self::Config { .. } | Self::TenantPolicyRequired { .. } | Self::HttpClient(_)
+            Self::Config { .. }
+                | Self::Env(_)
+                | Self::TenantPolicyRequired { .. }
+                | Self::HttpClient(_)
         )
     }
 }

@@ -21,23 +21,11 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
-    /// A configuration value could not be parsed (tenant, client id, cloud).
-    #[error("invalid configuration value for `{field}`")]
-    InvalidConfigValue {
-        /// The configuration field.
-        field: &'static str,
-        /// Why it was refused.
-        #[source]
-        source: entra_core::Error,
-    },
-    /// A required setting is missing from the environment.
-    #[error("missing {what}: set one of {names}")]
-    MissingConfig {
-        /// What is missing.
-        what: &'static str,
-        /// The environment variables that are read for it.
-        names: &'static str,
-    },
+    /// The configuration read from the environment is missing a value or holds
+    /// a malformed one ([`entra_core::Error::MissingEnv`],
+    /// [`entra_core::Error::InvalidEnv`]); the message names the variable.
+    #[error(transparent)]
+    Env(entra_core::Error),
     /// The sign-in needs a redirect URI and none is configured.
     #[error("no redirect uri is configured for this client")]
     NoRedirectUri,

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use entra_core::{LoginStateStore, ManualClock, PendingLogin, StoreError};
+use entra_core::{CredentialConfig, LoginStateStore, ManualClock, PendingLogin, StoreError};
 use entra_oidc::{CallbackParams, Client, Config, MemoryLoginStateStore};
 use entra_testkit::{MockEntra, TestApp, TestUser};
 
@@ -39,7 +39,7 @@ impl Env {
     /// The web app's configuration at the mock's default tenant.
     pub(crate) fn config(&self) -> Config {
         let mut c = Config::new(self.mock.authority(), self.app.client_id.clone());
-        c.client_secret = Some(SECRET.into());
+        c.identity.credential = Some(CredentialConfig::secret(SECRET));
         c.redirect_uri = Some(REDIRECT.into());
         c
     }

@@ -288,8 +288,9 @@ fn private_key(pem_text: &str, password: Option<&Secret>) -> Result<RsaKeyPair, 
                 let password = password.ok_or(Error::InvalidPrivateKey {
                     reason: "the private key is encrypted and no password is configured",
                 })?;
-                let der = crate::pkcs8::decrypt(block.contents(), password.expose_secret().as_bytes())
-                    .map_err(|reason| Error::InvalidPrivateKey { reason })?;
+                let der =
+                    crate::pkcs8::decrypt(block.contents(), password.expose_secret().as_bytes())
+                        .map_err(|reason| Error::InvalidPrivateKey { reason })?;
                 RsaKeyPair::from_pkcs8(&der)
             }
             _ => continue,

@@ -172,7 +172,7 @@ pub const ALLOWED_TENANTS: EnvVar = var(
     &[],
     "The tenants whose users and tokens are accepted: tenant ids (comma-separated or a JSON list), or `*` for every tenant. Defaults to the tenant of a single-tenant authority.",
     VALIDATION,
-    "with a multi-tenant tenant (`organizations`, `common`) or a domain",
+    "with `organizations` or `common`; for entra-jwks also with a domain tenant",
 );
 /// The client secret.
 pub const CLIENT_SECRET: EnvVar = secret(var(
@@ -537,11 +537,7 @@ impl<'a> Vars<'a> {
         let Some((name, value)) = self.get(var) else { return Ok(None) };
         parse(&value).map(Some).map_err(|e| Error::InvalidEnv {
             name,
-            reason: if var.secret {
-                "the value cannot be used".to_owned()
-            } else {
-                e.to_string()
-            },
+            reason: if var.secret { "the value cannot be used".to_owned() } else { e.to_string() },
         })
     }
 
@@ -577,9 +573,7 @@ impl<'a> Vars<'a> {
     /// [`Error::InvalidEnv`] for a value starting with `[` that is not a JSON list
     /// of strings.
     pub fn list(&self, var: &EnvVar) -> Result<Option<Vec<String>>, Error> {
-        self.parse(var, |v| {
-            parse_list(v).map_err(|e| format!("not a JSON list of strings ({e})"))
-        })
+        self.parse(var, |v| parse_list(v).map_err(|e| format!("not a JSON list of strings ({e})")))
     }
 }
 

@@ -187,8 +187,11 @@ impl CredentialConfig {
 
 /// Reads a PEM file; the text stays in a [`Secret`] (it may hold a private key).
 fn read_pem(path: &Path, what: &'static str) -> Result<Secret, Error> {
-    let bytes =
-        std::fs::read(path).map_err(|source| Error::CredentialFile { what, path: path.into(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| Error::CredentialFile {
+        what,
+        path: path.into(),
+        source,
+    })?;
     let text = String::from_utf8(bytes).map_err(|_| Error::InvalidCertificate {
         reason: "not a PEM file (PKCS#12 `.pfx` files are not supported: convert one with `openssl pkcs12 -nodes`)",
     })?;
@@ -254,7 +257,13 @@ pub struct AppIdentity {
 impl AppIdentity {
     /// The identity of `client_id` at `authority`, with no credential.
     pub fn new(authority: Authority, client_id: ClientId) -> Self {
-        Self { authority, client_id, credential: None, audiences: Vec::new(), allowed_tenants: None }
+        Self {
+            authority,
+            client_id,
+            credential: None,
+            audiences: Vec::new(),
+            allowed_tenants: None,
+        }
     }
 
     /// Reads the identity from the process environment.
@@ -286,9 +295,10 @@ impl AppIdentity {
         let authority = vars.parse(&env::AUTHORITY, Authority::parse)?;
         let (tenant_id, cloud) = match authority {
             Some(_) => (None, None),
-            None => {
-                (vars.parse(&env::TENANT_ID, Tenant::parse)?, vars.parse(&env::CLOUD, Cloud::parse)?)
-            }
+            None => (
+                vars.parse(&env::TENANT_ID, Tenant::parse)?,
+                vars.parse(&env::CLOUD, Cloud::parse)?,
+            ),
         };
         let path = |var: &EnvVar| vars.text(var).map(PathBuf::from);
         let raw = RawIdentity {
@@ -387,7 +397,8 @@ impl RawIdentity {
     /// The two rules: an authority wins over tenant and cloud; the credential is
     /// the first of secret, certificate and federated token file.
     fn resolve(self) -> Result<AppIdentity, Problem> {
-        let client_id = self.client_id.ok_or(Problem::Missing(std::slice::from_ref(&env::CLIENT_ID)))?;
+        let client_id =
+            self.client_id.ok_or(Problem::Missing(std::slice::from_ref(&env::CLIENT_ID)))?;
         let authority = match (self.authority, self.tenant_id) {
             (Some(authority), _) => authority,
             (None, Some(tenant)) => Authority::new(self.cloud.unwrap_or_default(), tenant),
@@ -406,7 +417,10 @@ impl RawIdentity {
             }
         }
         let credential = if let Some(secret) = self.client_secret {
-            Some(CredentialConfig::Secret { secret, placement: self.client_auth.unwrap_or_default() })
+            Some(CredentialConfig::Secret {
+                secret,
+                placement: self.client_auth.unwrap_or_default(),
+            })
         } else if let Some(path) = self.client_certificate_path {
             Some(CredentialConfig::Certificate {
                 path,

@@ -85,8 +85,11 @@ pub(crate) fn decrypt(der: &[u8], password: &[u8]) -> Result<Zeroizing<Vec<u8>>,
     let mut kdf_params = Der(kdf.read(SEQUENCE)?);
     let salt = kdf_params.read(OCTET_STRING)?;
     let iterations = unsigned(kdf_params.read(INTEGER)?)?;
-    let key_length =
-        if kdf_params.peek() == Some(INTEGER) { Some(unsigned(kdf_params.read(INTEGER)?)?) } else { None };
+    let key_length = if kdf_params.peek() == Some(INTEGER) {
+        Some(unsigned(kdf_params.read(INTEGER)?)?)
+    } else {
+        None
+    };
     let prf = if kdf_params.is_empty() {
         pbkdf2::PBKDF2_HMAC_SHA1 // the default of RFC 8018
     } else {

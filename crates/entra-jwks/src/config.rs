@@ -523,3 +523,96 @@ impl ValidatorBuilder {
         Ok(Validator::from_builder(self, http))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use entra_core::{Cloud, TenantId};
+
+    use super::*;
+
+    const TID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    const CID: &str = "6e74172b-be56-4843-9ff4-e66a39bb12e3";
+
+    fn read(pairs: &'static [(&'static str, &'static str)]) -> Result<ValidatorBuilder> {
+        ValidatorBuilder::from_lookup(|n| {
+            pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn from_environment() {
+        let b = read(&[
+            ("AZURE_TENANT_ID", TID),
+            ("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us"),
+            ("SSO_ENTRA_CLIENT_ID", CID),
+            (
+                "ENTRA_AUDIENCES",
+                "api://6e74172b-be56-4843-9ff4-e66a39bb12e3, https://api.contoso.com",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(b.authority.cloud(), &Cloud::UsGovernment);
+        assert_eq!(b.client_id.as_str(), CID);
+        assert_eq!(b.options.audiences.len(), 2);
+        let v = b.build().unwrap();
+        assert_eq!(v.options().tenants, TenantPolicy::Only(vec![TenantId::parse(TID).unwrap()]));
+
+        // A multi-tenant authority takes its tenants from ENTRA_ALLOWED_TENANTS.
+        let b = read(&[
+            ("ENTRA_AUTHORITY", "https://login.microsoftonline.com/organizations"),
+            ("ENTRA_TENANT_ID", TID),
+            ("ENTRA_CLIENT_ID", CID),
+            ("ENTRA_ALLOWED_TENANTS", "*"),
+        ])
+        .unwrap();
+        assert_eq!(b.authority.tenant(), &Tenant::Organizations, "the authority wins");
+        assert_eq!(b.build().unwrap().options().tenants, TenantPolicy::Any);
+        let b = read(&[
+            ("ENTRA_AUTHORITY", "https://login.microsoftonline.com/organizations"),
+            ("ENTRA_CLIENT_ID", CID),
+        ])
+        .unwrap();
+        assert!(matches!(b.build(), Err(Error::TenantPolicyRequired { .. })));
+    }
+
+    #[test]
+    fn missing_and_malformed_values_name_the_variable() {
+        let err = read(&[("ENTRA_TENANT_ID", TID)]).unwrap_err();
+        assert!(matches!(&err, Error::Env(entra_core::Error::MissingEnv { .. })), "{err:?}");
+        assert!(
+            err.to_string().contains("ENTRA_CLIENT_ID (or SSO_ENTRA_CLIENT_ID, AZURE_CLIENT_ID)")
+        );
+        let err = read(&[
+            ("ENTRA_TENANT_ID", TID),
+            ("ENTRA_CLIENT_ID", CID),
+            ("ENTRA_ALLOWED_TENANTS", "contoso.com"),
+        ])
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            Error::Env(entra_core::Error::InvalidEnv { name: "ENTRA_ALLOWED_TENANTS", .. })
+        ));
+        assert!(!err.is_unauthorized() && !err.is_transient());
+    }
+
+    #[test]
+    fn every_variable_the_table_gives_to_entra_jwks_is_read() {
+        let looked_up = std::cell::RefCell::new(Vec::new());
+        let lookup = |name: &str| {
+            looked_up.borrow_mut().push(name.to_owned());
+            match name {
+                "ENTRA_CLIENT_ID" => Some(CID.to_owned()),
+                "ENTRA_TENANT_ID" => Some(TID.to_owned()),
+                _ => None,
+            }
+        };
+        let _builder = ValidatorBuilder::from_lookup(lookup).unwrap();
+        let looked_up = looked_up.into_inner();
+        for var in env::ALL.iter().filter(|v| v.read_by.contains(&"entra-jwks")) {
+            assert!(looked_up.iter().any(|n| n == var.name), "{} is not read", var.name);
+        }
+        for name in &looked_up {
+            assert!(env::EnvVar::find(name).is_some(), "{name} is not in the table");
+        }
+    }
+}

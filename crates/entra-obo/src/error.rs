@@ -161,7 +161,11 @@ pub enum Error {
     /// federated assertion, empty secret).
     #[error("client credential unavailable")]
     Credential(#[source] Arc<entra_core::Error>),
-    /// The configuration could not be used (unreadable certificate file, no credential).
+    /// The configuration read from the environment is missing a value or holds
+    /// a malformed one; the message names the variable.
+    #[error(transparent)]
+    Env(Arc<entra_core::Error>),
+    /// The configuration could not be used (no credential).
     #[error("invalid configuration: {reason}")]
     Config {
         /// What is wrong.

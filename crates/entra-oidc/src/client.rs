@@ -615,7 +615,7 @@ mod tests {
         ));
         assert!(client.refresh(&Secret::new("")).await.is_err());
         let mut c = config();
-        c.client_secret = Some(Secret::new("hunter2"));
+        c.identity.credential = Some(entra_core::CredentialConfig::secret("hunter2"));
         let client = Client::new(c).unwrap();
         assert!(!client.is_public());
         let printed = format!("{client:?} {:?}", client.config());

@@ -509,7 +509,10 @@ mod tests {
         assert_eq!(c.authority().tenant(), &Tenant::parse(TID).unwrap());
         assert_eq!(c.identity.credential, Some(CredentialConfig::secret("s~ecret")));
         assert_eq!(c.allowed_domains, ["acmecorp.com"]);
-        assert_eq!(c.redirect_uri.as_deref(), Some("https://gateway.example.com/auth/sso/callback/entra"));
+        assert_eq!(
+            c.redirect_uri.as_deref(),
+            Some("https://gateway.example.com/auth/sso/callback/entra")
+        );
         let r = c.resolve().unwrap();
         assert_eq!(r.scope, "openid profile email");
         assert!(!format!("{c:?}").contains("s~ecret"));
@@ -532,7 +535,10 @@ mod tests {
         .unwrap();
         assert_eq!(c.authority().cloud(), &Cloud::UsGovernment);
         assert_eq!(c.authority().tenant(), &Tenant::Organizations);
-        assert_eq!(c.identity.allowed_tenants, Some(TenantPolicy::Only(vec![TenantId::parse(TID).unwrap()])));
+        assert_eq!(
+            c.identity.allowed_tenants,
+            Some(TenantPolicy::Only(vec![TenantId::parse(TID).unwrap()]))
+        );
         assert!(c.offline_access);
         assert_eq!(c.api_scope.as_deref(), Some("api://x/access_as_user"));
         assert_eq!(c.response_mode, ResponseMode::FormPost);
@@ -552,16 +558,26 @@ mod tests {
             ("ENTRA_OFFLINE_ACCESS", "yes"),
         ])
         .unwrap();
-        assert_eq!(c.resolve().unwrap().scope, "openid profile email offline_access api://x/.default");
+        assert_eq!(
+            c.resolve().unwrap().scope,
+            "openid profile email offline_access api://x/.default"
+        );
     }
 
     #[test]
     fn missing_and_bad_values_name_the_variable() {
         let err = read(&[("ENTRA_TENANT_ID", TID)]).unwrap_err();
         assert!(matches!(&err, Error::Env(entra_core::Error::MissingEnv { .. })), "{err:?}");
-        assert!(err.to_string().contains("ENTRA_CLIENT_ID (or SSO_ENTRA_CLIENT_ID, AZURE_CLIENT_ID)"), "{err}");
+        assert!(
+            err.to_string().contains("ENTRA_CLIENT_ID (or SSO_ENTRA_CLIENT_ID, AZURE_CLIENT_ID)"),
+            "{err}"
+        );
         let err = read(&[("ENTRA_CLIENT_ID", CID)]).unwrap_err();
-        assert!(err.to_string().contains("ENTRA_TENANT_ID") && err.to_string().contains("ENTRA_AUTHORITY"), "{err}");
+        assert!(
+            err.to_string().contains("ENTRA_TENANT_ID")
+                && err.to_string().contains("ENTRA_AUTHORITY"),
+            "{err}"
+        );
         for (k, v) in [
             ("ENTRA_CLIENT_ID", "dev-client-id"),
             ("ENTRA_SCOPES", "openid api://a/x api://b/y"),
@@ -601,8 +617,12 @@ mod tests {
             assert!(!listed || reads, "{} is listed for entra-oidc but not read", var.name);
         }
         for name in &looked_up {
-            let var = env::EnvVar::find(name).unwrap_or_else(|| panic!("{name} is not in the table"));
-            assert!(var.read_by.contains(&"entra-oidc") || var.read_by.contains(&"entra-jwks"), "{name}");
+            let var =
+                env::EnvVar::find(name).unwrap_or_else(|| panic!("{name} is not in the table"));
+            assert!(
+                var.read_by.contains(&"entra-oidc") || var.read_by.contains(&"entra-jwks"),
+                "{name}"
+            );
         }
     }
 
@@ -691,8 +711,9 @@ mod tests {
         assert_eq!(c.login_ttl_secs, 600);
         assert_eq!(c.allowed_domains, ["acme.com"]);
         assert_eq!(c.prompt, Some(Prompt::Login));
-        let bad =
-            serde_json::from_value::<Config>(serde_json::json!({"tenant_id": "x", "client_id": CID}));
+        let bad = serde_json::from_value::<Config>(
+            serde_json::json!({"tenant_id": "x", "client_id": CID}),
+        );
         assert!(bad.is_err());
         // A key neither the sign-in settings nor the identity take is refused.
         let typo = serde_json::from_value::<Config>(

@@ -28,7 +28,13 @@ fn testdata(name: &str) -> PathBuf {
 #[test]
 fn tenant_and_cloud_or_authority() {
     let id = from_env(&[("ENTRA_TENANT_ID", TID), ("ENTRA_CLIENT_ID", CID)]).unwrap();
-    assert_eq!(id, AppIdentity::new(Authority::new(Cloud::Public, Tenant::parse(TID).unwrap()), ClientId::parse(CID).unwrap()));
+    assert_eq!(
+        id,
+        AppIdentity::new(
+            Authority::new(Cloud::Public, Tenant::parse(TID).unwrap()),
+            ClientId::parse(CID).unwrap()
+        )
+    );
     let id = from_env(&[
         ("AZURE_TENANT_ID", TID),
         ("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us/"),
@@ -48,7 +54,10 @@ fn tenant_and_cloud_or_authority() {
             ("ENTRA_CLIENT_ID", CID),
         ])
         .unwrap();
-        assert_eq!(id.authority, Authority::parse("https://login.microsoftonline.com/organizations").unwrap());
+        assert_eq!(
+            id.authority,
+            Authority::parse("https://login.microsoftonline.com/organizations").unwrap()
+        );
         let id = from_env(&[
             ("ENTRA_AUTHORITY", &format!("https://login.microsoftonline.com/{TID}")),
             (tenant_name, "not a tenant"),
@@ -65,14 +74,19 @@ fn tenant_and_cloud_or_authority() {
     .unwrap();
     assert_eq!(id.authority.tenant(), &Tenant::Organizations);
     assert_eq!(id.authority.cloud(), &Cloud::Public);
-    let id = from_json(serde_json::json!({"tenant_id": TID, "cloud": "usgovernment", "client_id": CID})).unwrap();
+    let id =
+        from_json(serde_json::json!({"tenant_id": TID, "cloud": "usgovernment", "client_id": CID}))
+            .unwrap();
     assert_eq!(id.authority.cloud(), &Cloud::UsGovernment);
 }
 
 #[test]
 fn missing_values_name_the_variables() {
     let err = from_env(&[("ENTRA_TENANT_ID", TID)]).unwrap_err();
-    assert!(matches!(err, Error::MissingEnv { vars: [v] } if v.name == "ENTRA_CLIENT_ID"), "{err:?}");
+    assert!(
+        matches!(err, Error::MissingEnv { vars: [v] } if v.name == "ENTRA_CLIENT_ID"),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("SSO_ENTRA_CLIENT_ID, AZURE_CLIENT_ID"), "{err}");
     let err = from_env(&[("SSO_ENTRA_CLIENT_ID", CID)]).unwrap_err();
     assert!(matches!(err, Error::MissingEnv { vars } if vars == [env::TENANT_ID, env::AUTHORITY]));
@@ -99,7 +113,8 @@ fn malformed_values_name_the_variable_read() {
         ("ENTRA_AUDIENCES", "[3]", "not a JSON list"),
     ];
     for (name, value, want) in cases {
-        let mut env = vec![("ENTRA_TENANT_ID", TID), ("ENTRA_CLIENT_ID", CID), ("ENTRA_CLIENT_SECRET", "s")];
+        let mut env =
+            vec![("ENTRA_TENANT_ID", TID), ("ENTRA_CLIENT_ID", CID), ("ENTRA_CLIENT_SECRET", "s")];
         env.retain(|(k, _)| EnvVar::find(k) != EnvVar::find(name));
         env.push((name, value));
         let err = from_env(&env).unwrap_err();
@@ -143,8 +158,13 @@ fn credential_precedence_and_settings_without_their_credential() {
             password: Some(Secret::new("pw")),
         })
     );
-    let id = with(&[("SSO_ENTRA_CLIENT_SECRET", "s"), ("ENTRA_CLIENT_AUTH", "client_secret_basic")]).unwrap();
-    assert!(matches!(id.credential, Some(CredentialConfig::Secret { placement: SecretPlacement::Basic, .. })));
+    let id =
+        with(&[("SSO_ENTRA_CLIENT_SECRET", "s"), ("ENTRA_CLIENT_AUTH", "client_secret_basic")])
+            .unwrap();
+    assert!(matches!(
+        id.credential,
+        Some(CredentialConfig::Secret { placement: SecretPlacement::Basic, .. })
+    ));
 
     for (extra, name) in [
         (("ENTRA_CLIENT_AUTH", "client_secret_basic"), "ENTRA_CLIENT_AUTH"),
@@ -160,7 +180,12 @@ fn credential_precedence_and_settings_without_their_credential() {
         "tenant_id": TID, "client_id": CID, "client_certificate_password": "pw"
     }))
     .unwrap_err();
-    assert!(err.contains("`client_certificate_password` is only used together with `client_certificate_path`"), "{err}");
+    assert!(
+        err.contains(
+            "`client_certificate_password` is only used together with `client_certificate_path`"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -185,16 +210,34 @@ fn serde_and_environment_give_the_same_identity() {
     assert_eq!(a, from_json(json).unwrap());
     assert_eq!(a.audiences.len(), 2);
     assert!(matches!(&a.allowed_tenants, Some(TenantPolicy::Only(t)) if t.len() == 2));
-    let any = from_env(&[("ENTRA_TENANT_ID", "common"), ("ENTRA_CLIENT_ID", CID), ("ENTRA_ALLOWED_TENANTS", "*")]).unwrap();
+    let any = from_env(&[
+        ("ENTRA_TENANT_ID", "common"),
+        ("ENTRA_CLIENT_ID", CID),
+        ("ENTRA_ALLOWED_TENANTS", "*"),
+    ])
+    .unwrap();
     assert_eq!(any.allowed_tenants, Some(TenantPolicy::Any));
     // Every serde key is the table's key of a variable.
-    let keys = ["authority", "tenant_id", "cloud", "client_id", "client_secret", "client_auth",
-        "client_certificate_path", "client_certificate_password", "client_private_key_path",
-        "federated_token_file", "audiences", "allowed_tenants"];
+    let keys = [
+        "authority",
+        "tenant_id",
+        "cloud",
+        "client_id",
+        "client_secret",
+        "client_auth",
+        "client_certificate_path",
+        "client_certificate_password",
+        "client_private_key_path",
+        "federated_token_file",
+        "audiences",
+        "allowed_tenants",
+    ];
     for key in keys {
         assert!(env::ALL.iter().any(|v| v.key() == key), "{key}");
     }
-    let err = from_json(serde_json::json!({"tenant_id": TID, "client_id": CID, "client_secrets": "x"})).unwrap_err();
+    let err =
+        from_json(serde_json::json!({"tenant_id": TID, "client_id": CID, "client_secrets": "x"}))
+            .unwrap_err();
     assert!(err.contains("unknown field `client_secrets`"), "{err}");
 }
 
@@ -208,14 +251,24 @@ fn debug_never_shows_secrets() {
     ])
     .unwrap();
     assert!(!format!("{id:?}").contains("hunter2"));
-    let id = from_env(&[("ENTRA_TENANT_ID", TID), ("ENTRA_CLIENT_ID", CID), ("ENTRA_CLIENT_SECRET", "s-hunter2")]).unwrap();
+    let id = from_env(&[
+        ("ENTRA_TENANT_ID", TID),
+        ("ENTRA_CLIENT_ID", CID),
+        ("ENTRA_CLIENT_SECRET", "s-hunter2"),
+    ])
+    .unwrap();
     assert!(!format!("{id:?}").contains("hunter2"));
 }
 
 async fn assertion(credential: ClientCredential) -> String {
     let ClientCredential::Assertion(provider) = credential else { panic!("not an assertion") };
     let id = ClientId::parse(CID).unwrap();
-    provider.client_assertion(&id, "https://login.example/t/oauth2/v2.0/token").await.unwrap().expose_secret().to_owned()
+    provider
+        .client_assertion(&id, "https://login.example/t/oauth2/v2.0/token")
+        .await
+        .unwrap()
+        .expose_secret()
+        .to_owned()
 }
 
 #[tokio::test]
@@ -274,7 +327,10 @@ async fn credentials_load() {
 
 #[test]
 fn identity_credential_is_loaded_on_demand() {
-    let mut id = AppIdentity::new(Authority::parse(&format!("https://login.microsoftonline.com/{TID}")).unwrap(), ClientId::parse(CID).unwrap());
+    let mut id = AppIdentity::new(
+        Authority::parse(&format!("https://login.microsoftonline.com/{TID}")).unwrap(),
+        ClientId::parse(CID).unwrap(),
+    );
     assert!(id.client_credential().unwrap().is_none());
     id.credential = Some(CredentialConfig::secret("s"));
     assert!(matches!(id.client_credential(), Ok(Some(ClientCredential::Secret { .. }))));

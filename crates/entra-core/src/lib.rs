@@ -1,5 +1,5 @@
 //! Shared vocabulary for the entra-* crates: clouds, tenants and authorities,
-//! the app identity and the one table of environment variables ([`env`]), Entra
+//! the app identity and the one table of environment variables ([`env`](mod@env)), Entra
 //! token claims, AADSTS errors with remedies, secrets, client credentials, time,
 //! and the seam traits the other crates implement.
 //!
@@ -45,6 +45,10 @@
 //!   by default, refuses a key that does not belong to its certificate, and shows
 //!   only the thumbprint in `Debug`; [`FileAssertion`] and [`FnAssertion`] refuse
 //!   expired or empty federated tokens and never print them.
+//! - Configuration read from the environment ([`env`](mod@env)) names the variable
+//!   in its errors but never a secret's value; an encrypted private key is
+//!   decrypted in zeroized buffers and a wrong password is an error, never a
+//!   silently unusable credential.
 
 mod authority;
 mod certificate;

@@ -1,4 +1,4 @@
-//! Allowed domains in a multi-tenant app (`organizations` + `allow_any_tenant`):
+//! Allowed domains in a multi-tenant app (`organizations`, any tenant allowed):
 //! a bare wiremock server plays Entra and answers the code redemption with ID
 //! tokens minted by the test kit's keys for users of any tenant.
 

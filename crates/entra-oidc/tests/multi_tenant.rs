@@ -51,7 +51,7 @@ async fn allowed_and_refused_tenants() {
     );
     assert!(err.is_unauthorized());
 
-    // allow_any_tenant: the issuer template is still checked, every tenant signs in.
+    // Any tenant (`*`): the issuer template is still checked, every tenant signs in.
     let mut config = multi_config(&env);
     config.identity.allowed_tenants = Some(TenantPolicy::Any);
     let client = env.client(config);

@@ -75,13 +75,25 @@ impl CertificateCredential {
     /// [`Error::InvalidPrivateKey`] when there is no usable RSA key or the key does
     /// not belong to the certificate.
     pub fn from_pem(cert_pem: &str, key_pem: &str) -> Result<Self, Error> {
-        let certs: Vec<Vec<u8>> = pem::parse_many(cert_pem.as_bytes())
-            .map_err(|_| Error::InvalidCertificate { reason: "not valid PEM" })?
-            .into_iter()
-            .filter(|p| p.tag() == "CERTIFICATE")
-            .map(pem::Pem::into_contents)
-            .collect();
-        let key = private_key(key_pem)?;
+        let certs = certificates(cert_pem)?;
+        let key = private_key(key_pem, None)?;
+        Self::from_der(certs, key)
+    }
+
+    /// As [`CertificateCredential::from_pem`], with a private key that may be
+    /// encrypted (`ENCRYPTED PRIVATE KEY`: PKCS#8 with PBES2, PBKDF2 and AES-CBC,
+    /// what OpenSSL 3 writes) under `password`. An unencrypted key is used as is.
+    ///
+    /// # Errors
+    /// As [`CertificateCredential::from_pem`]; [`Error::InvalidPrivateKey`] for a
+    /// wrong password or an unsupported encryption.
+    pub fn from_pem_with_password(
+        cert_pem: &str,
+        key_pem: &str,
+        password: &Secret,
+    ) -> Result<Self, Error> {
+        let certs = certificates(cert_pem)?;
+        let key = private_key(key_pem, Some(password))?;
         Self::from_der(certs, key)
     }
 
@@ -253,9 +265,19 @@ impl fmt::Debug for CertificateCredential {
     }
 }
 
-/// Parses an unencrypted RSA private key (PKCS#8 or PKCS#1) from PEM text that
-/// may hold other blocks too.
-fn private_key(pem_text: &str) -> Result<RsaKeyPair, Error> {
+/// The DER of every `CERTIFICATE` block of `cert_pem`, in order.
+fn certificates(cert_pem: &str) -> Result<Vec<Vec<u8>>, Error> {
+    Ok(pem::parse_many(cert_pem.as_bytes())
+        .map_err(|_| Error::InvalidCertificate { reason: "not valid PEM" })?
+        .into_iter()
+        .filter(|p| p.tag() == "CERTIFICATE")
+        .map(pem::Pem::into_contents)
+        .collect())
+}
+
+/// Parses an RSA private key (PKCS#8 or PKCS#1, or PKCS#8 encrypted under
+/// `password`) from PEM text that may hold other blocks too.
+fn private_key(pem_text: &str, password: Option<&Secret>) -> Result<RsaKeyPair, Error> {
     let blocks = pem::parse_many(pem_text.as_bytes())
         .map_err(|_| Error::InvalidPrivateKey { reason: "not valid PEM" })?;
     for block in &blocks {
@@ -263,9 +285,13 @@ fn private_key(pem_text: &str) -> Result<RsaKeyPair, Error> {
             "PRIVATE KEY" => RsaKeyPair::from_pkcs8(block.contents()),
             "RSA PRIVATE KEY" => RsaKeyPair::from_der(block.contents()),
             "ENCRYPTED PRIVATE KEY" => {
-                return Err(Error::InvalidPrivateKey {
-                    reason: "encrypted private keys are not supported; decrypt it first",
-                });
+                let password = password.ok_or(Error::InvalidPrivateKey {
+                    reason: "the private key is encrypted and no password is configured",
+                })?;
+                let der =
+                    crate::pkcs8::decrypt(block.contents(), password.expose_secret().as_bytes())
+                        .map_err(|reason| Error::InvalidPrivateKey { reason })?;
+                RsaKeyPair::from_pkcs8(&der)
             }
             _ => continue,
         };

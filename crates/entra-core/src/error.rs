@@ -23,6 +23,9 @@
 /// | [`InvalidPrivateKey`](Error::InvalidPrivateKey) | `invalid_private_key` | config |
 /// | [`AssertionUnavailable`](Error::AssertionUnavailable) | `assertion_unavailable` | transient |
 /// | [`Empty`](Error::Empty) | `empty_value` | config |
+/// | [`MissingEnv`](Error::MissingEnv) | `missing_env` | config |
+/// | [`InvalidEnv`](Error::InvalidEnv) | `invalid_env` | config |
+/// | [`CredentialFile`](Error::CredentialFile) | `credential_file` | config |
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -121,6 +124,33 @@ pub enum Error {
         /// What was empty.
         what: &'static str,
     },
+    /// A required environment variable is not set. Names every variable (and its
+    /// aliases) that would satisfy the requirement.
+    #[error("missing configuration: set {}", crate::env::one_of(vars))]
+    MissingEnv {
+        /// The variables, any one of which is required.
+        vars: &'static [crate::env::EnvVar],
+    },
+    /// An environment variable holds a value that cannot be used. The reason
+    /// never contains a secret's value.
+    #[error("environment variable {name}: {reason}")]
+    InvalidEnv {
+        /// The name that was read (the canonical name or an alias).
+        name: &'static str,
+        /// What is wrong and what is expected.
+        reason: String,
+    },
+    /// A credential file (certificate, private key) could not be read.
+    #[error("cannot read the {what} file {}", path.display())]
+    CredentialFile {
+        /// What the file holds.
+        what: &'static str,
+        /// The file.
+        path: std::path::PathBuf,
+        /// The file system error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// The class of an error: what the host should do about it.
@@ -174,6 +204,9 @@ impl Error {
             Self::InvalidPrivateKey { .. } => ("invalid_private_key", Config),
             Self::AssertionUnavailable { .. } => ("assertion_unavailable", Transient),
             Self::Empty { .. } => ("empty_value", Config),
+            Self::MissingEnv { .. } => ("missing_env", Config),
+            Self::InvalidEnv { .. } => ("invalid_env", Config),
+            Self::CredentialFile { .. } => ("credential_file", Config),
         }
     }
 }
@@ -240,6 +273,13 @@ mod tests {
             Error::InvalidPrivateKey { reason: "" },
             Error::AssertionUnavailable { reason: "", source: None },
             Error::Empty { what: "" },
+            Error::MissingEnv { vars: &[] },
+            Error::InvalidEnv { name: "", reason: String::new() },
+            Error::CredentialFile {
+                what: "",
+                path: std::path::PathBuf::new(),
+                source: std::io::Error::other("x"),
+            },
         ];
         let codes: Vec<&str> = errors.iter().map(Error::code).collect();
         assert_eq!(
@@ -259,6 +299,9 @@ mod tests {
                 "invalid_private_key",
                 "assertion_unavailable",
                 "empty_value",
+                "missing_env",
+                "invalid_env",
+                "credential_file",
             ]
         );
         crate::seams::assert_codes_well_formed(&codes);

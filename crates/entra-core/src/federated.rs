@@ -15,10 +15,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::{ClientAssertionProvider, ClientId, Clock, Error, Secret, SystemClock};
 
-/// The environment variable naming the federated token file (set by the Azure
-/// Workload Identity webhook in Kubernetes).
-pub const AZURE_FEDERATED_TOKEN_FILE: &str = "AZURE_FEDERATED_TOKEN_FILE";
-
 /// How long before its `exp` a federated token is read again, by default.
 const REFRESH_BEFORE: Duration = Duration::from_secs(300);
 
@@ -49,7 +45,8 @@ impl Held {
 }
 
 /// A federated token read from a file, such as the projected service account
-/// token of Azure Workload Identity (`AZURE_FEDERATED_TOKEN_FILE`).
+/// token of Azure Workload Identity ([`env::FEDERATED_TOKEN_FILE`](crate::env::FEDERATED_TOKEN_FILE)
+/// names it; [`AppIdentity::from_env`](crate::AppIdentity::from_env) reads it).
 ///
 /// The file is read again when it changes (modification time or size) or when
 /// the token it holds is within 5 minutes of its `exp`; otherwise the token read
@@ -93,19 +90,6 @@ impl FileAssertion {
             refresh_before: REFRESH_BEFORE,
             state: Arc::default(),
         }
-    }
-
-    /// Reads the token from the file named by `AZURE_FEDERATED_TOKEN_FILE`.
-    ///
-    /// # Errors
-    /// [`Error::AssertionUnavailable`] when the variable is not set.
-    pub fn from_env() -> Result<Self, Error> {
-        std::env::var_os(AZURE_FEDERATED_TOKEN_FILE).filter(|v| !v.is_empty()).map(Self::new).ok_or(
-            Error::AssertionUnavailable {
-                reason: "AZURE_FEDERATED_TOKEN_FILE is not set",
-                source: None,
-            },
-        )
     }
 
     /// The clock deciding when the token is near expiry. Defaults to [`SystemClock`].

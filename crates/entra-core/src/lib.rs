@@ -1,6 +1,7 @@
 //! Shared vocabulary for the entra-* crates: clouds, tenants and authorities,
-//! Entra token claims, AADSTS errors with remedies, secrets, client credentials,
-//! time, and the seam traits the other crates implement.
+//! the app identity and the one table of environment variables ([`env`](mod@env)), Entra
+//! token claims, AADSTS errors with remedies, secrets, client credentials, time,
+//! and the seam traits the other crates implement.
 //!
 //! # Example
 //!
@@ -50,6 +51,10 @@
 //!   by default, refuses a key that does not belong to its certificate, and shows
 //!   only the thumbprint in `Debug`; [`FileAssertion`] and [`FnAssertion`] refuse
 //!   expired or empty federated tokens and never print them.
+//! - Configuration read from the environment ([`env`](mod@env)) names the variable
+//!   in its errors but never a secret's value; an encrypted private key is
+//!   decrypted in zeroized buffers and a wrong password is an error, never a
+//!   silently unusable credential.
 
 mod authority;
 mod certificate;
@@ -59,9 +64,12 @@ mod cloud;
 mod credential;
 pub mod dangerous;
 mod entra_error;
+pub mod env;
 mod error;
 mod federated;
 mod guid;
+mod identity;
+mod pkcs8;
 mod seams;
 mod secret;
 mod token;
@@ -76,8 +84,9 @@ pub use credential::{
 };
 pub use entra_error::{EntraErrorResponse, ErrorKind};
 pub use error::{Error, shorten_untrusted};
-pub use federated::{AZURE_FEDERATED_TOKEN_FILE, BoxError, FileAssertion, FnAssertion};
+pub use federated::{BoxError, FileAssertion, FnAssertion};
 pub use guid::{ClientId, TenantId};
+pub use identity::{AppIdentity, CredentialConfig, TenantPolicy};
 pub use seams::{
     AuthError, LoginStateStore, PendingLogin, SeamError, StoreError, TokenCache, TokenExchanger,
     TokenValidator,

@@ -36,12 +36,6 @@ impl Secret {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-
-    /// Reads a secret from the first of `names` that is set and not empty in the
-    /// environment.
-    pub fn from_env(names: &[&str]) -> Option<Self> {
-        names.iter().find_map(|n| std::env::var(n).ok().filter(|v| !v.is_empty()).map(Self::new))
-    }
 }
 
 impl fmt::Debug for Secret {

@@ -4,23 +4,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use entra_core::{Authority, ClientId, Clock, SystemClock, Tenant, TenantId, TokenVersion};
+use entra_core::env::{self, Vars};
+use entra_core::{AppIdentity, Authority, ClientId, Clock, SystemClock, Tenant, TokenVersion};
 
 use crate::error::{Error, Result};
 use crate::validator::Validator;
 
-/// Which tenants may present tokens.
-#[derive(Clone, PartialEq, Eq, Debug)]
-#[non_exhaustive]
-pub enum TenantPolicy {
-    /// Only these tenants (by id). The issuer is still checked with the
-    /// `{tenantid}` rule; this list is applied on top of it.
-    Only(Vec<TenantId>),
-    /// Any tenant whose token passes the `{tenantid}` issuer rule. An explicit
-    /// choice for multi-tenant SaaS APIs: the issuer check itself is never skipped,
-    /// but anyone with an Entra tenant can obtain such a token.
-    Any,
-}
+pub use entra_core::TenantPolicy;
 
 /// Which token versions (`ver` claim) are accepted.
 ///
@@ -308,6 +298,62 @@ impl ValidatorBuilder {
         }
     }
 
+    /// A builder for tokens issued to `identity`: its authority, its client id as
+    /// the audience plus [`AppIdentity::audiences`], and its
+    /// [`AppIdentity::allowed_tenants`] when set. The credential is not used.
+    ///
+    /// ```
+    /// use entra_core::AppIdentity;
+    /// use entra_jwks::ValidatorBuilder;
+    /// let identity: AppIdentity = serde_json::from_str(r#"{
+    ///     "tenant_id": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+    ///     "client_id": "6e74172b-be56-4843-9ff4-e66a39bb12e3",
+    ///     "audiences": ["api://6e74172b-be56-4843-9ff4-e66a39bb12e3"]
+    /// }"#)?;
+    /// let validator = ValidatorBuilder::from_identity(&identity).build()?;
+    /// assert_eq!(validator.options().audiences, ["api://6e74172b-be56-4843-9ff4-e66a39bb12e3"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_identity(identity: &AppIdentity) -> Self {
+        let mut builder = Self::new(identity.authority.clone(), identity.client_id.clone())
+            .audiences(identity.audiences.iter().cloned());
+        builder.tenants = identity.allowed_tenants.clone();
+        builder
+    }
+
+    /// A builder from the process environment; see [`ValidatorBuilder::from_lookup`].
+    ///
+    /// # Errors
+    /// As [`ValidatorBuilder::from_lookup`].
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(env::process_env)
+    }
+
+    /// A builder from the environment read through `lookup`: the
+    /// [`AppIdentity`] of [`AppIdentity::from_vars`] (this app's client id,
+    /// [`env::AUTHORITY`] or [`env::TENANT_ID`] and [`env::CLOUD`],
+    /// [`env::AUDIENCES`], [`env::ALLOWED_TENANTS`]), as
+    /// [`ValidatorBuilder::from_identity`]. Names and precedence: [`entra_core::env`].
+    ///
+    /// ```
+    /// use entra_jwks::ValidatorBuilder;
+    /// let env = [
+    ///     ("AZURE_TENANT_ID", "72f988bf-86f1-41af-91ab-2d7cd011db47"),
+    ///     ("AZURE_CLIENT_ID", "6e74172b-be56-4843-9ff4-e66a39bb12e3"),
+    /// ];
+    /// let lookup = |n: &str| env.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string());
+    /// let validator = ValidatorBuilder::from_lookup(lookup)?.build()?;
+    /// assert_eq!(validator.client_id().as_str(), "6e74172b-be56-4843-9ff4-e66a39bb12e3");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Env`] naming the variable that is missing or malformed.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let identity = AppIdentity::from_vars(&Vars::new(&lookup)).map_err(Error::Env)?;
+        Ok(Self::from_identity(&identity))
+    }
+
     /// Audiences accepted besides the client id, such as the App ID URI. See
     /// [`Options::audiences`].
     pub fn audiences<I: IntoIterator<Item = S>, S: Into<String>>(mut self, auds: I) -> Self {
@@ -484,5 +530,98 @@ impl ValidatorBuilder {
             None => reqwest::Client::builder().build().map_err(Error::HttpClient)?,
         };
         Ok(Validator::from_builder(self, http))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use entra_core::{Cloud, TenantId};
+
+    use super::*;
+
+    const TID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    const CID: &str = "6e74172b-be56-4843-9ff4-e66a39bb12e3";
+
+    fn read(pairs: &'static [(&'static str, &'static str)]) -> Result<ValidatorBuilder> {
+        ValidatorBuilder::from_lookup(|n| {
+            pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn from_environment() {
+        let b = read(&[
+            ("AZURE_TENANT_ID", TID),
+            ("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us"),
+            ("SSO_ENTRA_CLIENT_ID", CID),
+            (
+                "ENTRA_AUDIENCES",
+                "api://6e74172b-be56-4843-9ff4-e66a39bb12e3, https://api.contoso.com",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(b.authority.cloud(), &Cloud::UsGovernment);
+        assert_eq!(b.client_id.as_str(), CID);
+        assert_eq!(b.options.audiences.len(), 2);
+        let v = b.build().unwrap();
+        assert_eq!(v.options().tenants, TenantPolicy::Only(vec![TenantId::parse(TID).unwrap()]));
+
+        // A multi-tenant authority takes its tenants from ENTRA_ALLOWED_TENANTS.
+        let b = read(&[
+            ("ENTRA_AUTHORITY", "https://login.microsoftonline.com/organizations"),
+            ("ENTRA_TENANT_ID", TID),
+            ("ENTRA_CLIENT_ID", CID),
+            ("ENTRA_ALLOWED_TENANTS", "*"),
+        ])
+        .unwrap();
+        assert_eq!(b.authority.tenant(), &Tenant::Organizations, "the authority wins");
+        assert_eq!(b.build().unwrap().options().tenants, TenantPolicy::Any);
+        let b = read(&[
+            ("ENTRA_AUTHORITY", "https://login.microsoftonline.com/organizations"),
+            ("ENTRA_CLIENT_ID", CID),
+        ])
+        .unwrap();
+        assert!(matches!(b.build(), Err(Error::TenantPolicyRequired { .. })));
+    }
+
+    #[test]
+    fn missing_and_malformed_values_name_the_variable() {
+        let err = read(&[("ENTRA_TENANT_ID", TID)]).unwrap_err();
+        assert!(matches!(&err, Error::Env(entra_core::Error::MissingEnv { .. })), "{err:?}");
+        assert!(
+            err.to_string().contains("ENTRA_CLIENT_ID (or SSO_ENTRA_CLIENT_ID, AZURE_CLIENT_ID)")
+        );
+        let err = read(&[
+            ("ENTRA_TENANT_ID", TID),
+            ("ENTRA_CLIENT_ID", CID),
+            ("ENTRA_ALLOWED_TENANTS", "contoso.com"),
+        ])
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            Error::Env(entra_core::Error::InvalidEnv { name: "ENTRA_ALLOWED_TENANTS", .. })
+        ));
+        assert!(!err.is_unauthorized() && !err.is_transient());
+    }
+
+    #[test]
+    fn every_variable_the_table_gives_to_entra_jwks_is_read() {
+        let looked_up = std::cell::RefCell::new(Vec::new());
+        let lookup = |name: &str| {
+            looked_up.borrow_mut().push(name.to_owned());
+            match name {
+                "ENTRA_CLIENT_ID" => Some(CID.to_owned()),
+                "ENTRA_TENANT_ID" => Some(TID.to_owned()),
+                _ => None,
+            }
+        };
+        let _builder = ValidatorBuilder::from_lookup(lookup).unwrap();
+        let looked_up = looked_up.into_inner();
+        for var in env::ALL.iter().filter(|v| v.read_by.contains(&"entra-jwks")) {
+            assert!(looked_up.iter().any(|n| n == var.name), "{} is not read", var.name);
+        }
+        for name in &looked_up {
+            assert!(env::EnvVar::find(name).is_some(), "{name} is not in the table");
+        }
     }
 }

@@ -40,6 +40,7 @@ use entra_core::{AuthError, TenantId};
 /// | [`LeewayTooLarge`](Error::LeewayTooLarge) | `leeway_too_large` | config |
 /// | [`HttpClient`](Error::HttpClient) | `http_client` | config |
 /// | [`TenantPolicyRequired`](Error::TenantPolicyRequired) | `tenant_policy_required` | config |
+/// | [`Env`](Error::Env) | the source's code (`missing_env`, `invalid_env`, `credential_file`) | config |
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -176,6 +177,10 @@ pub enum Error {
         /// The maximum, [`crate::Options::MAX_LEEWAY`].
         max: std::time::Duration,
     },
+    /// The configuration read from the environment is missing a value or holds
+    /// a malformed one; the source names the variable.
+    #[error(transparent)]
+    Env(entra_core::Error),
     /// The default HTTP client could not be built (for example, no TLS roots).
     #[error("cannot build the HTTP client for the keys endpoint")]
     HttpClient(#[source] reqwest::Error),
@@ -250,6 +255,7 @@ impl Error {
             Self::LeewayTooLarge { .. } => ("leeway_too_large", Config),
             Self::HttpClient(_) => ("http_client", Config),
             Self::TenantPolicyRequired { .. } => ("tenant_policy_required", Config),
+            Self::Env(e) => (e.code(), Config),
         }
     }
 }

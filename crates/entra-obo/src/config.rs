@@ -1,29 +1,15 @@
-//! Serde configuration: the settings gateways already expose, mapped 1:1.
+//! Serde and environment configuration: the shared [`AppIdentity`] plus the
+//! downstream APIs.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use entra_core::{
-    Authority, CertificateCredential, ClientCredential, ClientId, Cloud, FileAssertion, Secret,
-    Target, Tenant,
-};
+use entra_core::env::{self, Vars};
+use entra_core::{AppIdentity, ClientCredential, Target};
 use serde::Deserialize;
 
 use crate::{Error, Obo, OboBuilder, Result};
-
-/// How a client secret is sent (the "Exchange Client Authentication" setting of
-/// gateway configurations).
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum ClientAuthMethod {
-    /// `client_secret` in the form body. The default.
-    #[default]
-    ClientSecretPost,
-    /// HTTP Basic authentication.
-    ClientSecretBasic,
-}
 
 /// A downstream API: a resource identifier (the "managed resource identifier",
 /// whose `.default` scope is requested) or explicit scopes of one resource.
@@ -53,8 +39,11 @@ impl From<&DownstreamApi> for Target {
 
 /// The configuration of an [`Obo`], for example from a TOML or JSON file.
 ///
-/// Exactly one credential: `client_secret`, `certificate_file` (with
-/// `private_key_file` unless the file holds both), or `federated_token_file`.
+/// The app registration is an [`AppIdentity`] (its keys sit at the top level),
+/// shared with token validation and sign-in; On-Behalf-Of needs its credential:
+/// `client_secret` (with `client_auth`), `client_certificate_path` (with
+/// `client_private_key_path` and `client_certificate_password` when needed) or
+/// `federated_token_file`. When several are set, the first in that order is used.
 ///
 /// ```
 /// use entra_obo::OboConfig;
@@ -74,29 +63,12 @@ impl From<&DownstreamApi> for Target {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct OboConfig {
-    /// The authority: `https://login.microsoftonline.com/<tenant id>` for a
-    /// single-tenant app, `.../organizations` or `.../common` for a multi-tenant one.
-    pub authority: Authority,
-    /// The application (client) id of the app that receives the user tokens.
-    pub client_id: ClientId,
-    /// The client secret's value.
-    #[serde(default)]
-    pub client_secret: Option<Secret>,
-    /// How the secret is sent. Defaults to `client_secret_post`.
-    #[serde(default)]
-    pub client_auth: ClientAuthMethod,
-    /// A PEM file with the app's certificate (and possibly its private key).
-    #[serde(default)]
-    pub certificate_file: Option<PathBuf>,
-    /// A PEM file with the certificate's private key. Defaults to `certificate_file`.
-    #[serde(default)]
-    pub private_key_file: Option<PathBuf>,
-    /// A federated token file (`AZURE_FEDERATED_TOKEN_FILE` in Kubernetes).
-    #[serde(default)]
-    pub federated_token_file: Option<PathBuf>,
+    /// The app that receives the user tokens and exchanges them: authority,
+    /// client id and credential. Required, with a credential.
+    #[serde(flatten)]
+    pub identity: AppIdentity,
     /// Named downstream APIs for [`Obo::exchange_for`]. Defaults to none.
     #[serde(default)]
     pub downstream_apis: BTreeMap<String, DownstreamApi>,
@@ -106,134 +78,66 @@ pub struct OboConfig {
 }
 
 impl OboConfig {
-    /// The credential this configuration names.
+    /// A configuration for the app registration `identity`, without downstream APIs.
+    pub fn new(identity: AppIdentity) -> Self {
+        Self { identity, downstream_apis: BTreeMap::new(), expiry_skew_secs: None }
+    }
+
+    /// The credential this configuration names, loaded (certificate files are
+    /// read now).
     ///
     /// # Errors
-    /// [`Error::Config`] when none or several are configured or a file is
-    /// unreadable; [`Error::Credential`] when the certificate or key is unusable.
+    /// [`Error::Config`] when no credential is configured; [`Error::Credential`]
+    /// when a file is unreadable or the certificate, key or password is unusable.
     pub fn credential(&self) -> Result<ClientCredential> {
-        let configured = [
-            self.client_secret.is_some(),
-            self.certificate_file.is_some(),
-            self.federated_token_file.is_some(),
-        ];
-        if configured.iter().filter(|c| **c).count() != 1 {
-            return Err(Error::Config {
-                reason:
-                    "configure exactly one of client_secret, certificate_file, federated_token_file"
-                        .into(),
-            });
-        }
-        if let Some(secret) = &self.client_secret {
-            return Ok(match self.client_auth {
-                ClientAuthMethod::ClientSecretPost => ClientCredential::secret(secret.clone()),
-                ClientAuthMethod::ClientSecretBasic => {
-                    ClientCredential::secret_basic(secret.clone())
-                }
-            });
-        }
-        if let Some(cert_file) = &self.certificate_file {
-            let read = |p: &PathBuf| {
-                std::fs::read_to_string(p).map_err(|e| Error::Config {
-                    reason: format!("cannot read {}: {e}", p.display()),
-                })
-            };
-            let cert = read(cert_file)?;
-            let key = match &self.private_key_file {
-                Some(p) => read(p)?,
-                None => cert.clone(),
-            };
-            let cred = CertificateCredential::from_pem(&cert, &key)
-                .map_err(|e| Error::Credential(e.into()))?;
-            return Ok(ClientCredential::assertion(cred));
-        }
-        match &self.federated_token_file {
-            Some(path) => Ok(ClientCredential::assertion(FileAssertion::new(path))),
-            None => Err(Error::Config { reason: "no credential configured".into() }),
-        }
+        self.identity.client_credential().map_err(|e| Error::Credential(Arc::new(e)))?.ok_or_else(
+            || Error::Config {
+                reason: "On-Behalf-Of needs a credential: configure client_secret, \
+                         client_certificate_path or federated_token_file"
+                    .into(),
+            },
+        )
     }
 
-    /// Reads the configuration from the environment, accepting the names gateways
-    /// and the Azure SDKs already use (the first one set wins):
-    ///
-    /// | setting | variables |
-    /// |---|---|
-    /// | authority | `ENTRA_AUTHORITY` (a full URL), else the tenant from `ENTRA_TENANT_ID`, `SSO_ENTRA_TENANT_ID`, `AZURE_TENANT_ID` in the cloud of `ENTRA_CLOUD` or `AZURE_AUTHORITY_HOST` (public by default) |
-    /// | client id | `ENTRA_CLIENT_ID`, `SSO_ENTRA_CLIENT_ID`, `AZURE_CLIENT_ID` |
-    /// | secret | `ENTRA_CLIENT_SECRET`, `SSO_ENTRA_CLIENT_SECRET`, `AZURE_CLIENT_SECRET`; `ENTRA_CLIENT_AUTH=client_secret_basic` for HTTP Basic |
-    /// | certificate | `ENTRA_CLIENT_CERTIFICATE_PATH`, `AZURE_CLIENT_CERTIFICATE_PATH` (PEM with the key) |
-    /// | federated token | `AZURE_FEDERATED_TOKEN_FILE` |
-    ///
-    /// When several credentials are set, the secret wins over the certificate,
-    /// which wins over the federated token (as the Azure SDKs' environment
-    /// credential does). Downstream APIs are not read from the environment.
+    /// Reads the configuration from the process environment; see
+    /// [`OboConfig::from_lookup`].
     ///
     /// # Errors
-    /// [`Error::Config`] when the authority or client id is missing or invalid.
+    /// As [`OboConfig::from_lookup`].
     pub fn from_env() -> Result<Self> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_lookup(env::process_env)
     }
 
-    /// As [`OboConfig::from_env`], reading variables through `lookup`.
+    /// Reads the configuration through `lookup` (a variable name to its value):
+    /// the [`AppIdentity`] of [`AppIdentity::from_vars`] (this app's client id,
+    /// [`env::AUTHORITY`] or [`env::TENANT_ID`] and [`env::CLOUD`], and one of
+    /// [`env::CREDENTIALS`]). Every name, its aliases and the precedence rule:
+    /// [`entra_core::env`]. Downstream APIs are not read from the environment.
+    ///
+    /// ```
+    /// use entra_obo::OboConfig;
+    /// let env = [
+    ///     ("AZURE_TENANT_ID", "72f988bf-86f1-41af-91ab-2d7cd011db47"),
+    ///     ("AZURE_CLIENT_ID", "6e74172b-be56-4843-9ff4-e66a39bb12e3"),
+    ///     ("AZURE_FEDERATED_TOKEN_FILE", "/var/run/secrets/azure/tokens/azure-identity-token"),
+    /// ];
+    /// let config = OboConfig::from_lookup(|n| env.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string()))?;
+    /// let obo = config.build()?;
+    /// # Ok::<(), entra_obo::Error>(())
+    /// ```
     ///
     /// # Errors
-    /// As [`OboConfig::from_env`].
+    /// [`Error::Env`] naming the variable that is missing or malformed, or the
+    /// credential variables when none is set.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let first = |names: &[&str]| {
-            names
-                .iter()
-                .find_map(|n| lookup(n).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()))
-        };
-        let config = |reason: String| Error::Config { reason };
-        let authority = match first(&["ENTRA_AUTHORITY"]) {
-            Some(url) => {
-                Authority::parse(&url).map_err(|e| config(format!("ENTRA_AUTHORITY: {e}")))?
-            }
-            None => {
-                let tenant = first(&["ENTRA_TENANT_ID", "SSO_ENTRA_TENANT_ID", "AZURE_TENANT_ID"])
-                    .ok_or_else(|| config("set ENTRA_AUTHORITY or ENTRA_TENANT_ID".into()))?;
-                let tenant = Tenant::parse(&tenant).map_err(|e| config(format!("tenant: {e}")))?;
-                let cloud = match first(&["ENTRA_CLOUD", "AZURE_AUTHORITY_HOST"]) {
-                    Some(c) => Cloud::parse(&c).map_err(|e| config(format!("cloud: {e}")))?,
-                    None => Cloud::Public,
-                };
-                Authority::new(cloud, tenant)
-            }
-        };
-        let client_id = first(&["ENTRA_CLIENT_ID", "SSO_ENTRA_CLIENT_ID", "AZURE_CLIENT_ID"])
-            .ok_or_else(|| config("set ENTRA_CLIENT_ID".into()))?;
-        let client_id =
-            ClientId::parse(&client_id).map_err(|e| config(format!("client id: {e}")))?;
-        let client_secret =
-            first(&["ENTRA_CLIENT_SECRET", "SSO_ENTRA_CLIENT_SECRET", "AZURE_CLIENT_SECRET"])
-                .map(Secret::new);
-        let certificate_file =
-            first(&["ENTRA_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_CERTIFICATE_PATH"])
-                .filter(|_| client_secret.is_none())
-                .map(PathBuf::from);
-        let federated_token_file = first(&[entra_core::AZURE_FEDERATED_TOKEN_FILE])
-            .filter(|_| client_secret.is_none() && certificate_file.is_none())
-            .map(PathBuf::from);
-        let client_auth = match first(&["ENTRA_CLIENT_AUTH"]).as_deref() {
-            Some("client_secret_basic") => ClientAuthMethod::ClientSecretBasic,
-            None | Some("client_secret_post") => ClientAuthMethod::ClientSecretPost,
-            Some(_) => {
-                return Err(config(
-                    "ENTRA_CLIENT_AUTH must be client_secret_post or client_secret_basic".into(),
-                ));
-            }
-        };
-        Ok(Self {
-            authority,
-            client_id,
-            client_secret,
-            client_auth,
-            certificate_file,
-            private_key_file: None,
-            federated_token_file,
-            downstream_apis: BTreeMap::new(),
-            expiry_skew_secs: None,
-        })
+        let identity =
+            AppIdentity::from_vars(&Vars::new(&lookup)).map_err(|e| Error::Env(Arc::new(e)))?;
+        if identity.credential.is_none() {
+            return Err(Error::Env(Arc::new(entra_core::Error::MissingEnv {
+                vars: env::CREDENTIALS,
+            })));
+        }
+        Ok(Self::new(identity))
     }
 
     /// A builder with everything this configuration sets; add an HTTP client, a
@@ -242,8 +146,11 @@ impl OboConfig {
     /// # Errors
     /// As [`OboConfig::credential`].
     pub fn builder(&self) -> Result<OboBuilder> {
-        let mut builder =
-            Obo::builder(self.authority.clone(), self.client_id.clone(), self.credential()?);
+        let mut builder = Obo::builder(
+            self.identity.authority.clone(),
+            self.identity.client_id.clone(),
+            self.credential()?,
+        );
         if let Some(secs) = self.expiry_skew_secs {
             builder = builder.expiry_skew(Duration::from_secs(secs));
         }
@@ -274,28 +181,36 @@ mod tests {
         "client_id": "6e74172b-be56-4843-9ff4-e66a39bb12e3""#;
 
     #[test]
-    fn exactly_one_credential() {
+    fn credentials_from_serde() {
         let none = parse(&format!("{{{BASE}}}"));
         assert!(matches!(none.credential(), Err(Error::Config { .. })));
+        // The secret wins over the federated token file, as in the environment.
         let two = parse(&format!(
             r#"{{{BASE}, "client_secret": "s", "federated_token_file": "/var/run/token"}}"#
         ));
-        assert!(matches!(two.credential(), Err(Error::Config { .. })));
+        assert!(matches!(two.credential(), Ok(ClientCredential::Secret { .. })));
         let basic = parse(&format!(
             r#"{{{BASE}, "client_secret": "s", "client_auth": "client_secret_basic"}}"#
         ));
-        assert!(matches!(basic.credential(), Ok(ClientCredential::Secret { .. })));
+        assert!(matches!(
+            basic.credential(),
+            Ok(ClientCredential::Secret { placement: entra_core::SecretPlacement::Basic, .. })
+        ));
         let fed = parse(&format!(r#"{{{BASE}, "federated_token_file": "/var/run/token"}}"#));
         assert!(matches!(fed.credential(), Ok(ClientCredential::Assertion(_))));
-        let cert = parse(&format!(r#"{{{BASE}, "certificate_file": "/nonexistent/cert.pem"}}"#));
-        assert!(matches!(cert.credential(), Err(Error::Config { .. })));
+        let cert =
+            parse(&format!(r#"{{{BASE}, "client_certificate_path": "/nonexistent/cert.pem"}}"#));
+        assert!(matches!(cert.credential(), Err(Error::Credential(_))));
+    }
+
+    fn env(
+        vars: &'static [(&'static str, &'static str)],
+    ) -> impl Fn(&str) -> Option<String> + 'static {
+        move |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
     }
 
     #[test]
     fn from_environment_names() {
-        let env = |vars: &'static [(&'static str, &'static str)]| {
-            move |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
-        };
         let c = OboConfig::from_lookup(env(&[
             ("SSO_ENTRA_TENANT_ID", "72f988bf-86f1-41af-91ab-2d7cd011db47"),
             ("SSO_ENTRA_CLIENT_ID", "6e74172b-be56-4843-9ff4-e66a39bb12e3"),
@@ -304,37 +219,81 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(
-            c.authority.token_url(),
+            c.identity.authority.token_url(),
             "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/token"
         );
-        assert!(c.federated_token_file.is_none(), "the secret wins");
-        assert!(matches!(c.credential(), Ok(ClientCredential::Secret { .. })));
+        assert!(matches!(c.credential(), Ok(ClientCredential::Secret { .. })), "the secret wins");
 
+        // SSO_ENTRA_AUTHORITY is read here too, and wins over the tenant.
         let c = OboConfig::from_lookup(env(&[
-            ("ENTRA_AUTHORITY", "https://login.microsoftonline.us/organizations"),
+            ("SSO_ENTRA_AUTHORITY", "https://login.microsoftonline.us/organizations"),
+            ("AZURE_TENANT_ID", "72f988bf-86f1-41af-91ab-2d7cd011db47"),
             ("AZURE_CLIENT_ID", "6e74172b-be56-4843-9ff4-e66a39bb12e3"),
             ("AZURE_FEDERATED_TOKEN_FILE", "/var/run/token"),
         ]))
         .unwrap();
-        assert_eq!(c.authority.cloud(), &Cloud::UsGovernment);
+        assert_eq!(c.identity.authority.cloud(), &entra_core::Cloud::UsGovernment);
+        assert_eq!(c.identity.authority.tenant(), &entra_core::Tenant::Organizations);
         assert!(matches!(c.credential(), Ok(ClientCredential::Assertion(_))));
 
-        assert!(OboConfig::from_lookup(env(&[])).is_err());
+        let err = OboConfig::from_lookup(env(&[])).unwrap_err();
+        assert!(err.to_string().contains("ENTRA_CLIENT_ID"), "{err}");
+        let err = OboConfig::from_lookup(env(&[
+            ("ENTRA_TENANT_ID", "contoso.com"),
+            ("ENTRA_CLIENT_ID", "6e74172b-be56-4843-9ff4-e66a39bb12e3"),
+        ]))
+        .unwrap_err();
         assert!(
-            OboConfig::from_lookup(env(&[
-                ("ENTRA_TENANT_ID", "contoso.com"),
-                ("ENTRA_CLIENT_ID", "not-a-guid"),
-            ]))
-            .is_err()
+            matches!(&err, Error::Env(e) if matches!(**e, entra_core::Error::MissingEnv { .. }))
         );
-        assert!(
-            OboConfig::from_lookup(env(&[
-                ("ENTRA_TENANT_ID", "contoso.com"),
-                ("ENTRA_CLIENT_ID", "6e74172b-be56-4843-9ff4-e66a39bb12e3"),
-                ("ENTRA_CLIENT_AUTH", "private_key_jwt"),
-            ]))
-            .is_err()
-        );
+        let text = err.to_string();
+        for name in
+            ["ENTRA_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_FEDERATED_TOKEN_FILE"]
+        {
+            assert!(text.contains(name), "{text}");
+        }
+        for (bad, name) in [
+            (
+                &[("ENTRA_TENANT_ID", "contoso.com"), ("ENTRA_CLIENT_ID", "not-a-guid")][..],
+                "ENTRA_CLIENT_ID",
+            ),
+            (
+                &[
+                    ("ENTRA_TENANT_ID", "contoso.com"),
+                    ("ENTRA_CLIENT_ID", "6e74172b-be56-4843-9ff4-e66a39bb12e3"),
+                    ("ENTRA_CLIENT_SECRET", "s"),
+                    ("ENTRA_CLIENT_AUTH", "private_key_jwt"),
+                ][..],
+                "ENTRA_CLIENT_AUTH",
+            ),
+        ] {
+            let err = OboConfig::from_lookup(env(bad)).unwrap_err();
+            assert!(
+                matches!(&err, Error::Env(e) if matches!(**e, entra_core::Error::InvalidEnv { name: n, .. } if n == name)),
+                "{err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_variable_the_table_gives_to_entra_obo_is_read() {
+        let looked_up = std::cell::RefCell::new(Vec::new());
+        let lookup = |name: &str| {
+            looked_up.borrow_mut().push(name.to_owned());
+            match name {
+                "ENTRA_CLIENT_ID" => Some("6e74172b-be56-4843-9ff4-e66a39bb12e3".to_owned()),
+                "ENTRA_TENANT_ID" => Some("contoso.com".to_owned()),
+                _ => None,
+            }
+        };
+        assert!(OboConfig::from_lookup(lookup).is_err(), "no credential");
+        let looked_up = looked_up.into_inner();
+        for var in env::ALL.iter().filter(|v| v.read_by.contains(&"entra-obo")) {
+            assert!(looked_up.iter().any(|n| n == var.name), "{} is not read", var.name);
+        }
+        for name in &looked_up {
+            assert!(env::EnvVar::find(name).is_some(), "{name} is not in the table");
+        }
     }
 
     #[test]
@@ -353,6 +312,7 @@ mod tests {
             r#"{{{BASE}, "client_secret": "s", "downstream_apis": {{ "x": {{"scopes": ["User.Read", "api://a/b"]}} }}}}"#
         ));
         assert!(matches!(bad.build(), Err(Error::MultipleResources { .. })));
-        assert!(serde_json::from_str::<OboConfig>(&format!(r#"{{{BASE}, "typo": 1}}"#)).is_err());
+        let typo = serde_json::from_str::<OboConfig>(&format!(r#"{{{BASE}, "typo": 1}}"#));
+        assert!(typo.unwrap_err().to_string().contains("unknown field `typo`"));
     }
 }

@@ -47,6 +47,7 @@ use crate::ClaimsChallenge;
 /// | [`Transport`](Error::Transport) | `transport` | transient |
 /// | [`Credential`](Error::Credential) | `credential_unavailable` | transient when the assertion is unavailable, else config |
 /// | [`Config`](Error::Config) | `invalid_config` | config |
+/// | [`Env`](Error::Env) | the source's code (`missing_env`, `invalid_env`, `credential_file`) | config |
 /// | [`ExchangeTask`](Error::ExchangeTask) | `exchange_task_failed` | other |
 /// | [`HttpClient`](Error::HttpClient) | `http_client` | config |
 #[derive(Clone, Debug, thiserror::Error)]
@@ -197,7 +198,11 @@ pub enum Error {
     /// federated assertion, empty secret).
     #[error("client credential unavailable")]
     Credential(#[source] Arc<entra_core::Error>),
-    /// The configuration could not be used (unreadable certificate file, no credential).
+    /// The configuration read from the environment is missing a value or holds
+    /// a malformed one; the message names the variable.
+    #[error(transparent)]
+    Env(Arc<entra_core::Error>),
+    /// The configuration could not be used (no credential).
     #[error("invalid configuration: {reason}")]
     Config {
         /// What is wrong.
@@ -355,6 +360,7 @@ impl Error {
                 ("credential_unavailable", if e.is_transient() { Transient } else { Config })
             }
             Self::Config { .. } => ("invalid_config", Config),
+            Self::Env(e) => (e.code(), Config),
             Self::ExchangeTask { .. } => ("exchange_task_failed", Other),
             Self::HttpClient(_) => ("http_client", Config),
         }

@@ -89,7 +89,7 @@ mod scope;
 
 pub use cache::MemoryTokenCache;
 pub use challenge::ClaimsChallenge;
-pub use config::{ClientAuthMethod, DownstreamApi, OboConfig};
+pub use config::{DownstreamApi, OboConfig};
 pub use error::{Error, Result};
 pub use obo::{Obo, OboBuilder};
 pub use scope::Scopes;

@@ -9,7 +9,7 @@ use entra_core::{
     Authority, ClientCredential, ClientId, Clock, LoginStateStore, PendingLogin, Secret,
     SystemClock, Tenant,
 };
-use entra_jwks::{TenantPolicy, Validator};
+use entra_jwks::Validator;
 
 use crate::config::{Resolved, check_hint};
 use crate::discovery::Discovery;
@@ -50,7 +50,7 @@ impl fmt::Debug for Client {
         let i = &self.inner;
         f.debug_struct("Client")
             .field("authority", &i.resolved.authority)
-            .field("client_id", &i.config.client_id)
+            .field("client_id", &i.config.identity.client_id)
             .field("public", &i.credential.is_none())
             .field("scope", &i.resolved.scope)
             .finish_non_exhaustive()
@@ -100,7 +100,8 @@ impl ClientBuilder {
     }
 
     /// The client credential (a certificate or federated assertion, or a
-    /// secret sent with HTTP Basic), replacing [`Config::client_secret`].
+    /// secret sent with HTTP Basic), replacing the credential of
+    /// [`Config::identity`].
     /// Defaults to the configured secret, or none (a public client).
     pub fn credential(mut self, credential: ClientCredential) -> Self {
         self.credential = Some(credential);
@@ -124,9 +125,10 @@ impl ClientBuilder {
         let store = self.store.unwrap_or_else(|| {
             Arc::new(MemoryLoginStateStore::default().with_shared_clock(clock.clone()))
         });
-        let credential = self
-            .credential
-            .or_else(|| self.config.client_secret.clone().map(ClientCredential::secret));
+        let credential = match self.credential {
+            Some(credential) => Some(credential),
+            None => self.config.identity.client_credential().map_err(Error::Credential)?,
+        };
         let discovery = Discovery::new(
             resolved.authority.clone(),
             resolved.discovery_ttl,
@@ -143,7 +145,7 @@ impl ClientBuilder {
             discovery,
             validator: tokio::sync::OnceCell::new(),
         };
-        if !matches!(inner.config.tenant, Tenant::Domain(_)) {
+        if !matches!(inner.config.identity.authority.tenant(), Tenant::Domain(_)) {
             let v = inner.build_validator(inner.resolved.authority.clone())?;
             let _ = inner.validator.set(v);
         }
@@ -238,13 +240,11 @@ impl fmt::Debug for Login {
 
 impl Inner {
     fn build_validator(&self, authority: Authority) -> Result<Validator> {
-        let mut builder = Validator::builder(authority, self.config.client_id.clone())
+        let mut builder = Validator::builder(authority, self.config.identity.client_id.clone())
             .http_client(self.http.clone())
             .clock(self.clock.clone());
-        if self.config.allow_any_tenant {
-            builder = builder.tenants(TenantPolicy::Any);
-        } else if !self.config.allowed_tenants.is_empty() {
-            builder = builder.tenants(TenantPolicy::Only(self.config.allowed_tenants.clone()));
+        if let Some(policy) = &self.config.identity.allowed_tenants {
+            builder = builder.tenants(policy.clone());
         }
         builder.build().map_err(Error::ValidatorSetup)
     }
@@ -296,7 +296,7 @@ impl Client {
 
     /// The application (client) id.
     pub fn client_id(&self) -> &ClientId {
-        &self.inner.config.client_id
+        &self.inner.config.identity.client_id
     }
 
     /// The scopes requested at sign-in, space-separated.
@@ -366,7 +366,7 @@ impl Client {
         })?;
         {
             let mut q = url.query_pairs_mut();
-            q.append_pair("client_id", i.config.client_id.as_str())
+            q.append_pair("client_id", i.config.identity.client_id.as_str())
                 .append_pair("response_type", "code")
                 .append_pair("redirect_uri", &redirect_uri)
                 .append_pair("response_mode", i.config.response_mode.as_str())
@@ -484,7 +484,7 @@ impl Client {
         let tokens = TokenRequest {
             http: &i.http,
             endpoint: &metadata.token_endpoint,
-            client_id: &i.config.client_id,
+            client_id: &i.config.identity.client_id,
             credential: i.credential.as_ref(),
             scope: &i.resolved.scope,
             grant: Grant::Code {
@@ -539,7 +539,7 @@ impl Client {
         let tokens = TokenRequest {
             http: &i.http,
             endpoint: &metadata.token_endpoint,
-            client_id: &i.config.client_id,
+            client_id: &i.config.identity.client_id,
             credential: i.credential.as_ref(),
             scope: &i.resolved.scope,
             grant: Grant::Refresh { refresh_token },
@@ -623,7 +623,7 @@ mod tests {
         ));
         assert!(client.refresh(&Secret::new("")).await.is_err());
         let mut c = config();
-        c.client_secret = Some(Secret::new("hunter2"));
+        c.identity.credential = Some(entra_core::CredentialConfig::secret("hunter2"));
         let client = Client::new(c).unwrap();
         assert!(!client.is_public());
         let printed = format!("{client:?} {:?}", client.config());

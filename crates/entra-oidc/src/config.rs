@@ -1,10 +1,12 @@
-//! Configuration: a serde struct with secure defaults, readable from the
-//! environment under our `ENTRA_*` names and the gateways' `SSO_ENTRA_*` ones.
+//! Configuration: a serde struct with secure defaults around the shared
+//! [`AppIdentity`], readable from the environment through the one table of names
+//! ([`entra_core::env`]).
 
 use std::fmt;
 use std::time::Duration;
 
-use entra_core::{Authority, ClientId, Cloud, Secret, Tenant, TenantId};
+use entra_core::env::{self, Vars};
+use entra_core::{AppIdentity, Authority, ClientId, CredentialConfig, TenantPolicy};
 use serde::{Deserialize, Deserializer};
 
 use crate::{AllowedDomains, Error, Result};
@@ -84,15 +86,18 @@ impl Prompt {
 
 /// The settings of a sign-in [`Client`](crate::Client).
 ///
-/// Only `tenant` and `client_id` are required (plus `redirect_uri` for web apps);
-/// every other field has a secure default. Deserialize it from your
-/// configuration file, build it with [`Config::new`], or read it from the
-/// environment with [`Config::from_env`].
+/// The app registration is an [`AppIdentity`] (tenant or authority, client id,
+/// credential, tenant allow-list), shared with token validation and
+/// On-Behalf-Of; only its tenant and client id are required (plus
+/// `redirect_uri` for web apps), and every other field has a secure default.
+/// Deserialize it from your configuration file (the identity's keys sit at the
+/// top level), build it with [`Config::new`], or read it from the environment
+/// with [`Config::from_env`].
 ///
 /// ```
 /// use entra_oidc::Config;
 /// let config: Config = serde_json::from_str(r#"{
-///     "tenant": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+///     "tenant_id": "72f988bf-86f1-41af-91ab-2d7cd011db47",
 ///     "client_id": "6e74172b-be56-4843-9ff4-e66a39bb12e3",
 ///     "client_secret": "from-the-vault",
 ///     "redirect_uri": "https://app.example.com/auth/callback",
@@ -105,21 +110,13 @@ impl Prompt {
 #[derive(Clone, Deserialize)]
 #[non_exhaustive]
 pub struct Config {
-    /// The cloud. Defaults to `public` (`login.microsoftonline.com`).
-    #[serde(default)]
-    pub cloud: Cloud,
-    /// The tenant: a GUID or verified domain (single tenant), or `organizations`
-    /// / `common` (multi-tenant, which requires [`Config::allowed_tenants`] or
-    /// [`Config::allow_any_tenant`]). Required.
-    pub tenant: Tenant,
-    /// The application (client) id. Required.
-    pub client_id: ClientId,
-    /// The client secret of a confidential client. Leave it unset for a public
-    /// client (desktop, CLI) or when a certificate credential is passed to
-    /// [`ClientBuilder::credential`](crate::ClientBuilder::credential).
-    /// Defaults to `None`.
-    #[serde(default)]
-    pub client_secret: Option<Secret>,
+    /// The app registration: authority, client id, credential (a client secret,
+    /// a certificate or a federated token file; none for a public client such as
+    /// a desktop app or CLI) and allowed tenants. A multi-tenant authority
+    /// (`organizations`, `common`) requires [`AppIdentity::allowed_tenants`].
+    /// Required.
+    #[serde(flatten)]
+    pub identity: AppIdentity,
     /// The redirect URI registered on the app (`https://...`, or `http://` on a
     /// loopback host). Required for web sign-in; the loopback flow uses its own.
     /// Defaults to `None`.
@@ -157,14 +154,6 @@ pub struct Config {
     /// Defaults to empty: every domain of the allowed tenants.
     #[serde(default, deserialize_with = "deserialize_domains")]
     pub allowed_domains: Vec<String>,
-    /// With a multi-tenant `tenant`, the tenants whose users may sign in.
-    /// Defaults to empty.
-    #[serde(default)]
-    pub allowed_tenants: Vec<TenantId>,
-    /// With a multi-tenant `tenant`, accept users from every tenant (the issuer
-    /// is still checked against the `{tenantid}` template). Defaults to `false`.
-    #[serde(default)]
-    pub allow_any_tenant: bool,
     /// How the code comes back. Defaults to `query`.
     #[serde(default)]
     pub response_mode: ResponseMode,
@@ -220,17 +209,12 @@ fn deserialize_domains<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
-            .field("cloud", &self.cloud)
-            .field("tenant", &self.tenant)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret)
+            .field("identity", &self.identity)
             .field("redirect_uri", &self.redirect_uri)
             .field("scopes", &self.scopes)
             .field("offline_access", &self.offline_access)
             .field("api_scope", &self.api_scope)
             .field("allowed_domains", &self.allowed_domains)
-            .field("allowed_tenants", &self.allowed_tenants)
-            .field("allow_any_tenant", &self.allow_any_tenant)
             .field("response_mode", &self.response_mode)
             .finish_non_exhaustive()
     }
@@ -238,20 +222,21 @@ impl fmt::Debug for Config {
 
 impl Config {
     /// A configuration for `client_id` signing users in at `authority`, with
-    /// every other field at its default.
+    /// no credential and every other field at its default.
     pub fn new(authority: Authority, client_id: ClientId) -> Self {
+        Self::from_identity(AppIdentity::new(authority, client_id))
+    }
+
+    /// A configuration for the app registration `identity`, with every other
+    /// field at its default.
+    pub fn from_identity(identity: AppIdentity) -> Self {
         Self {
-            cloud: authority.cloud().clone(),
-            tenant: authority.tenant().clone(),
-            client_id,
-            client_secret: None,
+            identity,
             redirect_uri: None,
             scopes: default_scopes(),
             offline_access: false,
             api_scope: None,
             allowed_domains: Vec::new(),
-            allowed_tenants: Vec::new(),
-            allow_any_tenant: false,
             response_mode: ResponseMode::default(),
             prompt: None,
             domain_hint: None,
@@ -263,39 +248,27 @@ impl Config {
 
     /// The authority (cloud + tenant).
     pub fn authority(&self) -> Authority {
-        Authority::new(self.cloud.clone(), self.tenant.clone())
+        self.identity.authority.clone()
     }
 
     /// Reads the configuration from the process environment; see
-    /// [`Config::from_vars`] for the names.
+    /// [`Config::from_lookup`] for the names.
     ///
     /// # Errors
-    /// As [`Config::from_vars`].
+    /// As [`Config::from_lookup`].
     pub fn from_env() -> Result<Self> {
-        Self::from_vars(|name| std::env::var(name).ok())
+        Self::from_lookup(env::process_env)
     }
 
-    /// Reads the configuration through `lookup` (a variable name to its value).
-    /// For each setting the first non-empty name wins:
-    ///
-    /// | setting | names |
-    /// |---|---|
-    /// | client id (required) | `ENTRA_CLIENT_ID`, `SSO_ENTRA_CLIENT_ID`, `AZURE_CLIENT_ID` |
-    /// | client secret | `ENTRA_CLIENT_SECRET`, `SSO_ENTRA_CLIENT_SECRET`, `AZURE_CLIENT_SECRET` |
-    /// | tenant (required unless an authority is set) | `ENTRA_TENANT_ID`, `SSO_ENTRA_TENANT_ID`, `AZURE_TENANT_ID` |
-    /// | authority URL (cloud + tenant) | `ENTRA_AUTHORITY`, `SSO_ENTRA_AUTHORITY` |
-    /// | cloud | `ENTRA_CLOUD`, `AZURE_AUTHORITY_HOST` |
-    /// | redirect URI | `ENTRA_REDIRECT_URI`, `SSO_ENTRA_REDIRECT_URI` |
-    /// | scopes (OIDC scopes, `offline_access`, one API scope) | `ENTRA_SCOPES`, `SSO_ENTRA_SCOPES` |
-    /// | API scope | `ENTRA_API_SCOPE` |
-    /// | refresh tokens (`true`/`false`) | `ENTRA_OFFLINE_ACCESS` |
-    /// | allowed domains | `ENTRA_ALLOWED_DOMAINS`, `SSO_TRUSTED_DOMAINS`, `SSO_ENTRA_ALLOWED_DOMAINS` |
-    /// | allowed tenants (list, or `*` for any) | `ENTRA_ALLOWED_TENANTS` |
-    /// | response mode (`query`, `form_post`) | `ENTRA_RESPONSE_MODE` |
-    /// | prompt | `ENTRA_PROMPT` |
-    /// | domain hint | `ENTRA_DOMAIN_HINT` |
-    /// | post-logout redirect URI | `ENTRA_POST_LOGOUT_REDIRECT_URI`, `SSO_ENTRA_POST_LOGOUT_REDIRECT_URI` |
-    /// | sign-in lifetime (seconds) | `ENTRA_LOGIN_TTL_SECS` |
+    /// Reads the configuration through `lookup` (a variable name to its value):
+    /// the [`AppIdentity`] of [`AppIdentity::from_vars`], then the sign-in
+    /// settings [`env::REDIRECT_URI`], [`env::POST_LOGOUT_REDIRECT_URI`],
+    /// [`env::SCOPES`] (OpenID Connect scopes, `offline_access` and at most one
+    /// API scope, split into [`Config::scopes`], [`Config::offline_access`] and
+    /// [`Config::api_scope`]), [`env::API_SCOPE`], [`env::OFFLINE_ACCESS`],
+    /// [`env::ALLOWED_DOMAINS`], [`env::RESPONSE_MODE`], [`env::PROMPT`],
+    /// [`env::DOMAIN_HINT`] and [`env::LOGIN_TTL_SECS`]. Every name, its
+    /// aliases and the precedence rule: [`entra_core::env`].
     ///
     /// ```
     /// use entra_oidc::Config;
@@ -305,141 +278,65 @@ impl Config {
     ///     ("SSO_ENTRA_TENANT_ID", "87654321-4321-4321-4321-210987654321"),
     ///     ("SSO_TRUSTED_DOMAINS", r#"["yourcompany.com"]"#),
     /// ];
-    /// let config = Config::from_vars(|n| env.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string()))?;
+    /// let config = Config::from_lookup(|n| env.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string()))?;
     /// assert_eq!(config.allowed_domains, ["yourcompany.com"]);
     /// # Ok::<(), entra_oidc::Error>(())
     /// ```
     ///
     /// # Errors
-    /// [`Error::MissingConfig`] when the client id or tenant is missing;
-    /// [`Error::InvalidConfigValue`] / [`Error::InvalidConfig`] for a value that
-    /// cannot be parsed.
-    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let get = |names: &[&str]| {
-            names
-                .iter()
-                .find_map(|n| lookup(n).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()))
-        };
-        let client_id = get(&["ENTRA_CLIENT_ID", "SSO_ENTRA_CLIENT_ID", "AZURE_CLIENT_ID"]).ok_or(
-            Error::MissingConfig {
-                what: "client id",
-                names: "ENTRA_CLIENT_ID, SSO_ENTRA_CLIENT_ID, AZURE_CLIENT_ID",
-            },
-        )?;
-        let client_id = ClientId::parse(&client_id)
-            .map_err(|source| Error::InvalidConfigValue { field: "client_id", source })?;
+    /// [`Error::Env`] naming the variable that is missing or malformed.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        Self::read(&Vars::new(&lookup)).map_err(Error::Env)
+    }
 
-        let mut cloud = match get(&["ENTRA_CLOUD", "AZURE_AUTHORITY_HOST"]) {
-            Some(c) => Cloud::parse(&c)
-                .map_err(|source| Error::InvalidConfigValue { field: "cloud", source })?,
-            None => Cloud::Public,
-        };
-        let mut tenant = None;
-        if let Some(a) = get(&["ENTRA_AUTHORITY", "SSO_ENTRA_AUTHORITY"]) {
-            let a = Authority::parse(&a)
-                .map_err(|source| Error::InvalidConfigValue { field: "authority", source })?;
-            cloud = a.cloud().clone();
-            tenant = Some(a.tenant().clone());
+    fn read(vars: &Vars<'_>) -> Result<Self, entra_core::Error> {
+        let mut config = Self::from_identity(AppIdentity::from_vars(vars)?);
+        config.redirect_uri = vars.text(&env::REDIRECT_URI);
+        if let Some(scopes) = vars.parse(&env::SCOPES, |v| config.scopes_from_list(v))? {
+            (config.scopes, config.offline_access, config.api_scope) = scopes;
         }
-        if let Some(t) = get(&["ENTRA_TENANT_ID", "SSO_ENTRA_TENANT_ID", "AZURE_TENANT_ID"]) {
-            tenant = Some(
-                Tenant::parse(&t)
-                    .map_err(|source| Error::InvalidConfigValue { field: "tenant", source })?,
-            );
-        }
-        let tenant = tenant.ok_or(Error::MissingConfig {
-            what: "tenant",
-            names: "ENTRA_TENANT_ID, SSO_ENTRA_TENANT_ID, AZURE_TENANT_ID or ENTRA_AUTHORITY",
-        })?;
-
-        let mut config = Self::new(Authority::new(cloud, tenant), client_id);
-        config.client_secret =
-            get(&["ENTRA_CLIENT_SECRET", "SSO_ENTRA_CLIENT_SECRET", "AZURE_CLIENT_SECRET"])
-                .map(Secret::new);
-        config.redirect_uri = get(&["ENTRA_REDIRECT_URI", "SSO_ENTRA_REDIRECT_URI"]);
-        if let Some(scopes) = get(&["ENTRA_SCOPES", "SSO_ENTRA_SCOPES"]) {
-            config.set_scopes_from_list(&scopes)?;
-        }
-        if let Some(api) = get(&["ENTRA_API_SCOPE"]) {
+        if let Some(api) = vars.text(&env::API_SCOPE) {
             config.api_scope = Some(api);
         }
-        if let Some(v) = get(&["ENTRA_OFFLINE_ACCESS"]) {
-            config.offline_access = parse_bool(&v).ok_or_else(|| Error::InvalidConfig {
-                field: "offline_access",
-                reason: "expected true or false".into(),
-            })?;
+        if let Some(offline) = vars.flag(&env::OFFLINE_ACCESS)? {
+            config.offline_access = offline;
         }
-        if let Some(d) =
-            get(&["ENTRA_ALLOWED_DOMAINS", "SSO_TRUSTED_DOMAINS", "SSO_ENTRA_ALLOWED_DOMAINS"])
-        {
-            config.allowed_domains = AllowedDomains::parse_list(&d)?.domains().to_vec();
+        if let Some(d) = vars.parse(&env::ALLOWED_DOMAINS, AllowedDomains::parse_list)? {
+            config.allowed_domains = d.domains().to_vec();
         }
-        if let Some(t) = get(&["ENTRA_ALLOWED_TENANTS"]) {
-            config.set_tenants_from_list(&t)?;
+        if let Some(mode) = vars.parse(&env::RESPONSE_MODE, |m| {
+            ResponseMode::parse(m).ok_or("expected `query` or `form_post`")
+        })? {
+            config.response_mode = mode;
         }
-        if let Some(m) = get(&["ENTRA_RESPONSE_MODE"]) {
-            config.response_mode = ResponseMode::parse(&m).ok_or_else(|| Error::InvalidConfig {
-                field: "response_mode",
-                reason: "expected query or form_post".into(),
-            })?;
-        }
-        if let Some(p) = get(&["ENTRA_PROMPT"]) {
-            config.prompt = Some(Prompt::parse(&p).ok_or_else(|| Error::InvalidConfig {
-                field: "prompt",
-                reason: "expected login, none, consent or select_account".into(),
-            })?);
-        }
-        config.domain_hint = get(&["ENTRA_DOMAIN_HINT"]);
-        config.post_logout_redirect_uri =
-            get(&["ENTRA_POST_LOGOUT_REDIRECT_URI", "SSO_ENTRA_POST_LOGOUT_REDIRECT_URI"]);
-        if let Some(ttl) = get(&["ENTRA_LOGIN_TTL_SECS"]) {
-            config.login_ttl_secs = ttl.parse().map_err(|_| Error::InvalidConfig {
-                field: "login_ttl_secs",
-                reason: "expected a number of seconds".into(),
-            })?;
+        config.prompt = vars.parse(&env::PROMPT, |p| {
+            Prompt::parse(p).ok_or("expected `login`, `none`, `consent` or `select_account`")
+        })?;
+        config.domain_hint = vars.text(&env::DOMAIN_HINT);
+        config.post_logout_redirect_uri = vars.text(&env::POST_LOGOUT_REDIRECT_URI);
+        if let Some(ttl) = vars.number(&env::LOGIN_TTL_SECS)? {
+            config.login_ttl_secs = ttl;
         }
         Ok(config)
     }
 
     /// Splits a scope list such as `openid profile email offline_access
     /// api://x/access_as_user` into OIDC scopes, the refresh flag and the API scope.
-    fn set_scopes_from_list(&mut self, list: &str) -> Result<()> {
-        let mut scopes = Vec::new();
+    fn scopes_from_list(
+        &self,
+        list: &str,
+    ) -> Result<(Vec<String>, bool, Option<String>), &'static str> {
+        let (mut scopes, mut offline, mut api) = (Vec::new(), self.offline_access, None);
         for s in list.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()) {
             if s == "offline_access" {
-                self.offline_access = true;
+                offline = true;
             } else if OIDC_SCOPES.contains(&s) {
                 scopes.push(s.to_owned());
-            } else if self.api_scope.replace(s.to_owned()).is_some() {
-                return Err(Error::InvalidConfig {
-                    field: "scopes",
-                    reason: "at most one API scope may be requested at sign-in".into(),
-                });
+            } else if api.replace(s.to_owned()).is_some() {
+                return Err("at most one API scope may be requested at sign-in");
             }
         }
-        self.scopes = scopes;
-        Ok(())
-    }
-
-    fn set_tenants_from_list(&mut self, list: &str) -> Result<()> {
-        let mut tenants = Vec::new();
-        for t in list
-            .trim_matches(|c| c == '[' || c == ']')
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .map(|s| s.trim_matches(|c| c == '"' || c == '\''))
-            .filter(|s| !s.is_empty())
-        {
-            if t == "*" || t.eq_ignore_ascii_case("any") {
-                self.allow_any_tenant = true;
-            } else {
-                tenants.push(TenantId::parse(t).map_err(|source| Error::InvalidConfigValue {
-                    field: "allowed_tenants",
-                    source,
-                })?);
-            }
-        }
-        self.allowed_tenants = tenants;
-        Ok(())
+        Ok((scopes, offline, api.or_else(|| self.api_scope.clone())))
     }
 
     /// Checks every field and derives what the client needs.
@@ -449,16 +346,20 @@ impl Config {
             reason: reason.to_owned(),
         };
         let authority = self.authority();
-        if self.tenant.is_multi_tenant()
-            && !self.allow_any_tenant
-            && self.allowed_tenants.is_empty()
-        {
-            return Err(invalid(
-                "allowed_tenants",
-                "a multi-tenant authority (common/organizations) needs an explicit tenant allow-list or allow_any_tenant = true",
-            ));
+        match &self.identity.allowed_tenants {
+            None if authority.tenant().is_multi_tenant() => {
+                return Err(invalid(
+                    "allowed_tenants",
+                    "a multi-tenant authority (common/organizations) needs an explicit tenant allow-list, or `*` for any tenant",
+                ));
+            }
+            Some(TenantPolicy::Only(ids)) if ids.is_empty() => {
+                return Err(invalid("allowed_tenants", "the tenant allow-list is empty"));
+            }
+            _ => {}
         }
-        if matches!(&self.client_secret, Some(s) if s.is_empty()) {
+        if matches!(&self.identity.credential, Some(CredentialConfig::Secret { secret, .. }) if secret.is_empty())
+        {
             return Err(invalid("client_secret", "must not be empty"));
         }
         let mut scopes: Vec<String> = vec!["openid".to_owned()];
@@ -538,14 +439,6 @@ pub(crate) struct Resolved {
     pub(crate) discovery_ttl: Duration,
 }
 
-fn parse_bool(s: &str) -> Option<bool> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Some(true),
-        "0" | "false" | "no" | "off" => Some(false),
-        _ => None,
-    }
-}
-
 /// Whether `host` is a loopback host, where plain `http` is acceptable.
 pub(crate) fn is_loopback_host(host: &url::Host<&str>) -> bool {
     match host {
@@ -585,6 +478,8 @@ pub(crate) fn check_hint(value: &str) -> Result<(), &'static str> {
 
 #[cfg(test)]
 mod tests {
+    use entra_core::{Cloud, Tenant, TenantId};
+
     use super::*;
 
     const TID: &str = "87654321-4321-4321-4321-210987654321";
@@ -596,20 +491,28 @@ mod tests {
         move |n| owned.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone())
     }
 
+    fn read(pairs: &[(&str, &str)]) -> Result<Config> {
+        Config::from_lookup(vars(pairs))
+    }
+
     #[test]
     fn gateway_names() {
-        let c = Config::from_vars(vars(&[
+        let c = read(&[
             ("SSO_ENTRA_CLIENT_ID", CID),
             ("SSO_ENTRA_CLIENT_SECRET", "s~ecret"),
             ("SSO_ENTRA_TENANT_ID", TID),
             ("SSO_TRUSTED_DOMAINS", r#"["acmecorp.com"]"#),
             ("SSO_ENTRA_REDIRECT_URI", "https://gateway.example.com/auth/sso/callback/entra"),
-        ]))
+        ])
         .unwrap();
-        assert_eq!(c.client_id.as_str(), CID);
-        assert_eq!(c.tenant, Tenant::parse(TID).unwrap());
-        assert_eq!(c.client_secret.as_ref().unwrap().expose_secret(), "s~ecret");
+        assert_eq!(c.identity.client_id.as_str(), CID);
+        assert_eq!(c.authority().tenant(), &Tenant::parse(TID).unwrap());
+        assert_eq!(c.identity.credential, Some(CredentialConfig::secret("s~ecret")));
         assert_eq!(c.allowed_domains, ["acmecorp.com"]);
+        assert_eq!(
+            c.redirect_uri.as_deref(),
+            Some("https://gateway.example.com/auth/sso/callback/entra")
+        );
         let r = c.resolve().unwrap();
         assert_eq!(r.scope, "openid profile email");
         assert!(!format!("{c:?}").contains("s~ecret"));
@@ -617,7 +520,7 @@ mod tests {
 
     #[test]
     fn entra_names_win_and_scopes_split() {
-        let c = Config::from_vars(vars(&[
+        let c = read(&[
             ("ENTRA_CLIENT_ID", CID),
             ("SSO_ENTRA_CLIENT_ID", "not-used"),
             ("ENTRA_AUTHORITY", "https://login.microsoftonline.us/organizations"),
@@ -625,51 +528,101 @@ mod tests {
             ("ENTRA_SCOPES", "openid profile email offline_access api://x/access_as_user"),
             ("ENTRA_RESPONSE_MODE", "form_post"),
             ("ENTRA_PROMPT", "select_account"),
-        ]))
+            ("ENTRA_LOGIN_TTL_SECS", "120"),
+            ("ENTRA_DOMAIN_HINT", "contoso.com"),
+            ("SSO_ENTRA_POST_LOGOUT_REDIRECT_URI", "https://app.example.com/"),
+        ])
         .unwrap();
-        assert_eq!(c.cloud, Cloud::UsGovernment);
-        assert_eq!(c.tenant, Tenant::Organizations);
+        assert_eq!(c.authority().cloud(), &Cloud::UsGovernment);
+        assert_eq!(c.authority().tenant(), &Tenant::Organizations);
+        assert_eq!(
+            c.identity.allowed_tenants,
+            Some(TenantPolicy::Only(vec![TenantId::parse(TID).unwrap()]))
+        );
         assert!(c.offline_access);
         assert_eq!(c.api_scope.as_deref(), Some("api://x/access_as_user"));
         assert_eq!(c.response_mode, ResponseMode::FormPost);
         assert_eq!(c.prompt, Some(Prompt::SelectAccount));
+        assert_eq!(c.login_ttl_secs, 120);
+        assert_eq!(c.domain_hint.as_deref(), Some("contoso.com"));
+        assert_eq!(c.post_logout_redirect_uri.as_deref(), Some("https://app.example.com/"));
         assert_eq!(
             c.resolve().unwrap().scope,
             "openid profile email offline_access api://x/access_as_user"
         );
+        // ENTRA_API_SCOPE and ENTRA_OFFLINE_ACCESS on their own.
+        let c = read(&[
+            ("ENTRA_CLIENT_ID", CID),
+            ("ENTRA_TENANT_ID", TID),
+            ("ENTRA_API_SCOPE", "api://x/.default"),
+            ("ENTRA_OFFLINE_ACCESS", "yes"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.resolve().unwrap().scope,
+            "openid profile email offline_access api://x/.default"
+        );
     }
 
     #[test]
-    fn missing_and_bad_values_are_errors() {
-        assert!(matches!(
-            Config::from_vars(vars(&[("ENTRA_TENANT_ID", TID)])),
-            Err(Error::MissingConfig { what: "client id", .. })
-        ));
-        assert!(matches!(
-            Config::from_vars(vars(&[("ENTRA_CLIENT_ID", CID)])),
-            Err(Error::MissingConfig { what: "tenant", .. })
-        ));
-        assert!(matches!(
-            Config::from_vars(vars(&[
-                ("ENTRA_CLIENT_ID", "dev-client-id"),
-                ("ENTRA_TENANT_ID", TID)
-            ])),
-            Err(Error::InvalidConfigValue { field: "client_id", .. })
-        ));
+    fn missing_and_bad_values_name_the_variable() {
+        let err = read(&[("ENTRA_TENANT_ID", TID)]).unwrap_err();
+        assert!(matches!(&err, Error::Env(entra_core::Error::MissingEnv { .. })), "{err:?}");
+        assert!(
+            err.to_string().contains("ENTRA_CLIENT_ID (or SSO_ENTRA_CLIENT_ID, AZURE_CLIENT_ID)"),
+            "{err}"
+        );
+        let err = read(&[("ENTRA_CLIENT_ID", CID)]).unwrap_err();
+        assert!(
+            err.to_string().contains("ENTRA_TENANT_ID")
+                && err.to_string().contains("ENTRA_AUTHORITY"),
+            "{err}"
+        );
         for (k, v) in [
+            ("ENTRA_CLIENT_ID", "dev-client-id"),
             ("ENTRA_SCOPES", "openid api://a/x api://b/y"),
             ("ENTRA_OFFLINE_ACCESS", "maybe"),
             ("SSO_TRUSTED_DOMAINS", "*.acme.com"),
             ("ENTRA_ALLOWED_TENANTS", "contoso.com"),
             ("ENTRA_RESPONSE_MODE", "fragment"),
+            ("ENTRA_PROMPT", "always"),
             ("ENTRA_LOGIN_TTL_SECS", "ten"),
         ] {
-            let r = Config::from_vars(vars(&[
-                ("ENTRA_CLIENT_ID", CID),
-                ("ENTRA_TENANT_ID", TID),
-                (k, v),
-            ]));
-            assert!(r.is_err(), "{k}={v}");
+            let mut env = vec![("ENTRA_CLIENT_ID", CID), ("ENTRA_TENANT_ID", TID)];
+            env.retain(|(name, _)| *name != k);
+            env.push((k, v));
+            match read(&env) {
+                Err(Error::Env(entra_core::Error::InvalidEnv { name, .. })) => assert_eq!(name, k),
+                other => panic!("{k}={v}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn every_variable_the_table_gives_to_entra_oidc_is_read() {
+        let looked_up = std::cell::RefCell::new(Vec::new());
+        let lookup = |name: &str| {
+            looked_up.borrow_mut().push(name.to_owned());
+            match name {
+                "ENTRA_CLIENT_ID" => Some(CID.to_owned()),
+                "ENTRA_TENANT_ID" => Some(TID.to_owned()),
+                _ => None,
+            }
+        };
+        Config::from_lookup(lookup).unwrap();
+        let looked_up = looked_up.into_inner();
+        for var in env::ALL {
+            let reads = looked_up.iter().any(|n| n == var.name);
+            let listed = var.read_by.contains(&"entra-oidc");
+            assert!(!listed || reads, "{} is listed for entra-oidc but not read", var.name);
+        }
+        for name in &looked_up {
+            let var =
+                env::EnvVar::find(name).unwrap_or_else(|| panic!("{name} is not in the table"));
+            assert!(
+                var.read_by.contains(&"entra-oidc") || var.read_by.contains(&"entra-jwks"),
+                "{name}"
+            );
         }
     }
 
@@ -683,12 +636,17 @@ mod tests {
     #[test]
     fn resolve_refuses_weak_settings() {
         let mut multi = base();
-        multi.tenant = Tenant::Common;
+        multi.identity.authority = Authority::new(Cloud::Public, Tenant::Common);
         assert!(matches!(
             multi.resolve(),
             Err(Error::InvalidConfig { field: "allowed_tenants", .. })
         ));
-        multi.allow_any_tenant = true;
+        multi.identity.allowed_tenants = Some(TenantPolicy::Only(Vec::new()));
+        assert!(matches!(
+            multi.resolve(),
+            Err(Error::InvalidConfig { field: "allowed_tenants", .. })
+        ));
+        multi.identity.allowed_tenants = Some(TenantPolicy::Any);
         assert!(multi.resolve().is_ok());
 
         type Change = Box<dyn Fn(&mut Config)>;
@@ -713,7 +671,10 @@ mod tests {
             ("scopes", Box::new(|c| c.scopes = vec!["User.Read".into()])),
             ("api_scope", Box::new(|c| c.api_scope = Some("a b".into()))),
             ("api_scope", Box::new(|c| c.api_scope = Some("openid".into()))),
-            ("client_secret", Box::new(|c| c.client_secret = Some(Secret::new("")))),
+            (
+                "client_secret",
+                Box::new(|c| c.identity.credential = Some(CredentialConfig::secret(""))),
+            ),
             ("login_ttl_secs", Box::new(|c| c.login_ttl_secs = 0)),
             ("discovery_ttl_secs", Box::new(|c| c.discovery_ttl_secs = 10)),
             ("allowed_domains", Box::new(|c| c.allowed_domains = vec!["acme".into()])),
@@ -743,15 +704,22 @@ mod tests {
     #[test]
     fn serde_defaults_and_domain_string() {
         let c: Config = serde_json::from_value(serde_json::json!({
-            "tenant": TID, "client_id": CID, "allowed_domains": ["acme.com"],
+            "tenant_id": TID, "client_id": CID, "allowed_domains": ["acme.com"],
             "response_mode": "form_post", "prompt": "login"
         }))
         .unwrap();
         assert_eq!(c.login_ttl_secs, 600);
         assert_eq!(c.allowed_domains, ["acme.com"]);
         assert_eq!(c.prompt, Some(Prompt::Login));
-        let bad =
-            serde_json::from_value::<Config>(serde_json::json!({"tenant": "x", "client_id": CID}));
+        let bad = serde_json::from_value::<Config>(
+            serde_json::json!({"tenant_id": "x", "client_id": CID}),
+        );
         assert!(bad.is_err());
+        // A key neither the sign-in settings nor the identity take is refused.
+        let typo = serde_json::from_value::<Config>(
+            serde_json::json!({"tenant_id": TID, "client_id": CID, "redirect_url": "https://a.example/cb"}),
+        )
+        .unwrap_err();
+        assert!(typo.to_string().contains("unknown field `redirect_url`"), "{typo}");
     }
 }

@@ -16,8 +16,7 @@ use entra_core::{AuthError, EntraErrorResponse, StoreError};
 /// | Variant | `code()` | Class |
 /// |---|---|---|
 /// | [`InvalidConfig`](Error::InvalidConfig) | `invalid_config` | config |
-/// | [`InvalidConfigValue`](Error::InvalidConfigValue) | `invalid_config_value` | config |
-/// | [`MissingConfig`](Error::MissingConfig) | `missing_config` | config |
+/// | [`Env`](Error::Env) | the source's code (`missing_env`, `invalid_env`, `credential_file`) | config |
 /// | [`NoRedirectUri`](Error::NoRedirectUri) | `no_redirect_uri` | config |
 /// | [`InvalidReturnPath`](Error::InvalidReturnPath) | `invalid_return_path` | unauthorized |
 /// | [`Random`](Error::Random) | `random_unavailable` | other |
@@ -54,23 +53,11 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
-    /// A configuration value could not be parsed (tenant, client id, cloud).
-    #[error("invalid configuration value for `{field}`")]
-    InvalidConfigValue {
-        /// The configuration field.
-        field: &'static str,
-        /// Why it was refused.
-        #[source]
-        source: entra_core::Error,
-    },
-    /// A required setting is missing from the environment.
-    #[error("missing {what}: set one of {names}")]
-    MissingConfig {
-        /// What is missing.
-        what: &'static str,
-        /// The environment variables that are read for it.
-        names: &'static str,
-    },
+    /// The configuration read from the environment is missing a value or holds
+    /// a malformed one ([`entra_core::Error::MissingEnv`],
+    /// [`entra_core::Error::InvalidEnv`]); the message names the variable.
+    #[error(transparent)]
+    Env(entra_core::Error),
     /// The sign-in needs a redirect URI and none is configured.
     #[error("no redirect uri is configured for this client")]
     NoRedirectUri,
@@ -247,8 +234,7 @@ impl Error {
         };
         match self {
             Self::InvalidConfig { .. } => ("invalid_config", Config),
-            Self::InvalidConfigValue { .. } => ("invalid_config_value", Config),
-            Self::MissingConfig { .. } => ("missing_config", Config),
+            Self::Env(e) => (e.code(), Config),
             Self::NoRedirectUri => ("no_redirect_uri", Config),
             Self::InvalidReturnPath { .. } => ("invalid_return_path", Unauthorized),
             Self::Random => ("random_unavailable", Other),
@@ -354,8 +340,6 @@ mod tests {
         // `http_request` (see the table).
         let errors = [
             Error::InvalidConfig { field: "", reason: String::new() },
-            Error::InvalidConfigValue { field: "", source: entra_core::Error::MissingTenantId },
-            Error::MissingConfig { what: "", names: "" },
             Error::NoRedirectUri,
             Error::InvalidReturnPath { reason: "" },
             Error::Random,
@@ -386,8 +370,6 @@ mod tests {
             codes,
             [
                 "invalid_config",
-                "invalid_config_value",
-                "missing_config",
                 "no_redirect_uri",
                 "invalid_return_path",
                 "random_unavailable",

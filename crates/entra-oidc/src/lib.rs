@@ -22,9 +22,9 @@
 //! );
 //! mock.add_user(TestUser::new("alice@contoso.com").name("Alice"));
 //!
-//! // In production: `Config::from_env()?` (ENTRA_* or SSO_ENTRA_* variables).
+//! // In production: `Config::from_env()?` (see `entra_core::env` for the names).
 //! let mut config = Config::new(mock.authority(), app.client_id.clone());
-//! config.client_secret = Some("s3cret".into());
+//! config.identity.credential = Some(entra_core::CredentialConfig::secret("s3cret"));
 //! config.redirect_uri = Some("http://localhost:3000/callback".into());
 //! config.allowed_domains = vec!["contoso.com".into()];
 //! let client = Client::new(config)?;
@@ -88,8 +88,8 @@
 //!   tenant allow-list, `aud` equal to the client id, and `nonce` equal to the one
 //!   sent (compared in constant time). None of these can be switched off.
 //! - **Multi-tenant is explicit.** With `common` or `organizations`, building the
-//!   client fails unless [`Config::allowed_tenants`] lists the tenants or
-//!   [`Config::allow_any_tenant`] is set; the issuer check applies either way.
+//!   client fails unless [`AppIdentity::allowed_tenants`](entra_core::AppIdentity::allowed_tenants)
+//!   lists the tenants or is `*` (any tenant); the issuer check applies either way.
 //! - **Users are keyed by (`tid`, `oid`).** `email` and `preferred_username` are
 //!   mutable and, in a multi-tenant app, chosen by other tenants' administrators:
 //!   [`User::key`] is the only account key this crate offers.

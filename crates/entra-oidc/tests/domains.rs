@@ -1,8 +1,8 @@
-//! Allowed domains in a multi-tenant app (`organizations` + `allow_any_tenant`):
+//! Allowed domains in a multi-tenant app (`organizations`, any tenant allowed):
 //! a bare wiremock server plays Entra and answers the code redemption with ID
 //! tokens minted by the test kit's keys for users of any tenant.
 
-use entra_core::{Authority, ClientId, Cloud, Tenant, TenantId};
+use entra_core::{Authority, ClientId, Cloud, CredentialConfig, Tenant, TenantId, TenantPolicy};
 use entra_oidc::{CallbackParams, Client, Config, Error};
 use entra_testkit::{MockEntra, TestUser, TokenSpec};
 use serde_json::json;
@@ -49,9 +49,9 @@ impl Fake {
             Authority::new(cloud, Tenant::Organizations),
             ClientId::parse(CID).unwrap(),
         );
-        config.client_secret = Some("s".into());
+        config.identity.credential = Some(CredentialConfig::secret("s"));
         config.redirect_uri = Some("http://localhost/cb".into());
-        config.allow_any_tenant = true;
+        config.identity.allowed_tenants = Some(TenantPolicy::Any);
         config.allowed_domains = vec!["acme.com".into()];
         let client = Client::builder(config).clock(kit.clock()).build().unwrap();
         Self { kit, server, attacker, client }

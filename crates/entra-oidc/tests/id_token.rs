@@ -2,7 +2,7 @@
 //! a domain tenant (`contoso.com`) and answers the code redemption with ID tokens
 //! minted by the test kit's keys. Each rule has a passing and a failing case.
 
-use entra_core::{Authority, ClientId, Cloud, Tenant, TenantId};
+use entra_core::{Authority, ClientId, Cloud, CredentialConfig, Tenant, TenantId};
 use entra_oidc::{CallbackParams, Client, Config, Error};
 use entra_testkit::{MockEntra, TestUser, TokenSpec};
 use wiremock::matchers::{method, path};
@@ -50,7 +50,7 @@ impl Fake {
             Authority::new(cloud, Tenant::parse("contoso.com").unwrap()),
             ClientId::parse(CID).unwrap(),
         );
-        config.client_secret = Some("s".into());
+        config.identity.credential = Some(CredentialConfig::secret("s"));
         config.redirect_uri = Some("http://localhost/cb".into());
         let client = Client::builder(config).clock(kit.clock()).build().unwrap();
         Self { kit, server, tid, alice, client }

@@ -1,7 +1,7 @@
 //! Multi-tenant sign-in at `organizations`: the `{tenantid}` issuer and the
 //! tenant allow-list.
 
-use entra_core::Tenant;
+use entra_core::{CredentialConfig, Tenant, TenantPolicy};
 use entra_oidc::{Client, Config, Error, LoginOptions};
 use entra_testkit::TestUser;
 
@@ -10,7 +10,7 @@ use crate::support::{Env, REDIRECT, SECRET, authorize};
 fn multi_config(env: &Env) -> Config {
     let mut c =
         Config::new(env.mock.authority_for(Tenant::Organizations), env.app.client_id.clone());
-    c.client_secret = Some(SECRET.into());
+    c.identity.credential = Some(CredentialConfig::secret(SECRET));
     c.redirect_uri = Some(REDIRECT.into());
     c
 }
@@ -30,7 +30,8 @@ async fn allowed_and_refused_tenants() {
     ));
 
     let mut config = multi_config(&env);
-    config.allowed_tenants = vec![env.mock.tenant_id(), partner.clone()];
+    config.identity.allowed_tenants =
+        Some(TenantPolicy::Only(vec![env.mock.tenant_id(), partner.clone()]));
     let client = env.client(config);
     let metadata = client.metadata().await.unwrap();
     assert!(metadata.issuer.contains("{tenantid}"), "{}", metadata.issuer);
@@ -50,9 +51,9 @@ async fn allowed_and_refused_tenants() {
     );
     assert!(err.is_unauthorized());
 
-    // allow_any_tenant: the issuer template is still checked, every tenant signs in.
+    // Any tenant (`*`): the issuer template is still checked, every tenant signs in.
     let mut config = multi_config(&env);
-    config.allow_any_tenant = true;
+    config.identity.allowed_tenants = Some(TenantPolicy::Any);
     let client = env.client(config);
     let login = client.begin_with(LoginOptions::new("/").login_hint(&eve.username)).await.unwrap();
     let signed_in = client.complete(&authorize(login.url()).await).await.unwrap();

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use entra_core::{ErrorKind, Secret};
+use entra_core::{CredentialConfig, ErrorKind, Secret};
 use entra_oidc::{CallbackParams, Error, LoginOptions};
 use entra_testkit::doubles::TamperingLoginStore;
 use entra_testkit::{Fault, TestUser};
@@ -129,7 +129,7 @@ async fn entra_error_callback_has_a_remedy() {
 async fn wrong_client_secret_and_entra_outage() {
     let env = Env::start().await;
     let mut config = env.config();
-    config.client_secret = Some("the-secret-id-not-its-value".into());
+    config.identity.credential = Some(CredentialConfig::secret("the-secret-id-not-its-value"));
     let client = env.client(config);
     let params = begin_for(&client, &env.alice).await;
     let err = client.complete(&params).await.unwrap_err();

@@ -1,7 +1,7 @@
 //! Shared set-up: a mock Entra, a web client registered there, and helpers that
 //! play the browser.
 
-use entra_core::{LoginStateStore, ManualClock};
+use entra_core::{CredentialConfig, LoginStateStore, ManualClock};
 use entra_oidc::{CallbackParams, Client, Config};
 use entra_testkit::{MockEntra, TestApp, TestUser};
 
@@ -36,7 +36,7 @@ impl Env {
     /// The web app's configuration at the mock's default tenant.
     pub(crate) fn config(&self) -> Config {
         let mut c = Config::new(self.mock.authority(), self.app.client_id.clone());
-        c.client_secret = Some(SECRET.into());
+        c.identity.credential = Some(CredentialConfig::secret(SECRET));
         c.redirect_uri = Some(REDIRECT.into());
         c
     }

@@ -7,6 +7,7 @@
 mod support;
 
 mod callback_errors;
+mod configuration;
 mod credentials;
 mod discovery;
 mod domains;

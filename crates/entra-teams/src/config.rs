@@ -402,7 +402,8 @@ impl From<Rule> for RawRule {
 }
 
 /// Options of the Microsoft Graph group source used on group overage
-/// ([`crate::GraphGroupSource`]). The `SSO_ENTRA_GRAPH_API_*` variables set them.
+/// ([`crate::GraphGroupSource`]). The `ENTRA_GRAPH_API_*` variables
+/// (`SSO_ENTRA_GRAPH_API_*`) set them.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 #[non_exhaustive]
@@ -511,7 +512,7 @@ pub struct Config {
     /// accepts can claim them. Rules on group object ids are safe without it (ids
     /// are unique across tenants). Single-tenant apps, whose token validator
     /// accepts only their own tenant, may leave it empty. The environment variable
-    /// `ENTRA_TEAMS_TENANTS` sets it. Defaults to empty (no tenant check here).
+    /// [`entra_core::env::TEAMS_TENANTS`] sets it. Defaults to empty (no tenant check here).
     pub tenants: Vec<TenantId>,
     /// The rules. Defaults to none.
     pub rules: Vec<Rule>,
@@ -531,7 +532,7 @@ pub struct Config {
     /// Defaults to `false` (missing teams are reported and skipped).
     pub create_missing_teams: bool,
     /// Whether the host re-syncs teams and roles on every sign-in
-    /// (`SSO_ENTRA_SYNC_ROLES_ON_LOGIN`); informational for the host.
+    /// (`ENTRA_SYNC_ROLES_ON_LOGIN`); informational for the host.
     /// Defaults to `true`.
     pub sync_on_login: bool,
     /// Microsoft Graph options for group overage.

@@ -64,11 +64,11 @@
 //! ## Configuration
 //!
 //! [`Config`] deserializes from a file (JSON here, any serde format works) and
-//! [`Config::from_env`] reads `ENTRA_TEAMS_CONFIG`, `ENTRA_TEAMS_TENANTS` plus
-//! the variables of IBM's MCP Gateway: `SSO_ENTRA_GROUPS_CLAIM`, `SSO_ENTRA_ADMIN_GROUPS`,
-//! `SSO_ENTRA_ROLE_MAPPINGS`, `SSO_ENTRA_DEFAULT_ROLE`,
-//! `SSO_ENTRA_SYNC_ROLES_ON_LOGIN`, `SSO_ENTRA_GRAPH_API_ENABLED`,
-//! `SSO_ENTRA_GRAPH_API_TIMEOUT`, `SSO_ENTRA_GRAPH_API_MAX_GROUPS`. Archestra's
+//! [`Config::from_env`] reads `ENTRA_TEAMS_CONFIG`, `ENTRA_TEAMS_TENANTS` and
+//! the `ENTRA_*` teams variables, which accept the names of IBM's MCP Gateway
+//! (`SSO_ENTRA_GROUPS_CLAIM`, `SSO_ENTRA_ADMIN_GROUPS`, `SSO_ENTRA_ROLE_MAPPINGS`,
+//! `SSO_ENTRA_DEFAULT_ROLE`, `SSO_ENTRA_SYNC_ROLES_ON_LOGIN`,
+//! `SSO_ENTRA_GRAPH_API_*`); the table is [`entra_core::env`]. Archestra's
 //! "link a team to an Entra group" is a [`Rule`] on a group id with that team.
 //!
 //! Rules match a group object id, an on-prem group name, an app role value or a
@@ -145,7 +145,6 @@ mod sync;
 
 pub use config::{ClaimKind, Config, GraphConfig, Matcher, Rule};
 pub use directory::{Membership, MembershipSource, MemoryDirectory, Plan, TeamDirectory};
-pub use env::{ENTRA_TEAMS_CONFIG, ENTRA_TEAMS_CONFIG_FILE, ENTRA_TEAMS_TENANTS, ENV_VARS};
 pub use error::{Error, GROUP_MEMBER_READ_ALL, Result};
 #[cfg(feature = "graph")]
 #[cfg_attr(docsrs, doc(cfg(feature = "graph")))]

@@ -30,7 +30,9 @@
 //!
 //! # Crate features
 //!
-//! None: this crate has no optional features.
+//! - `http` (off by default): the `http` module, the one HTTP and token-endpoint layer of
+//!   the entra-* crates (reqwest 0.13: no redirects, timeouts, capped bodies,
+//!   `client-request-id`, token responses and Entra errors parsed once).
 //!
 //! # Security
 //!
@@ -44,6 +46,11 @@
 //!   by default, refuses a key that does not belong to its certificate, and shows
 //!   only the thumbprint in `Debug`; [`FileAssertion`] and [`FnAssertion`] refuse
 //!   expired or empty federated tokens and never print them.
+//! - With `http`, the default client follows no redirect (and a redirect that
+//!   reaches the layer is refused), times out, reads at most a set number of
+//!   bytes of any body, and its spans never carry a path, body, token or secret.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod authority;
 mod certificate;
@@ -55,6 +62,9 @@ mod entra_error;
 mod error;
 mod federated;
 mod guid;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod http;
 mod seams;
 mod secret;
 mod token;

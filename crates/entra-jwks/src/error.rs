@@ -138,7 +138,7 @@ pub enum Error {
     },
     /// The default HTTP client could not be built (for example, no TLS roots).
     #[error("cannot build the HTTP client for the keys endpoint")]
-    HttpClient(#[source] reqwest::Error),
+    HttpClient(#[source] entra_core::http::HttpError),
     /// A multi-tenant or domain authority needs an explicit tenant policy.
     #[error(
         "authority {authority} accepts tokens from many tenants: choose list the allowed tenant ids with `.tenants(TenantPolicy::Only(..))` (`TenantPolicy::Any` accepts every tenant in the cloud)"
@@ -186,9 +186,9 @@ pub enum JwksError {
     Request {
         /// The keys URL.
         url: String,
-        /// The transport error.
+        /// The HTTP layer's error (with the `client-request-id`).
         #[source]
-        source: reqwest::Error,
+        source: entra_core::http::HttpError,
     },
     /// The keys endpoint answered with a non-success status.
     #[error("keys endpoint {url} answered with status {status}")]

@@ -156,7 +156,7 @@ pub enum Error {
     },
     /// The request failed on the network (connection, TLS, timeout), after retries.
     #[error("token request failed")]
-    Transport(#[source] Arc<reqwest::Error>),
+    Transport(#[source] Arc<entra_core::http::HttpError>),
     /// The client credential could not produce its authentication (certificate,
     /// federated assertion, empty secret).
     #[error("client credential unavailable")]
@@ -176,7 +176,7 @@ pub enum Error {
     },
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client")]
-    HttpClient(#[source] Arc<reqwest::Error>),
+    HttpClient(#[source] Arc<entra_core::http::HttpError>),
 }
 
 fn remedy_of(kind: ErrorKind, response: Option<&EntraErrorResponse>) -> String {

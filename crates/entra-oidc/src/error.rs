@@ -51,14 +51,15 @@ pub enum Error {
     /// The operating system's random number generator failed.
     #[error("the system random number generator failed")]
     Random,
-    /// A request to Entra failed before a response arrived (network, TLS, timeout).
+    /// A request to Entra failed before a response arrived (network, TLS,
+    /// timeout), or the default HTTP client could not be built.
     #[error("request to the {endpoint} endpoint failed")]
     Http {
-        /// Which endpoint (`discovery`, `token`).
+        /// Which endpoint (`discovery`, `token`, or `client` for the client).
         endpoint: &'static str,
-        /// The transport error.
+        /// The HTTP layer's error, with the request's `client-request-id`.
         #[source]
-        source: reqwest::Error,
+        source: entra_core::http::HttpError,
     },
     /// Entra answered with an unexpected HTTP status and no error document.
     #[error("the {endpoint} endpoint answered with http status {status}")]
@@ -198,7 +199,8 @@ impl Error {
     /// Entra, the network or a store is unavailable: the same request may succeed later.
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Http { .. } | Self::Store(_) => true,
+            Self::Store(_) => true,
+            Self::Http { source, .. } => source.is_transient(),
             Self::HttpStatus { status, .. } => *status == 429 || *status >= 500,
             Self::Authorization(e) | Self::TokenRequest(e) => e.kind().is_transient(),
             Self::IdToken(e) => AuthError::is_transient(e),

@@ -121,7 +121,7 @@ pub enum Error {
     #[cfg(feature = "graph")]
     #[cfg_attr(docsrs, doc(cfg(feature = "graph")))]
     #[error("request to microsoft graph failed")]
-    GraphRequest(#[source] reqwest::Error),
+    GraphRequest(#[source] entra_core::http::HttpError),
     /// Microsoft Graph's answer was not a list of object ids.
     #[error("microsoft graph returned an unexpected group list")]
     GraphResponse(#[source] serde_json::Error),
@@ -198,7 +198,7 @@ impl Error {
             Self::GraphToken { transient, .. } => *transient,
             Self::GraphUnavailable { .. } | Self::Directory(_) | Self::GroupSource(_) => true,
             #[cfg(feature = "graph")]
-            Self::GraphRequest(_) => true,
+            Self::GraphRequest(e) => e.is_transient(),
             _ => false,
         }
     }

@@ -28,13 +28,16 @@ pub(crate) const MAX_BODY: usize = 1024 * 1024;
 /// `client_id`); entra-core applies the credential (body, HTTP Basic or client
 /// assertion), as it does for On-Behalf-Of. Error statuses never reach oauth2:
 /// they come back as [`HttpError`]s holding Entra's parsed error document.
-pub(crate) struct OAuthHttp<'a> {
-    pub(crate) http: &'a HttpClient,
-    pub(crate) auth: Option<&'a ClientAuth>,
+///
+/// It owns what it uses (a `reqwest::Client` is reference counted): a borrowing
+/// client would make the sign-in future lose `Send` for `tokio::spawn`.
+pub(crate) struct OAuthHttp {
+    pub(crate) http: HttpClient,
+    pub(crate) auth: Option<ClientAuth>,
     pub(crate) now: SystemTime,
 }
 
-impl<'c, 'a: 'c> oauth2::AsyncHttpClient<'c> for OAuthHttp<'a> {
+impl<'c> oauth2::AsyncHttpClient<'c> for OAuthHttp {
     type Error = HttpError;
     type Future =
         Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, HttpError>> + Send + 'c>>;
@@ -45,10 +48,10 @@ impl<'c, 'a: 'c> oauth2::AsyncHttpClient<'c> for OAuthHttp<'a> {
             // oauth2 form-urlencodes the body: it is ASCII.
             let form = String::from_utf8_lossy(request.body()).into_owned();
             let mut token_request = TokenRequest::with_form(url, form).limit(MAX_BODY);
-            if let Some(auth) = self.auth {
+            if let Some(auth) = &self.auth {
                 token_request = token_request.client_auth(auth);
             }
-            let response = token_request.send_raw(self.http, self.now).await?;
+            let response = token_request.send_raw(&self.http, self.now).await?;
             let status = response.status();
             let content_type = response.headers().get(CONTENT_TYPE).cloned();
             let mut out = oauth2::http::Response::new(response.into_body());

@@ -214,7 +214,7 @@ impl TokenRequest<'_> {
             }
             None => None,
         };
-        let http = OAuthHttp { http: self.http, auth: auth.as_ref(), now: self.now };
+        let http = OAuthHttp { http: self.http.clone(), auth, now: self.now };
         let scopes = || self.scope.split_ascii_whitespace().map(|s| Scope::new(s.to_owned()));
         let result = match self.grant {
             Grant::Code { code, verifier, redirect_uri } => {

@@ -254,12 +254,7 @@ enum Why {
 }
 
 impl KeyStore {
-    pub(crate) fn new(
-        url: String,
-        http: HttpClient,
-        clock: Arc<dyn Clock>,
-        o: &Options,
-    ) -> Self {
+    pub(crate) fn new(url: String, http: HttpClient, clock: Arc<dyn Clock>, o: &Options) -> Self {
         Self {
             url,
             http,
@@ -421,8 +416,12 @@ impl KeyStore {
             .timeout(self.timeout)
             .limit(self.max_bytes);
         let response = self.http.send(request).await.map_err(|source| match source.kind() {
-            HttpErrorKind::TooLarge { .. } => JwksError::TooLarge { url: url(), max: self.max_bytes },
-            HttpErrorKind::Redirected { status } => JwksError::Status { url: url(), status: *status },
+            HttpErrorKind::TooLarge { .. } => {
+                JwksError::TooLarge { url: url(), max: self.max_bytes }
+            }
+            HttpErrorKind::Redirected { status } => {
+                JwksError::Status { url: url(), status: *status }
+            }
             _ => JwksError::Request { url: url(), source },
         })?;
         let status = response.status();

@@ -6,11 +6,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use entra_core::http::HttpClient;
 use entra_core::{
     AccessToken, Authority, ClientCredential, ClientId, Clock, Secret, SystemClock, Target,
     TokenCache, TokenExchanger, ValidatedToken,
 };
-use entra_core::http::HttpClient;
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 

@@ -4,11 +4,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use entra_core::http::HttpClient;
 use entra_core::{
     Authority, ClientCredential, ClientId, Clock, LoginStateStore, PendingLogin, Secret,
     SystemClock, Tenant,
 };
-use entra_core::http::HttpClient;
 use entra_jwks::{TenantPolicy, Validator};
 use oauth2::{CsrfToken, PkceCodeChallenge, Scope};
 
@@ -367,11 +367,10 @@ impl Client {
         // OpenID Connect `nonce` is ours (oauth2 has none).
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let nonce = random_token()?;
-        let client = oauth2::basic::BasicClient::new(oauth2::ClientId::new(
-            i.config.client_id.to_string(),
-        ))
-        .set_auth_uri(auth_url)
-        .set_redirect_uri(redirect);
+        let client =
+            oauth2::basic::BasicClient::new(oauth2::ClientId::new(i.config.client_id.to_string()))
+                .set_auth_uri(auth_url)
+                .set_redirect_uri(redirect);
         let mut request = client
             .authorize_url(|| CsrfToken::new_random_len(32))
             .add_scopes(i.resolved.scope.split_ascii_whitespace().map(|s| Scope::new(s.into())))

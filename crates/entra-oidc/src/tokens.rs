@@ -203,15 +203,19 @@ impl TokenRequest<'_> {
     pub(crate) async fn send(self) -> Result<Tokens> {
         const ENDPOINT: &str = "token";
         let token_url = oauth2::TokenUrl::new(self.endpoint.to_owned()).map_err(|_| {
-            Error::InvalidResponse { endpoint: "discovery", reason: "token_endpoint is not a url".into() }
-        })?;
-        let client: TokenClient = oauth2::Client::new(oauth2::ClientId::new(self.client_id.to_string()))
-            .set_auth_type(oauth2::AuthType::RequestBody)
-            .set_token_uri(token_url);
-        let auth = match self.credential {
-            Some(c) => {
-                Some(c.authenticate(self.client_id, self.endpoint).await.map_err(Error::Credential)?)
+            Error::InvalidResponse {
+                endpoint: "discovery",
+                reason: "token_endpoint is not a url".into(),
             }
+        })?;
+        let client: TokenClient =
+            oauth2::Client::new(oauth2::ClientId::new(self.client_id.to_string()))
+                .set_auth_type(oauth2::AuthType::RequestBody)
+                .set_token_uri(token_url);
+        let auth = match self.credential {
+            Some(c) => Some(
+                c.authenticate(self.client_id, self.endpoint).await.map_err(Error::Credential)?,
+            ),
             None => None,
         };
         let http = OAuthHttp { http: self.http.clone(), auth, now: self.now };
@@ -302,12 +306,17 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_and_nothing_serializes_a_token() {
-        for body in
-            ["", "<html>", "[]", r#"{"token_type":"mac","access_token":"a"}"#, r#"{"expires_in":1}"#]
-        {
+        for body in [
+            "",
+            "<html>",
+            "[]",
+            r#"{"token_type":"mac","access_token":"a"}"#,
+            r#"{"expires_in":1}"#,
+        ] {
             assert!(parse(body, UNIX_EPOCH).is_err(), "{body}");
         }
-        let g: GrantResponse = serde_json::from_str(r#"{"access_token":"tok.en","refresh_token":"rt.x"}"#).unwrap();
+        let g: GrantResponse =
+            serde_json::from_str(r#"{"access_token":"tok.en","refresh_token":"rt.x"}"#).unwrap();
         let out = serde_json::to_string(&g).unwrap();
         assert!(!out.contains("tok.en") && !out.contains("rt.x"), "{out}");
         assert!(!format!("{g:?}").contains("tok.en"));

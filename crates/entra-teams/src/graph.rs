@@ -286,7 +286,11 @@ impl<X: TokenExchanger> GraphGroupSource<X> {
                 // This source has no clock; the system time only reads an
                 // HTTP-date `Retry-After`, reported to the caller, never slept on.
                 let retry_after = response.retry_after(SystemTime::now());
-                return Err(status_error(status.as_u16(), error_code(response.body()), retry_after));
+                return Err(status_error(
+                    status.as_u16(),
+                    error_code(response.body()),
+                    retry_after,
+                ));
             }
             let page: Page =
                 serde_json::from_slice(response.body()).map_err(Error::GraphResponse)?;

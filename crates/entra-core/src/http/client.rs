@@ -140,7 +140,8 @@ impl HttpClient {
         if let Some(body) = &request.body {
             builder = builder.body(body.expose_secret().to_owned());
         }
-        let response = builder.send().await.map_err(|e| error(transport_kind(&e)).with_source(e))?;
+        let response =
+            builder.send().await.map_err(|e| error(transport_kind(&e)).with_source(e))?;
         let status = response.status();
         tracing::Span::current().record("status", status.as_u16());
         if status.is_redirection() {

@@ -191,9 +191,7 @@ impl fmt::Display for HttpError {
                 write!(f, "invalid request to the {e} endpoint: {reason}")?
             }
             HttpErrorKind::Transport => write!(f, "request to the {e} endpoint at {host} failed")?,
-            HttpErrorKind::Timeout => {
-                write!(f, "request to the {e} endpoint at {host} timed out")?
-            }
+            HttpErrorKind::Timeout => write!(f, "request to the {e} endpoint at {host} timed out")?,
             HttpErrorKind::Redirected { status } => write!(
                 f,
                 "the {e} endpoint at {host} redirected (http {status}); redirects are not followed"

@@ -109,7 +109,10 @@ async fn entra_error_documents_are_parsed_with_error_uri_and_request_id() {
     let sent = requests(&server).await[0].headers[CLIENT_REQUEST_ID].to_str().unwrap().to_owned();
     let entra = e.entra_response().unwrap();
     assert_eq!(entra.kind(), crate::ErrorKind::InvalidClientSecret);
-    assert_eq!(entra.error_uri.as_deref(), Some("https://login.microsoftonline.com/error?code=7000215"));
+    assert_eq!(
+        entra.error_uri.as_deref(),
+        Some("https://login.microsoftonline.com/error?code=7000215")
+    );
     assert_eq!(entra.correlation_id.as_deref(), Some("c-2"));
     assert_eq!(entra.client_request_id.as_deref(), Some(sent.as_str()));
     assert_eq!((e.status(), e.code(), e.is_transient()), (Some(401), "entra_error", false));
@@ -282,7 +285,9 @@ fn token_responses_are_parsed_once_with_secrets_hidden() {
     let r: TokenResponse =
         serde_json::from_str(r#"{"access_token":"a","refresh_token":"","id_token":""}"#).unwrap();
     assert!(r.refresh_token.is_none() && r.id_token.is_none());
-    assert!(serde_json::from_str::<TokenResponse>(r#"{"access_token":"a","expires_in":"x"}"#).is_err());
+    assert!(
+        serde_json::from_str::<TokenResponse>(r#"{"access_token":"a","expires_in":"x"}"#).is_err()
+    );
     for body in [
         &b""[..],
         b"<html>",

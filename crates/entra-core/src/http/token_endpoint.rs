@@ -164,11 +164,17 @@ impl TokenRequest {
     /// # Errors
     /// As [`TokenRequest::send_raw`]; [`HttpErrorKind::InvalidBody`] when a
     /// success body is not a valid token response ([`TokenResponse::parse`]).
-    pub async fn send(&self, http: &HttpClient, now: SystemTime) -> Result<TokenResponse, HttpError> {
+    pub async fn send(
+        &self,
+        http: &HttpClient,
+        now: SystemTime,
+    ) -> Result<TokenResponse, HttpError> {
         let response = self.send_raw(http, now).await?;
         TokenResponse::parse(response.body()).map_err(|e| {
-            response
-                .error(HttpErrorKind::InvalidBody { status: response.status().as_u16(), reason: e.0 })
+            response.error(HttpErrorKind::InvalidBody {
+                status: response.status().as_u16(),
+                reason: e.0,
+            })
         })
     }
 }

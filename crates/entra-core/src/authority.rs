@@ -25,7 +25,7 @@ pub enum TokenVersion {
 /// published by the `common`/`organizations` metadata and by each key of a
 /// multi-tenant JWKS.
 ///
-/// Matching follows the rule in ENTRA.md: take `tid` from the token, require a GUID,
+/// Matching follows Entra's documented rule: take `tid` from the token, require a GUID,
 /// substitute it textually, require an exact match with `iss`. In addition the
 /// issuer must name the token's tenant as one of its path segments, so a token whose
 /// `tid` differs from its issuer's tenant is refused even against an exact issuer.
@@ -134,23 +134,42 @@ impl Authority {
         Self { cloud, tenant }
     }
 
-    /// Parses `https://<login host>/<tenant>` (an optional trailing `/v2.0` or `/` is
-    /// ignored), for example the `authority` setting of MSAL-based configurations.
+    /// Parses `https://<login host>/<tenant>` (an optional trailing `/v2.0`, in any
+    /// case, or `/` is ignored), for example the `authority` setting of MSAL-based
+    /// configurations.
+    ///
+    /// The URL is parsed as HTTP clients parse it (`url::Url`), and the authority keeps
+    /// the parsed form: what it displays is where its requests go, and
+    /// `Authority::parse(&a.to_string()) == Ok(a)` for every accepted input.
     ///
     /// # Errors
-    /// [`Error::InvalidAuthority`] when the URL has no tenant segment or more path;
-    /// [`Error::InvalidCloud`] or [`Error::InvalidTenant`] for a bad part.
+    /// [`Error::InvalidAuthority`] when the value is not a URL, carries user info, a
+    /// query or a fragment, or its path is not exactly one tenant segment;
+    /// [`Error::InvalidCloud`], [`Error::B2cNotSupported`] or [`Error::InvalidTenant`]
+    /// for a bad part.
     pub fn parse(input: &str) -> Result<Self, Error> {
         let bad = || Error::InvalidAuthority { value: shorten(input) };
-        let s = input.trim().trim_end_matches('/');
-        let s = s.strip_suffix("/v2.0").unwrap_or(s);
-        let (scheme, rest) = s.split_once("://").ok_or_else(bad)?;
-        let (host, path) = rest.split_once('/').ok_or_else(bad)?;
-        if path.is_empty() || path.contains('/') {
+        let url = url::Url::parse(input.trim()).map_err(|_| bad())?;
+        if url.query().is_some()
+            || url.fragment().is_some()
+            || !url.username().is_empty()
+            || url.password().is_some()
+            || url.host_str().is_none()
+        {
             return Err(bad());
         }
-        let cloud = Cloud::parse(&format!("{scheme}://{host}"))?;
-        let tenant = Tenant::parse(path)?;
+        let mut segments: Vec<&str> = url.path_segments().ok_or_else(bad)?.collect();
+        if segments.last() == Some(&"") {
+            segments.pop();
+        }
+        if segments.len() == 2 && segments[1].eq_ignore_ascii_case("v2.0") {
+            segments.pop();
+        }
+        let [tenant] = segments[..] else {
+            return Err(bad());
+        };
+        let cloud = Cloud::parse(&url.origin().ascii_serialization())?;
+        let tenant = Tenant::parse(tenant)?;
         Ok(Self { cloud, tenant })
     }
 

@@ -52,23 +52,42 @@ impl fmt::Debug for Cloud {
     }
 }
 
-/// Checks and normalizes a base URL: `http(s)://host[:port][/path]`, no query, no
-/// fragment, no trailing slash. Plain `http` is accepted only for loopback hosts.
+/// Checks and normalizes a base URL: `http(s)://host[:port][/path]`, no user info, no
+/// query, no fragment, no trailing slash. Plain `http` is accepted only for loopback
+/// hosts.
+///
+/// The result is the URL as `url::Url` parsed it, not the caller's text: the host a
+/// request goes to is the host the value displays. (`https://evil.example\@login.microsoftonline.com`
+/// is the host `evil.example`, as browsers and HTTP clients read it, so it is kept
+/// and shown as `https://evil.example/@login.microsoftonline.com`.)
 fn normalize_base(input: &str) -> Option<String> {
-    let trimmed = input.trim().trim_end_matches('/');
-    let url = url::Url::parse(trimmed).ok()?;
+    let url = url::Url::parse(input.trim()).ok()?;
     let host = url.host_str()?;
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(host) => {}
         _ => return None,
     }
-    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+    if url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
         return None;
     }
-    // Keep the caller's text (minus trailing slashes): re-serializing a parsed Url
-    // would add a trailing slash and percent-encode characters.
-    Some(trimmed.to_owned())
+    let mut base = url.origin().ascii_serialization();
+    base.push_str(url.path().trim_end_matches('/'));
+    Some(base)
+}
+
+/// The host of a normalized base URL, lowercase.
+fn host_of(base: &str) -> Option<String> {
+    url::Url::parse(base).ok()?.host_str().map(str::to_ascii_lowercase)
+}
+
+/// Whether `host` is under `suffix` (a dot-separated domain), not merely ending with it.
+fn host_under(host: &str, suffix: &str) -> bool {
+    host.strip_suffix(suffix).is_some_and(|rest| rest.ends_with('.') && rest.len() > 1)
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -132,6 +151,14 @@ impl Cloud {
         }
     }
 
+    /// Whether this is an Entra External ID (CIAM) cloud (`*.ciamlogin.com`).
+    pub fn is_ciam(&self) -> bool {
+        match self {
+            Self::Custom(c) => host_of(&c.login).is_some_and(|h| host_under(&h, "ciamlogin.com")),
+            _ => false,
+        }
+    }
+
     fn sts_base(&self) -> &str {
         match self {
             Self::Public | Self::UsGovernment => "https://sts.windows.net",
@@ -164,10 +191,14 @@ impl Cloud {
 
     /// Parses `public`, `usgovernment`, `china` (and the Azure SDK spellings such as
     /// `AzurePublicCloud`, `AzureUSGovernment`, `AzureChinaCloud`), a built-in login
-    /// host URL, or any other base URL as a custom cloud whose Graph is on the same host.
+    /// host URL, an Entra External ID (CIAM) host `https://<tenant>.ciamlogin.com`
+    /// (whose Microsoft Graph is the public `https://graph.microsoft.com`), or any other
+    /// base URL as a custom cloud whose Graph is on the same host.
     ///
     /// # Errors
-    /// [`Error::InvalidCloud`] when nothing matches.
+    /// [`Error::InvalidCloud`] when nothing matches; [`Error::B2cNotSupported`] for an
+    /// Azure AD B2C host (`*.b2clogin.com`), which has user-flow policies and issuers
+    /// that this workspace does not implement.
     pub fn parse(input: &str) -> Result<Self, Error> {
         let key: String =
             input.trim().chars().filter(|c| !matches!(c, '-' | '_' | ' ')).collect::<String>();
@@ -194,6 +225,14 @@ impl Cloud {
         }
         if base.eq_ignore_ascii_case("https://login.chinacloudapi.cn") {
             return Ok(Self::China);
+        }
+        let host = host_of(&base).unwrap_or_default();
+        if host_under(&host, "b2clogin.com") {
+            return Err(Error::B2cNotSupported { value: shorten(input) });
+        }
+        if host_under(&host, "ciamlogin.com") {
+            // Entra External ID (CIAM): its own login host, the public cloud's Graph.
+            return Self::custom(&base, Self::Public.graph_base());
         }
         Self::custom(&base, &base)
     }
@@ -238,6 +277,10 @@ pub enum Tenant {
 
 fn is_domain(s: &str) -> bool {
     if s.len() > 253 || !s.contains('.') {
+        return false;
+    }
+    // A top-level label is never all digits (`v2.0` is a path, not a domain).
+    if s.rsplit('.').next().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit())) {
         return false;
     }
     s.split('.').all(|label| {
@@ -356,6 +399,7 @@ mod tests {
             "ftp://x",
             "https://x/?a=b",
             "https://u:p@x",
+            "https://u@x",
         ] {
             assert!(matches!(Cloud::parse(bad), Err(Error::InvalidCloud { .. })), "{bad}");
         }
@@ -379,9 +423,17 @@ mod tests {
 
     #[test]
     fn tenant_rejects_garbage() {
-        for bad in
-            ["", "contoso", "a/b.com", "https://contoso.com", "-x.com", "x..com", "con toso.com"]
-        {
+        for bad in [
+            "",
+            "contoso",
+            "a/b.com",
+            "https://contoso.com",
+            "-x.com",
+            "x..com",
+            "con toso.com",
+            "v2.0",
+            "V2.0",
+        ] {
             assert!(matches!(Tenant::parse(bad), Err(Error::InvalidTenant { .. })), "{bad}");
         }
     }

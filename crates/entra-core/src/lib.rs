@@ -38,6 +38,12 @@
 //!
 //! - [`Secret`] zeroizes its memory, prints as `Secret([redacted])` and has no
 //!   `Display`; tokens, codes and PKCE verifiers travel in it.
+//! - A [`ValidatedToken`] has no public constructor: validators build it after
+//!   verifying a token, and anything else must go through [`dangerous`], whose
+//!   name says what skipping the check means. Errors crossing the seams are
+//!   [`SeamError`]s with a stable [`AuthError::code`] and a class (unauthorized,
+//!   transient, configuration).
+//! - [`PendingLogin`] keeps the `nonce` and PKCE verifier in [`Secret`]s.
 //! - Issuer checks never skip: a `{tenantid}` template requires a GUID `tid`, an
 //!   exact match after substitution, and an issuer that names that tenant.
 //! - Untrusted input placed in error messages is shortened, and `Debug` of claims
@@ -58,6 +64,7 @@ mod claims;
 mod clock;
 mod cloud;
 mod credential;
+pub mod dangerous;
 mod entra_error;
 mod error;
 mod federated;
@@ -82,7 +89,7 @@ pub use error::{Error, shorten_untrusted};
 pub use federated::{AZURE_FEDERATED_TOKEN_FILE, BoxError, FileAssertion, FnAssertion};
 pub use guid::{ClientId, TenantId};
 pub use seams::{
-    AuthError, LoginStateStore, PendingLogin, StoreError, TokenCache, TokenExchanger,
+    AuthError, LoginStateStore, PendingLogin, SeamError, StoreError, TokenCache, TokenExchanger,
     TokenValidator,
 };
 pub use secret::Secret;

@@ -5,10 +5,11 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use aws_lc_rs::constant_time::verify_slices_are_equal;
 use aws_lc_rs::digest;
 use entra_core::{
-    Authority, ClientId, Clock, EntraClaims, IssuerTemplate, Secret, Tenant, TokenValidator,
-    TokenVersion, ValidatedToken,
+    Authority, ClientId, Clock, EntraClaims, IssuerTemplate, SeamError, Secret, Tenant,
+    TokenValidator, TokenVersion, ValidatedToken, dangerous,
 };
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -181,7 +182,8 @@ impl Validator {
         let key = i.cache.as_ref().and_then(|_| token.rsplit_once('.')).map(|(_, s)| sha256(s));
         if let (Some(cache), Some(key)) = (&i.cache, &key)
             && let Some(hit) = cache.get(key)
-            && constant_time_eq(hit.raw().expose_secret().as_bytes(), token.as_bytes())
+            && verify_slices_are_equal(hit.raw().expose_secret().as_bytes(), token.as_bytes())
+                .is_ok()
         {
             i.check_exp(hit.claims())?;
             return Ok(hit);
@@ -214,9 +216,8 @@ impl Validator {
 
 #[async_trait]
 impl TokenValidator for Validator {
-    type Error = Error;
-    async fn validate(&self, token: &str) -> Result<ValidatedToken> {
-        Self::validate(self, token).await
+    async fn validate(&self, token: &str) -> Result<ValidatedToken, SeamError> {
+        Self::validate(self, token).await.map_err(SeamError::new)
     }
 }
 
@@ -225,11 +226,6 @@ fn sha256(data: &str) -> [u8; 32] {
     let mut out = [0u8; 32];
     out.copy_from_slice(d.as_ref());
     out
-}
-
-/// Compares without an early exit on the first differing byte.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn malformed(reason: &'static str) -> Error {
@@ -290,7 +286,8 @@ impl Inner {
             return Err(malformed("header has critical extensions"));
         }
         let claims: EntraClaims = b64url(p64)
-            .and_then(|p| crate::claims::parse_claims(&p).ok())
+            // One pass over the bytes, duplicate claims refused (see `EntraClaims`).
+            .and_then(|p| serde_json::from_slice::<EntraClaims>(&p).ok())
             .ok_or(malformed("payload is not a base64url JSON object of claims"))?;
         if claims.is_for_graph() {
             return Err(Error::ForGraph);
@@ -349,12 +346,14 @@ impl Inner {
             }
             Kind::Id { nonce } => {
                 let got = claims.nonce.as_deref().unwrap_or("");
-                if nonce.is_empty() || !constant_time_eq(got.as_bytes(), nonce.as_bytes()) {
+                if nonce.is_empty()
+                    || verify_slices_are_equal(got.as_bytes(), nonce.as_bytes()).is_err()
+                {
                     return Err(Error::NonceMismatch);
                 }
             }
         }
-        Ok(ValidatedToken::from_parts(Secret::new(token), claims, sha))
+        Ok(dangerous::assume_validated_with_sha256(Secret::new(token), claims, sha))
     }
 
     fn check_permissions(&self, claims: &EntraClaims) -> Result<()> {

@@ -1,12 +1,9 @@
-//! What the `oauth2` crate does not cover: the OpenID Connect `nonce` and a
-//! constant-time comparison.
+//! What the `oauth2` crate does not cover: the OpenID Connect `nonce`.
 //!
 //! The PKCE verifier and its S256 challenge, and the `state`, come from oauth2
 //! (`PkceCodeChallenge::new_random_sha256`, `CsrfToken::new_random_len(32)`),
 //! see [`Client::begin_with`](crate::Client::begin_with). oauth2 has no `nonce`
-//! (an OpenID Connect parameter), and compares its secret types in constant
-//! time only behind a feature and only with each other, not with the `&str` a
-//! cookie or callback brings: both stay here.
+//! (an OpenID Connect parameter, not an OAuth 2.0 one), so it stays here.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -19,11 +16,6 @@ pub(crate) fn random_token() -> Result<String> {
     let mut bytes = [0u8; 32];
     aws_lc_rs::rand::fill(&mut bytes).map_err(|_| Error::Random)?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
-}
-
-/// Compares two strings in time independent of where they differ.
-pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
-    aws_lc_rs::constant_time::verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok()
 }
 
 #[cfg(test)]
@@ -53,12 +45,5 @@ mod tests {
             assert_ne!(x, y);
             assert!(x.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
         }
-    }
-
-    #[test]
-    fn constant_time_compare() {
-        assert!(constant_time_eq("abc", "abc"));
-        assert!(!constant_time_eq("abc", "abd"));
-        assert!(!constant_time_eq("abc", "abcd"));
     }
 }

@@ -198,3 +198,90 @@ fn authority_parse() {
         assert!(Authority::parse(bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn authority_parse_keeps_the_host_requests_go_to() {
+    // `\` is a path separator for http(s) URLs: the host is evil.example, and the
+    // authority must neither display login.microsoftonline.com nor accept the path.
+    for bad in [
+        r"https://evil.example\@login.microsoftonline.com/common",
+        "https://evil.example%5C@login.microsoftonline.com/common",
+        "https://user@login.microsoftonline.com/common",
+        "https://user:pw@login.microsoftonline.com/common",
+        "https://login.microsoftonline.com/common?x=1",
+        "https://login.microsoftonline.com/common#frag",
+        "https://login.microsoftonline.com/V2.0",
+        "https://login.microsoftonline.com/v2.0/",
+        "https://login.microsoftonline.com/common/oauth2",
+        "https://login.microsoftonline.com//common",
+    ] {
+        assert!(Authority::parse(bad).is_err(), "{bad}");
+    }
+    // The cloud's own base URL is kept as parsed, not as typed.
+    let c = Cloud::parse(r"https://evil.example\@login.microsoftonline.com").unwrap();
+    assert!(c.login_base().starts_with("https://evil.example/"), "{}", c.login_base());
+}
+
+#[test]
+fn authority_parse_strips_version_in_any_case() {
+    for input in [
+        format!("https://login.microsoftonline.com/{TID}/v2.0"),
+        format!("https://login.microsoftonline.com/{TID}/V2.0/"),
+        format!("https://LOGIN.microsoftonline.com/{TID}"),
+        format!("https://login.microsoftonline.com:443/{TID}/"),
+    ] {
+        let a = Authority::parse(&input).unwrap();
+        assert_eq!(a.cloud(), &Cloud::Public, "{input}");
+        assert_eq!(a.tenant().as_segment(), TID, "{input}");
+    }
+}
+
+#[test]
+fn authority_parse_display_round_trips() {
+    for input in [
+        "https://login.microsoftonline.com/common",
+        "https://login.microsoftonline.us/Contoso.onmicrosoft.com/v2.0",
+        "https://login.partner.microsoftonline.cn/organizations/",
+        "http://127.0.0.1:8080/72f988bf-86f1-41af-91ab-2d7cd011db47",
+        "http://[::1]:9/consumers",
+        "https://Contoso.ciamlogin.com/contoso.onmicrosoft.com",
+        "https://login.example:8443/common",
+        "https://xn--bcher-kva.example/common",
+    ] {
+        let a = Authority::parse(input).unwrap();
+        let shown = a.to_string();
+        assert_eq!(Authority::parse(&shown).unwrap(), a, "{input} -> {shown}");
+        assert_eq!(Authority::parse(&shown).unwrap().to_string(), shown);
+    }
+}
+
+#[test]
+fn ciam_authority_keeps_public_graph() {
+    let a = Authority::parse("https://contoso.ciamlogin.com/contoso.onmicrosoft.com").unwrap();
+    assert!(a.cloud().is_ciam());
+    assert_eq!(a.cloud().login_base(), "https://contoso.ciamlogin.com");
+    assert_eq!(a.cloud().graph_base(), "https://graph.microsoft.com");
+    assert!(!Cloud::Public.is_ciam());
+    // Only a real subdomain of ciamlogin.com is CIAM.
+    let not = Cloud::parse("https://evilciamlogin.com").unwrap();
+    assert!(!not.is_ciam());
+    assert_eq!(not.graph_base(), "https://evilciamlogin.com");
+}
+
+#[test]
+fn b2c_is_refused_by_name() {
+    for input in [
+        "https://contoso.b2clogin.com/contoso.onmicrosoft.com",
+        "https://contoso.b2clogin.com/tfp/contoso.onmicrosoft.com",
+    ] {
+        let err = Authority::parse(input).unwrap_err();
+        // The second form has a policy path and fails on shape first; both are errors.
+        assert!(err.to_string().contains("B2C") || matches!(err, Error::InvalidAuthority { .. }));
+    }
+    let err = Authority::parse("https://contoso.b2clogin.com/contoso.onmicrosoft.com").unwrap_err();
+    assert!(matches!(err, Error::B2cNotSupported { .. }), "{err:?}");
+    assert!(matches!(
+        Cloud::parse("https://contoso.b2clogin.com"),
+        Err(Error::B2cNotSupported { .. })
+    ));
+}

@@ -219,6 +219,14 @@ pub struct EntraErrorResponse {
     /// When the error happened, as Entra formats it.
     #[serde(default)]
     pub timestamp: Option<String>,
+    /// A page describing the error (RFC 6749 `error_uri`), when Entra sends one.
+    #[serde(default)]
+    pub error_uri: Option<String>,
+    /// The `client-request-id` this client sent with the request that failed (a
+    /// fresh UUID per request), filled in by the HTTP layer, not by Entra. Give it
+    /// with [`EntraErrorResponse::correlation_id`] and `trace_id` in a support case.
+    #[serde(skip)]
+    pub client_request_id: Option<String>,
 }
 
 impl EntraErrorResponse {
@@ -289,6 +297,8 @@ impl fmt::Debug for EntraErrorResponse {
             .field("has_claims", &self.claims.is_some())
             .field("trace_id", &self.trace_id)
             .field("correlation_id", &self.correlation_id)
+            .field("error_uri", &self.error_uri)
+            .field("client_request_id", &self.client_request_id)
             .finish_non_exhaustive()
     }
 }
@@ -301,8 +311,22 @@ impl fmt::Display for EntraErrorResponse {
             }
             None => write!(f, "entra returned {}: {}", self.error, self.remedy())?,
         }
-        if let Some(trace) = &self.trace_id {
-            write!(f, " [trace id {trace}]")?;
+        // The ids a support case needs; they are Entra's or ours, never a secret.
+        let ids = [
+            ("trace id", &self.trace_id),
+            ("correlation id", &self.correlation_id),
+            ("client-request-id", &self.client_request_id),
+        ];
+        let mut first = true;
+        for (name, value) in ids {
+            if let Some(value) = value {
+                f.write_str(if first { " [" } else { ", " })?;
+                write!(f, "{name} {}", crate::shorten_untrusted(value))?;
+                first = false;
+            }
+        }
+        if !first {
+            f.write_str("]")?;
         }
         Ok(())
     }
@@ -362,6 +386,26 @@ mod tests {
         for body in [&b""[..], b"<html>", b"{}", b"[1]", b"{\"error\":5}", b"\xff\xfe"] {
             assert!(EntraErrorResponse::parse(body).is_err());
         }
+    }
+
+    #[test]
+    fn keeps_error_uri_and_prints_the_support_ids() {
+        let mut e = EntraErrorResponse::parse(
+            br#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.",
+                "error_codes":[7000215],"trace_id":"t-1","correlation_id":"c-2",
+                "error_uri":"https://login.microsoftonline.com/error?code=7000215"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            e.error_uri.as_deref(),
+            Some("https://login.microsoftonline.com/error?code=7000215")
+        );
+        assert!(e.client_request_id.is_none(), "only the HTTP layer sets it");
+        e.client_request_id = Some("r-3".into());
+        let s = e.to_string();
+        assert!(s.ends_with("[trace id t-1, correlation id c-2, client-request-id r-3]"), "{s}");
+        let bare = EntraErrorResponse { error: "x".into(), ..Default::default() };
+        assert!(!bare.to_string().contains('['), "{bare}");
     }
 
     #[test]

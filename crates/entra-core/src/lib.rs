@@ -31,7 +31,9 @@
 //!
 //! # Crate features
 //!
-//! None: this crate has no optional features.
+//! - `http` (off by default): the `http` module, the one HTTP and token-endpoint layer of
+//!   the entra-* crates (reqwest 0.13: no redirects, timeouts, capped bodies,
+//!   `client-request-id`, token responses and Entra errors parsed once).
 //!
 //! # Security
 //!
@@ -55,6 +57,11 @@
 //!   in its errors but never a secret's value; an encrypted private key is
 //!   decrypted in zeroized buffers and a wrong password is an error, never a
 //!   silently unusable credential.
+//! - With `http`, the default client follows no redirect (and a redirect that
+//!   reaches the layer is refused), times out, reads at most a set number of
+//!   bytes of any body, and its spans never carry a path, body, token or secret.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod authority;
 mod certificate;
@@ -68,6 +75,9 @@ pub mod env;
 mod error;
 mod federated;
 mod guid;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod http;
 mod identity;
 mod pkcs8;
 mod seams;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use entra_core::env::{self, Vars};
+use entra_core::http::HttpClient;
 use entra_core::{AppIdentity, Authority, ClientId, Clock, SystemClock, Tenant, TokenVersion};
 
 use crate::error::{Error, Result};
@@ -379,8 +380,10 @@ impl ValidatorBuilder {
         self
     }
 
-    /// The HTTP client for the keys endpoint (proxies, roots). Defaults to a new
-    /// `reqwest::Client`.
+    /// The HTTP client for the keys endpoint (proxies, roots); build it with
+    /// `.redirect(reqwest::redirect::Policy::none())`. Defaults to the
+    /// [`entra_core::http::HttpClient::new`] client (no redirects, 10 s connect
+    /// and 30 s total timeouts, a `User-Agent`).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -525,10 +528,7 @@ impl ValidatorBuilder {
         if o.max_token_bytes == 0 || o.jwks_max_bytes == 0 {
             return Err(Error::Config { reason: "size limits must be above zero" });
         }
-        let http = match self.http.take() {
-            Some(client) => client,
-            None => reqwest::Client::builder().build().map_err(Error::HttpClient)?,
-        };
+        let http = HttpClient::or_default(self.http.take()).map_err(Error::HttpClient)?;
         Ok(Validator::from_builder(self, http))
     }
 }

@@ -183,7 +183,7 @@ pub enum Error {
     Env(entra_core::Error),
     /// The default HTTP client could not be built (for example, no TLS roots).
     #[error("cannot build the HTTP client for the keys endpoint")]
-    HttpClient(#[source] reqwest::Error),
+    HttpClient(#[source] entra_core::http::HttpError),
     /// A multi-tenant or domain authority needs an explicit tenant policy.
     #[error(
         "authority {authority} accepts tokens from many tenants: choose list the allowed tenant ids with `.tenants(TenantPolicy::Only(..))` (`TenantPolicy::Any` accepts every tenant in the cloud)"
@@ -284,9 +284,9 @@ pub enum JwksError {
     Request {
         /// The keys URL.
         url: String,
-        /// The transport error.
+        /// The HTTP layer's error (with the `client-request-id`).
         #[source]
-        source: reqwest::Error,
+        source: entra_core::http::HttpError,
     },
     /// The keys endpoint answered with a non-success status.
     #[error("keys endpoint {url} answered with status {status}")]
@@ -349,7 +349,7 @@ mod tests {
     #[test]
     fn codes_are_unique_snake_case_and_stable() {
         let tenant = TenantId::parse("72f988bf-86f1-41af-91ab-2d7cd011db47").unwrap();
-        // `HttpClient` needs a `reqwest::Error`, which cannot be built here; its
+        // `HttpClient` needs an `entra_core::http::HttpError`, which cannot be built here; its
         // code is `http_client` (see the table).
         let errors = [
             Error::TokenTooLarge { len: 0, max: 0 },

@@ -13,6 +13,7 @@ use aws_lc_rs::signature::{
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use entra_core::http::{EndpointKind, HttpClient, HttpErrorKind, HttpRequest};
 use entra_core::{Clock, IssuerTemplate};
 use serde::Deserialize;
 use tracing::Instrument as _;
@@ -224,7 +225,7 @@ struct Timing {
 /// The keys of one keys URL.
 pub(crate) struct KeyStore {
     url: String,
-    http: reqwest::Client,
+    http: HttpClient,
     clock: Arc<dyn Clock>,
     timeout: Duration,
     max_bytes: usize,
@@ -251,12 +252,7 @@ enum Why {
 }
 
 impl KeyStore {
-    pub(crate) fn new(
-        url: String,
-        http: reqwest::Client,
-        clock: Arc<dyn Clock>,
-        o: &Options,
-    ) -> Self {
+    pub(crate) fn new(url: String, http: HttpClient, clock: Arc<dyn Clock>, o: &Options) -> Self {
         Self {
             url,
             http,
@@ -414,32 +410,23 @@ impl KeyStore {
 
     async fn download(&self) -> Result<HashMap<String, Arc<Key>>, JwksError> {
         let url = || self.url.clone();
-        let mut resp = self
-            .http
-            .get(&self.url)
+        let request = HttpRequest::get(EndpointKind::Keys, self.url.as_str())
             .timeout(self.timeout)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|source| JwksError::Request { url: url(), source })?;
-        let status = resp.status();
+            .limit(self.max_bytes);
+        let response = self.http.send(request).await.map_err(|source| match source.kind() {
+            HttpErrorKind::TooLarge { .. } => {
+                JwksError::TooLarge { url: url(), max: self.max_bytes }
+            }
+            HttpErrorKind::Redirected { status } => {
+                JwksError::Status { url: url(), status: *status }
+            }
+            _ => JwksError::Request { url: url(), source },
+        })?;
+        let status = response.status();
         if !status.is_success() {
             return Err(JwksError::Status { url: url(), status: status.as_u16() });
         }
-        let max = self.max_bytes;
-        if resp.content_length().is_some_and(|len| len > max as u64) {
-            return Err(JwksError::TooLarge { url: url(), max });
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) =
-            resp.chunk().await.map_err(|source| JwksError::Request { url: url(), source })?
-        {
-            if body.len() + chunk.len() > max {
-                return Err(JwksError::TooLarge { url: url(), max });
-            }
-            body.extend_from_slice(&chunk);
-        }
-        let keys = parse_jwks(&body, &self.algorithms)
+        let keys = parse_jwks(response.body(), &self.algorithms)
             .map_err(|source| JwksError::Parse { url: url(), source })?;
         if keys.is_empty() {
             return Err(JwksError::NoKeys { url: url() });

@@ -67,8 +67,9 @@
 //!   used as an HMAC secret). A key's own `alg` and `use` are honoured. Header
 //!   `crit` extensions are refused.
 //! - **Keys**: fetched from the authority's keys URL for each accepted version (v1
-//!   and v2 keys carry different issuers), with a timeout (10 s) and a size cap
-//!   (256 KiB). Keys are refreshed every hour; a token with an unknown `kid` causes
+//!   and v2 keys carry different issuers), through entra-core's HTTP layer (no
+//!   redirects followed, a `client-request-id` per request), with a timeout
+//!   (10 s) and a size cap (256 KiB). Keys are refreshed every hour; a token with an unknown `kid` causes
 //!   at most one refetch per 5 minutes, shared by all concurrent callers. If the
 //!   endpoint fails, the last good keys stay in use for 24 hours beyond their
 //!   refresh time (with a `tracing` warning); after that, and when no keys were

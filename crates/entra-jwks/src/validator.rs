@@ -81,7 +81,7 @@ impl Validator {
         ValidatorBuilder::new(authority, client_id)
     }
 
-    pub(crate) fn from_builder(b: ValidatorBuilder, http: reqwest::Client) -> Self {
+    pub(crate) fn from_builder(b: ValidatorBuilder, http: entra_core::http::HttpClient) -> Self {
         let o = b.options;
         let custom = o.custom_signing_keys.then_some(&b.client_id);
         let store = |v: TokenVersion| {

@@ -193,7 +193,7 @@ pub enum Error {
     },
     /// The request failed on the network (connection, TLS, timeout), after retries.
     #[error("token request failed")]
-    Transport(#[source] Arc<reqwest::Error>),
+    Transport(#[source] Arc<entra_core::http::HttpError>),
     /// The client credential could not produce its authentication (certificate,
     /// federated assertion, empty secret).
     #[error("client credential unavailable")]
@@ -217,7 +217,7 @@ pub enum Error {
     },
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client")]
-    HttpClient(#[source] Arc<reqwest::Error>),
+    HttpClient(#[source] Arc<entra_core::http::HttpError>),
 }
 
 fn remedy_of(kind: ErrorKind, response: Option<&EntraErrorResponse>) -> String {
@@ -412,7 +412,7 @@ mod tests {
 
     #[test]
     fn codes_are_unique_snake_case_and_stable() {
-        // `Transport` and `HttpClient` need a `reqwest::Error`, which cannot be
+        // `Transport` and `HttpClient` need an `entra_core::http::HttpError`, which cannot be
         // built here; their codes are `transport` and `http_client` (see the table).
         let errors = [
             Error::NoScopes,

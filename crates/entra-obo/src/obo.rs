@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use entra_core::http::HttpClient;
 use entra_core::{
     AccessToken, Authority, ClientCredential, ClientId, Clock, SeamError, Secret, SystemClock,
     Target, TokenCache, TokenExchanger, ValidatedToken,
@@ -34,7 +35,7 @@ pub(crate) struct Inner {
     pub(crate) authority: Authority,
     pub(crate) client_id: ClientId,
     pub(crate) credential: ClientCredential,
-    pub(crate) http: reqwest::Client,
+    pub(crate) http: HttpClient,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) retry: RetryPolicy,
     cache: Arc<dyn TokenCache>,
@@ -373,8 +374,8 @@ impl fmt::Debug for Obo {
 
 impl OboBuilder {
     /// The HTTP client (proxies, root certificates, connection pool). Defaults to
-    /// a new `reqwest::Client` (rustls) with a 10 second connect timeout that
-    /// follows no redirects.
+    /// the [`entra_core::http::HttpClient::new`] client (rustls, no redirects, 10 s
+    /// connect and 30 s total timeouts, a `User-Agent`).
     ///
     /// Build a host-supplied client with
     /// `.redirect(reqwest::redirect::Policy::none())`: a client that follows
@@ -459,14 +460,7 @@ impl OboBuilder {
         for target in self.apis.values() {
             Scopes::build(target, self.authority.cloud())?;
         }
-        let http = match self.http {
-            Some(client) => client,
-            None => reqwest::Client::builder()
-                .connect_timeout(Duration::from_secs(10))
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(|e| Error::HttpClient(e.into()))?,
-        };
+        let http = HttpClient::or_default(self.http).map_err(|e| Error::HttpClient(e.into()))?;
         Ok(Obo {
             inner: Arc::new(Inner {
                 authority: self.authority,

@@ -92,6 +92,11 @@ async fn errors_entra_raises_on_its_own() {
     assert!(matches!(e, Error::InvalidClientCredential { .. }), "{e}");
     check_message(&e, 7000215);
     assert!(!e.to_string().contains("not-the-secret"));
+    // The request carried a fresh client-request-id, and the error names it.
+    let sent = env.token_requests().pop().unwrap();
+    let id = sent.header("client-request-id").expect("a client-request-id");
+    assert_eq!(e.entra_response().unwrap().client_request_id.as_deref(), Some(id));
+    assert!(e.to_string().contains(id), "{e}");
 
     // An unknown client id.
     let stranger = ClientId::parse("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0").unwrap();

@@ -5,15 +5,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
+use entra_core::http::HttpClient;
 use entra_core::{
     Authority, ClientCredential, ClientId, Clock, LoginStateStore, PendingLogin, Secret,
     SystemClock, Tenant,
 };
 use entra_jwks::Validator;
+use oauth2::{CsrfToken, PkceCodeChallenge, Scope};
 
 use crate::config::{Resolved, check_hint};
 use crate::discovery::Discovery;
-use crate::pkce::{random_token, s256_challenge};
+use crate::pkce::random_token;
 use crate::tokens::{Grant, TokenRequest};
 use crate::{
     CallbackParams, Config, Error, MemoryLoginStateStore, Metadata, Prompt, Result, SignedIn,
@@ -38,7 +40,7 @@ struct Inner {
     config: Config,
     resolved: Resolved,
     credential: Option<ClientCredential>,
-    http: reqwest::Client,
+    http: HttpClient,
     clock: Arc<dyn Clock>,
     store: Arc<dyn LoginStateStore>,
     discovery: Discovery,
@@ -79,8 +81,9 @@ impl ClientBuilder {
     }
 
     /// The HTTP client for discovery, keys and token requests (proxies, roots,
-    /// timeouts). It should not follow redirects. Defaults to a rustls client with
-    /// a 30 s timeout that follows no redirects.
+    /// timeouts). Build it with `.redirect(reqwest::redirect::Policy::none())`.
+    /// Defaults to the [`entra_core::http::HttpClient::new`] client (rustls, no
+    /// redirects, 10 s connect and 30 s total timeouts, a `User-Agent`).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -117,10 +120,8 @@ impl ClientBuilder {
     /// cannot be.
     pub fn build(self) -> Result<Client> {
         let resolved = self.config.resolve()?;
-        let http = match self.http {
-            Some(h) => h,
-            None => crate::http::default_client()?,
-        };
+        let http = HttpClient::or_default(self.http)
+            .map_err(|source| Error::Http { endpoint: "client", source })?;
         let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let store = self.store.unwrap_or_else(|| {
             Arc::new(MemoryLoginStateStore::default().with_shared_clock(clock.clone()))
@@ -241,7 +242,7 @@ impl fmt::Debug for Login {
 impl Inner {
     fn build_validator(&self, authority: Authority) -> Result<Validator> {
         let mut builder = Validator::builder(authority, self.config.identity.client_id.clone())
-            .http_client(self.http.clone())
+            .http_client(self.http.get_ref().clone())
             .clock(self.clock.clone());
         if let Some(policy) = &self.config.identity.allowed_tenants {
             builder = builder.tenants(policy.clone());
@@ -353,41 +354,45 @@ impl Client {
             }
         }
         let metadata = i.discovery.get().await?;
-        let state = random_token()?;
-        let nonce = random_token()?;
-        let verifier = random_token()?;
-        let challenge = s256_challenge(&verifier);
-
-        let mut url = url::Url::parse(&metadata.authorization_endpoint).map_err(|_| {
-            Error::InvalidResponse {
-                endpoint: "discovery",
-                reason: "authorization_endpoint is not a url".into(),
-            }
+        let bad_endpoint = |_| Error::InvalidResponse {
+            endpoint: "discovery",
+            reason: "authorization_endpoint is not a url".into(),
+        };
+        let auth_url =
+            oauth2::AuthUrl::new(metadata.authorization_endpoint.clone()).map_err(bad_endpoint)?;
+        let redirect = oauth2::RedirectUrl::new(redirect_uri.clone()).map_err(|_| {
+            Error::InvalidConfig { field: "redirect_uri", reason: "not a url".into() }
         })?;
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("client_id", i.config.identity.client_id.as_str())
-                .append_pair("response_type", "code")
-                .append_pair("redirect_uri", &redirect_uri)
-                .append_pair("response_mode", i.config.response_mode.as_str())
-                .append_pair("scope", &i.resolved.scope)
-                .append_pair("state", &state)
-                .append_pair("nonce", &nonce)
-                .append_pair("code_challenge", &challenge)
-                .append_pair("code_challenge_method", "S256");
-            if let Some(p) = options.prompt.or(i.config.prompt) {
-                q.append_pair("prompt", p.as_str());
-            }
-            if let Some(h) = &options.login_hint {
-                q.append_pair("login_hint", h);
-            }
-            if let Some(h) = options.domain_hint.as_ref().or(i.config.domain_hint.as_ref()) {
-                q.append_pair("domain_hint", h);
-            }
+        // oauth2 builds the standard parts: `state` (256 random bits), the PKCE
+        // S256 challenge of a 256-bit verifier, scopes and redirect URI. The
+        // OpenID Connect `nonce` is ours (oauth2 has none).
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let nonce = random_token()?;
+        let client = oauth2::basic::BasicClient::new(oauth2::ClientId::new(
+            i.config.identity.client_id.to_string(),
+        ))
+        .set_auth_uri(auth_url)
+        .set_redirect_uri(redirect);
+        let mut request = client
+            .authorize_url(|| CsrfToken::new_random_len(32))
+            .add_scopes(i.resolved.scope.split_ascii_whitespace().map(|s| Scope::new(s.into())))
+            .set_pkce_challenge(challenge)
+            .add_extra_param("response_mode", i.config.response_mode.as_str())
+            .add_extra_param("nonce", nonce.as_str());
+        if let Some(p) = options.prompt.or(i.config.prompt) {
+            request = request.add_extra_param("prompt", p.as_str());
         }
+        if let Some(h) = &options.login_hint {
+            request = request.add_extra_param("login_hint", h.as_str());
+        }
+        if let Some(h) = options.domain_hint.as_ref().or(i.config.domain_hint.as_ref()) {
+            request = request.add_extra_param("domain_hint", h.as_str());
+        }
+        let (url, state) = request.url();
+        let state = state.into_secret();
         let pending = PendingLogin::new(
             Secret::new(nonce),
-            Secret::new(verifier),
+            Secret::new(verifier.into_secret()),
             options.return_to,
             redirect_uri,
             i.clock.unix_now(),

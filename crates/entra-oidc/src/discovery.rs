@@ -4,12 +4,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use entra_core::http::{EndpointKind, HttpClient, HttpRequest};
 use entra_core::{Authority, Clock, IssuerTemplate, Tenant, TenantId};
 use serde::Deserialize;
-use tracing::Instrument as _;
 
 use crate::config::check_redirect_uri;
-use crate::http::read_body;
+use crate::http::MAX_BODY;
 use crate::{Error, Result};
 
 /// After a failed refresh, a stale document is used this long before the next try.
@@ -105,7 +105,7 @@ pub(crate) struct Discovery {
     authority: Authority,
     url: String,
     ttl: Duration,
-    http: reqwest::Client,
+    http: HttpClient,
     clock: Arc<dyn Clock>,
     cache: tokio::sync::Mutex<Option<Cached>>,
 }
@@ -120,7 +120,7 @@ impl Discovery {
     pub(crate) fn new(
         authority: Authority,
         ttl: Duration,
-        http: reqwest::Client,
+        http: HttpClient,
         clock: Arc<dyn Clock>,
     ) -> Self {
         let url = authority.v2_discovery_url();
@@ -157,28 +157,17 @@ impl Discovery {
 
     async fn fetch(&self) -> Result<Metadata> {
         const ENDPOINT: &str = "discovery";
-        let span = tracing::info_span!("entra_oidc.discovery", url = %self.url, outcome = tracing::field::Empty);
-        async {
-            let resp = self
-                .http
-                .get(&self.url)
-                .send()
-                .await
-                .map_err(|source| Error::Http { endpoint: ENDPOINT, source })?;
-            let status = resp.status();
-            if !status.is_success() {
-                tracing::Span::current().record("outcome", status.as_u16());
-                return Err(Error::HttpStatus { endpoint: ENDPOINT, status: status.as_u16() });
-            }
-            let body = read_body(resp, ENDPOINT).await?;
-            let metadata: Metadata = serde_json::from_slice(&body)
-                .map_err(|source| Error::InvalidJson { endpoint: ENDPOINT, source })?;
-            metadata.check(&self.authority)?;
-            tracing::Span::current().record("outcome", "ok");
-            Ok(metadata)
+        let request = HttpRequest::get(EndpointKind::Discovery, self.url.as_str()).limit(MAX_BODY);
+        let response =
+            self.http.send(request).await.map_err(|e| crate::http::http_error(ENDPOINT, e))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(Error::HttpStatus { endpoint: ENDPOINT, status: status.as_u16() });
         }
-        .instrument(span)
-        .await
+        let metadata: Metadata = serde_json::from_slice(response.body())
+            .map_err(|source| Error::InvalidJson { endpoint: ENDPOINT, source })?;
+        metadata.check(&self.authority)?;
+        Ok(metadata)
     }
 }
 

@@ -71,14 +71,15 @@ pub enum Error {
     /// The operating system's random number generator failed.
     #[error("the system random number generator failed")]
     Random,
-    /// A request to Entra failed before a response arrived (network, TLS, timeout).
+    /// A request to Entra failed before a response arrived (network, TLS,
+    /// timeout), or the default HTTP client could not be built.
     #[error("request to the {endpoint} endpoint failed")]
     Http {
-        /// Which endpoint (`discovery`, `token`).
+        /// Which endpoint (`discovery`, `token`, or `client` for the client).
         endpoint: &'static str,
-        /// The transport error.
+        /// The HTTP layer's error, with the request's `client-request-id`.
         #[source]
-        source: reqwest::Error,
+        source: entra_core::http::HttpError,
     },
     /// Entra answered with an unexpected HTTP status and no error document.
     #[error("the {endpoint} endpoint answered with http status {status}")]
@@ -238,7 +239,9 @@ impl Error {
             Self::NoRedirectUri => ("no_redirect_uri", Config),
             Self::InvalidReturnPath { .. } => ("invalid_return_path", Unauthorized),
             Self::Random => ("random_unavailable", Other),
-            Self::Http { .. } => ("http_request", Transient),
+            Self::Http { source, .. } => {
+                ("http_request", if source.is_transient() { Transient } else { Other })
+            }
             Self::HttpStatus { status, .. } => {
                 ("http_status", if *status == 429 || *status >= 500 { Transient } else { Other })
             }
@@ -336,7 +339,7 @@ mod tests {
 
     #[test]
     fn codes_are_unique_snake_case_and_stable() {
-        // `Http` needs a `reqwest::Error`, which cannot be built here; its code is
+        // `Http` needs an `entra_core::http::HttpError`, which cannot be built here; its code is
         // `http_request` (see the table).
         let errors = [
             Error::InvalidConfig { field: "", reason: String::new() },

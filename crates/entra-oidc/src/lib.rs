@@ -57,8 +57,10 @@
 //! The defaults, and what cannot be turned off:
 //!
 //! - **PKCE, state and nonce.** Every sign-in uses PKCE with `S256` and a fresh
-//!   `state` and `nonce`, each 256 bits from the operating system's random
-//!   generator (aws-lc-rs). There is no `plain` PKCE and no way to skip them.
+//!   `state` and `nonce` of 256 bits each: the verifier, its challenge and the
+//!   `state` from the `oauth2` crate (a CSPRNG seeded by the operating system),
+//!   the `nonce` from the operating system's generator (aws-lc-rs). There is no
+//!   `plain` PKCE and no way to skip them.
 //! - **Pending sign-ins are take-once.** The `state` names a pending sign-in in
 //!   the [`entra_core::LoginStateStore`] (by default a [`MemoryLoginStateStore`]
 //!   bounded to 10,000 entries), which expires after 10 minutes
@@ -119,9 +121,14 @@
 //! - **Secrets never print.** The client secret, codes, PKCE verifiers and tokens
 //!   are [`entra_core::Secret`]s; `Debug` of every type here omits them, and
 //!   tracing spans name endpoints and outcomes only.
-//! - **HTTP.** The default client follows no redirects and times out after 30
-//!   seconds; response bodies are capped at 1 MiB; the discovery document must
-//!   name the configured authority's issuer, and its endpoints must be `https`.
+//! - **HTTP.** Every request goes through entra-core's HTTP layer: the default
+//!   client follows no redirects (and a redirect is refused even from a host
+//!   client that would follow it), times out after 10 seconds connecting and 30
+//!   in all, and sends a fresh `client-request-id` that every error carries;
+//!   response bodies are capped at 1 MiB; the discovery document must name the
+//!   configured authority's issuer, and its endpoints must be `https`. The
+//!   `oauth2` crate builds the code and refresh grants and runs over that same
+//!   client.
 //! - **Refresh** returns a new access token and refresh token; an ID token
 //!   returned by a refresh is dropped, since Entra does not repeat the nonce in it
 //!   and it cannot be validated as a sign-in. The user's identity, groups and

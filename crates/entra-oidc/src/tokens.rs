@@ -1,13 +1,19 @@
 //! Token endpoint requests (code redemption, refresh) and the tokens they return.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use entra_core::{AccessToken, ClientCredential, ClientId, EntraErrorResponse, Secret};
-use serde::Deserialize;
-use tracing::Instrument as _;
+use entra_core::http::{HttpClient, TokenResponse};
+use entra_core::{AccessToken, ClientCredential, ClientId, Secret, shorten_untrusted};
+use oauth2::basic::{
+    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+    BasicTokenType,
+};
+use oauth2::{EndpointNotSet, EndpointSet, RequestTokenError, Scope, StandardRevocableToken};
+use serde::{Deserialize, Serialize};
 
-use crate::http::read_body;
+use crate::http::{OAuthHttp, http_error};
 use crate::{Error, Result};
 
 /// The tokens of a signed-in user. `Debug` never prints them.
@@ -60,69 +66,116 @@ impl fmt::Debug for Tokens {
     }
 }
 
-/// `expires_in` arrives as a number (v2) or a string (v1).
+/// oauth2's view of a token response. It is parsed by entra-core's one parser
+/// ([`TokenResponse`]'s `Deserialize`: `expires_in` as a number or a string,
+/// bounded, a bearer token type, no empty token); oauth2's own
+/// `StandardTokenResponse` would refuse the string `expires_in` of v1 endpoints.
+///
+/// The tokens sit in oauth2's types only between parsing and
+/// [`GrantResponse::into_tokens`], which moves them into [`Secret`]s.
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum Seconds {
-    Number(u64),
-    Text(String),
+#[serde(from = "TokenResponse")]
+pub(crate) struct GrantResponse {
+    access_token: oauth2::AccessToken,
+    token_type: BasicTokenType,
+    expires_in: Option<Duration>,
+    refresh_token: Option<oauth2::RefreshToken>,
+    scopes: Option<Vec<Scope>>,
+    id_token: Option<Secret>,
 }
 
-impl Seconds {
-    fn get(&self) -> Option<u64> {
-        match self {
-            Self::Number(n) => Some(*n),
-            Self::Text(s) => s.trim().parse().ok(),
+impl From<TokenResponse> for GrantResponse {
+    fn from(r: TokenResponse) -> Self {
+        let copy = |s: &Secret| s.expose_secret().to_owned();
+        Self {
+            access_token: oauth2::AccessToken::new(copy(&r.access_token)),
+            token_type: BasicTokenType::Bearer,
+            expires_in: r.expires_in,
+            refresh_token: r.refresh_token.as_ref().map(|t| oauth2::RefreshToken::new(copy(t))),
+            scopes: r.scope.as_deref().map(|s| {
+                s.split_ascii_whitespace().map(|scope| Scope::new(scope.to_owned())).collect()
+            }),
+            id_token: r.id_token,
         }
     }
 }
 
-#[derive(Deserialize)]
-struct TokenResponse {
-    #[serde(default)]
-    token_type: Option<String>,
-    #[serde(default)]
-    scope: Option<String>,
-    #[serde(default)]
-    expires_in: Option<Seconds>,
-    #[serde(default)]
-    access_token: Option<String>,
-    #[serde(default)]
-    id_token: Option<String>,
-    #[serde(default)]
-    refresh_token: Option<String>,
+impl GrantResponse {
+    /// The tokens, the access token expiring `expires_in` after `now` (at `now`
+    /// when the response gave no lifetime). The ID token is not validated yet.
+    pub(crate) fn into_tokens(self, now: SystemTime) -> Tokens {
+        let lifetime = self.expires_in.unwrap_or(Duration::ZERO);
+        let expires_at = now.checked_add(lifetime).unwrap_or(now);
+        let scopes = self.scopes.unwrap_or_default().into_iter().map(|s| s.to_string()).collect();
+        Tokens {
+            id_token: self.id_token,
+            access_token: Some(AccessToken::new(
+                Secret::new(self.access_token.into_secret()),
+                expires_at,
+                scopes,
+            )),
+            refresh_token: self.refresh_token.map(|t| Secret::new(t.into_secret())),
+        }
+    }
 }
 
-/// Parses a successful token response body. The ID token is returned apart, not
-/// yet validated.
-pub(crate) fn parse_token_response(body: &[u8], now: SystemTime) -> Result<Tokens> {
-    let bad = |reason: &str| Error::InvalidResponse { endpoint: "token", reason: reason.into() };
-    let r: TokenResponse =
-        serde_json::from_slice(body).map_err(|_| bad("the body is not a token response"))?;
-    if r.token_type.as_deref().is_some_and(|t| !t.eq_ignore_ascii_case("bearer")) {
-        return Err(bad("the token type is not bearer"));
+impl oauth2::TokenResponse for GrantResponse {
+    type TokenType = BasicTokenType;
+
+    fn access_token(&self) -> &oauth2::AccessToken {
+        &self.access_token
     }
-    let access_token = match r.access_token.filter(|t| !t.is_empty()) {
-        Some(token) => {
-            let secs = r.expires_in.as_ref().and_then(Seconds::get).unwrap_or(0);
-            let expires_at = now.checked_add(Duration::from_secs(secs)).unwrap_or(now);
-            let scopes = r
-                .scope
-                .as_deref()
-                .unwrap_or("")
-                .split_ascii_whitespace()
-                .map(str::to_owned)
-                .collect();
-            Some(AccessToken::new(Secret::new(token), expires_at, scopes))
-        }
-        None => return Err(bad("the response has no access token")),
-    };
-    Ok(Tokens {
-        id_token: r.id_token.filter(|t| !t.is_empty()).map(Secret::new),
-        access_token,
-        refresh_token: r.refresh_token.filter(|t| !t.is_empty()).map(Secret::new),
-    })
+    fn token_type(&self) -> &BasicTokenType {
+        &self.token_type
+    }
+    fn expires_in(&self) -> Option<Duration> {
+        self.expires_in
+    }
+    fn refresh_token(&self) -> Option<&oauth2::RefreshToken> {
+        self.refresh_token.as_ref()
+    }
+    fn scopes(&self) -> Option<&Vec<Scope>> {
+        self.scopes.as_ref()
+    }
 }
+
+/// oauth2 asks token responses to be serializable; this one never writes a
+/// token, only its type, lifetime and scopes.
+impl Serialize for GrantResponse {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut out = s.serialize_struct("GrantResponse", 3)?;
+        out.serialize_field("token_type", &self.token_type)?;
+        out.serialize_field("expires_in", &self.expires_in.map(|d| d.as_secs()))?;
+        out.serialize_field("scopes", &self.scopes)?;
+        out.end()
+    }
+}
+
+impl fmt::Debug for GrantResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GrantResponse")
+            .field("expires_in", &self.expires_in)
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The oauth2 client for the code and refresh grants at `token_endpoint`,
+/// parsing responses into [`GrantResponse`]s. It holds no secret: the
+/// credential is applied by the HTTP layer ([`OAuthHttp`]).
+type TokenClient = oauth2::Client<
+    BasicErrorResponse,
+    GrantResponse,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
 
 /// What a token request redeems.
 pub(crate) enum Grant<'a> {
@@ -134,7 +187,7 @@ pub(crate) enum Grant<'a> {
 
 /// One token request.
 pub(crate) struct TokenRequest<'a> {
-    pub(crate) http: &'a reqwest::Client,
+    pub(crate) http: &'a HttpClient,
     pub(crate) endpoint: &'a str,
     pub(crate) client_id: &'a ClientId,
     pub(crate) credential: Option<&'a ClientCredential>,
@@ -144,79 +197,75 @@ pub(crate) struct TokenRequest<'a> {
 }
 
 impl TokenRequest<'_> {
-    /// Sends the request and parses the answer. Never retried: codes are single use.
+    /// Sends the request through oauth2 (the grant's form) over the HTTP layer
+    /// (credential, caps, errors) and parses the answer. Never retried: codes
+    /// are single use.
     pub(crate) async fn send(self) -> Result<Tokens> {
         const ENDPOINT: &str = "token";
-        let grant_type = match self.grant {
-            Grant::Code { .. } => "authorization_code",
-            Grant::Refresh { .. } => "refresh_token",
+        let token_url = oauth2::TokenUrl::new(self.endpoint.to_owned()).map_err(|_| {
+            Error::InvalidResponse {
+                endpoint: "discovery",
+                reason: "token_endpoint is not a url".into(),
+            }
+        })?;
+        let client: TokenClient =
+            oauth2::Client::new(oauth2::ClientId::new(self.client_id.to_string()))
+                .set_auth_type(oauth2::AuthType::RequestBody)
+                .set_token_uri(token_url);
+        let auth = match self.credential {
+            Some(c) => Some(
+                c.authenticate(self.client_id, self.endpoint).await.map_err(Error::Credential)?,
+            ),
+            None => None,
         };
-        let span = tracing::info_span!(
-            "entra_oidc.token",
-            url = %self.endpoint,
-            grant_type,
-            outcome = tracing::field::Empty,
-        );
-        async move {
-            let mut form: Vec<(&str, &str)> = vec![
-                ("client_id", self.client_id.as_str()),
-                ("grant_type", grant_type),
-                ("scope", self.scope),
-            ];
-            match &self.grant {
-                Grant::Code { code, verifier, redirect_uri } => {
-                    form.push(("code", code.expose_secret()));
-                    form.push(("code_verifier", verifier));
-                    form.push(("redirect_uri", redirect_uri));
-                }
-                Grant::Refresh { refresh_token } => {
-                    form.push(("refresh_token", refresh_token.expose_secret()));
-                }
+        let http = OAuthHttp { http: self.http.clone(), auth, now: self.now };
+        let scopes = || self.scope.split_ascii_whitespace().map(|s| Scope::new(s.to_owned()));
+        let result = match self.grant {
+            Grant::Code { code, verifier, redirect_uri } => {
+                let redirect = oauth2::RedirectUrl::new(redirect_uri.to_owned()).map_err(|_| {
+                    Error::InvalidConfig { field: "redirect_uri", reason: "not a url".into() }
+                })?;
+                client
+                    .exchange_code(oauth2::AuthorizationCode::new(code.expose_secret().to_owned()))
+                    .set_pkce_verifier(oauth2::PkceCodeVerifier::new(verifier.to_owned()))
+                    .set_redirect_uri(Cow::Owned(redirect))
+                    // Not an RFC 6749 parameter of this grant; Entra's v2 endpoint
+                    // takes the scopes of the access token it should issue.
+                    .add_extra_param("scope", self.scope)
+                    .request_async(&http)
+                    .await
             }
-            let auth = match self.credential {
-                Some(c) => Some(
-                    c.authenticate(self.client_id, self.endpoint)
-                        .await
-                        .map_err(Error::Credential)?,
-                ),
-                None => None,
-            };
-            if let Some(a) = &auth {
-                form.extend(a.form_fields());
+            Grant::Refresh { refresh_token } => {
+                let refresh_token =
+                    oauth2::RefreshToken::new(refresh_token.expose_secret().to_owned());
+                client
+                    .exchange_refresh_token(&refresh_token)
+                    .add_scopes(scopes())
+                    .request_async(&http)
+                    .await
             }
-            let mut req = self.http.post(self.endpoint).form(&form);
-            if let Some((user, password)) = auth.as_ref().and_then(|a| a.basic()) {
-                // RFC 6749 2.3.1: both parts are form-urlencoded before base64.
-                req = req.basic_auth(form_encode(user), Some(form_encode(password)));
-            }
-            let resp =
-                req.send().await.map_err(|source| Error::Http { endpoint: ENDPOINT, source })?;
-            let status = resp.status();
-            let body = read_body(resp, ENDPOINT).await?;
-            if status.is_success() {
-                let tokens = parse_token_response(&body, self.now)?;
-                tracing::Span::current().record("outcome", "ok");
-                return Ok(tokens);
-            }
-            match EntraErrorResponse::parse(&body) {
-                Ok(e) => {
-                    tracing::Span::current().record("outcome", e.error.as_str());
-                    tracing::warn!(error = %e, "token request refused");
-                    Err(Error::TokenRequest(Box::new(e)))
-                }
-                Err(_) => {
-                    tracing::Span::current().record("outcome", status.as_u16());
-                    Err(Error::HttpStatus { endpoint: ENDPOINT, status: status.as_u16() })
+        };
+        let grant = result.map_err(|e| match e {
+            RequestTokenError::Request(e) => http_error(ENDPOINT, e),
+            RequestTokenError::Parse(e, _body) => {
+                // Our parser's reason, or serde's, without its position; never the body.
+                let text = e.inner().to_string();
+                let reason = text.split(" at line ").next().unwrap_or("");
+                Error::InvalidResponse {
+                    endpoint: ENDPOINT,
+                    reason: format!("not a token response: {}", shorten_untrusted(reason)),
                 }
             }
-        }
-        .instrument(span)
-        .await
+            RequestTokenError::ServerResponse(_) | RequestTokenError::Other(_) => {
+                Error::InvalidResponse {
+                    endpoint: ENDPOINT,
+                    reason: "the answer is not a json token response".into(),
+                }
+            }
+        })?;
+        tracing::debug!("token request succeeded");
+        Ok(grant.into_tokens(self.now))
     }
-}
-
-fn form_encode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 #[cfg(test)]
@@ -225,11 +274,15 @@ mod tests {
 
     use super::*;
 
+    fn parse(body: &str, now: SystemTime) -> std::result::Result<Tokens, serde_json::Error> {
+        serde_json::from_str::<GrantResponse>(body).map(|g| g.into_tokens(now))
+    }
+
     #[test]
-    fn parses_entra_response() {
+    fn parses_entra_response_through_the_core_parser() {
         let now = UNIX_EPOCH + Duration::from_secs(1_000);
-        let t = parse_token_response(
-            br#"{"token_type":"Bearer","scope":"api://x/access_as_user openid","expires_in":3599,
+        let t = parse(
+            r#"{"token_type":"Bearer","scope":"api://x/access_as_user openid","expires_in":3599,
                 "ext_expires_in":3599,"access_token":"at.x.y","id_token":"id.x.y","refresh_token":"rt"}"#,
             now,
         )
@@ -246,18 +299,26 @@ mod tests {
     #[test]
     fn string_expiry_and_missing_parts() {
         let now = UNIX_EPOCH;
-        let t = parse_token_response(br#"{"access_token":"a","expires_in":"60"}"#, now).unwrap();
+        let t = parse(r#"{"access_token":"a","expires_in":"60"}"#, now).unwrap();
         assert_eq!(t.access_token().unwrap().expires_at, now + Duration::from_secs(60));
         assert!(t.id_token().is_none() && t.refresh_token().is_none());
     }
 
     #[test]
-    fn garbage_is_an_error() {
-        for body in [&b""[..], b"<html>", b"[]", br#"{"token_type":"mac","access_token":"a"}"#] {
-            assert!(matches!(
-                parse_token_response(body, UNIX_EPOCH),
-                Err(Error::InvalidResponse { .. })
-            ));
+    fn garbage_is_an_error_and_nothing_serializes_a_token() {
+        for body in [
+            "",
+            "<html>",
+            "[]",
+            r#"{"token_type":"mac","access_token":"a"}"#,
+            r#"{"expires_in":1}"#,
+        ] {
+            assert!(parse(body, UNIX_EPOCH).is_err(), "{body}");
         }
+        let g: GrantResponse =
+            serde_json::from_str(r#"{"access_token":"tok.en","refresh_token":"rt.x"}"#).unwrap();
+        let out = serde_json::to_string(&g).unwrap();
+        assert!(!out.contains("tok.en") && !out.contains("rt.x"), "{out}");
+        assert!(!format!("{g:?}").contains("tok.en"));
     }
 }

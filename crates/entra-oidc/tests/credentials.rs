@@ -76,4 +76,8 @@ async fn secret_with_http_basic() {
     let r = env.mock.token_requests().pop().unwrap();
     assert!(r.header("authorization").unwrap().starts_with("Basic "));
     assert!(r.form_value("client_secret").is_none());
+    // oauth2 built the grant; the HTTP layer added its client-request-id.
+    assert_eq!(r.form_value("grant_type"), Some("authorization_code"));
+    assert!(r.form_value("code_verifier").is_some_and(|v| v.len() == 43));
+    assert_eq!(r.header("client-request-id").map(str::len), Some(36));
 }

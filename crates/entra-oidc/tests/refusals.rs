@@ -134,6 +134,11 @@ async fn wrong_client_secret_and_entra_outage() {
     let params = begin_for(&client, &env.alice).await;
     let err = client.complete(&params).await.unwrap_err();
     assert_eq!(err.entra_error().unwrap().kind(), ErrorKind::InvalidClientSecret, "{err:?}");
+    // The error names the client-request-id the token request carried.
+    let sent = env.mock.token_requests().pop().unwrap();
+    let id = err.entra_error().unwrap().client_request_id.clone();
+    assert_eq!(id.as_deref(), sent.header("client-request-id"));
+    assert!(id.is_some());
 
     let client = env.client(env.config());
     let params = begin_for(&client, &env.alice).await;

@@ -31,7 +31,7 @@ pub const GROUP_MEMBER_READ_ALL: &str = "GroupMember.Read.All";
 /// | [`GraphForbidden`](Error::GraphForbidden) | `graph_forbidden` | config |
 /// | [`GraphUnavailable`](Error::GraphUnavailable) | `graph_unavailable` | transient |
 /// | [`GraphStatus`](Error::GraphStatus) | `graph_status` | other |
-/// | [`GraphRequest`](Error::GraphRequest) | `graph_request` | transient |
+/// | [`GraphRequest`](Error::GraphRequest) | `graph_request` | transient (network, timeout), else other |
 /// | [`GraphResponse`](Error::GraphResponse) | `graph_response_invalid` | other |
 /// | [`GraphResponseTooLarge`](Error::GraphResponseTooLarge) | `graph_response_too_large` | other |
 /// | [`ForeignNextLink`](Error::ForeignNextLink) | `foreign_next_link` | other |
@@ -149,7 +149,7 @@ pub enum Error {
     #[cfg(feature = "graph")]
     #[cfg_attr(docsrs, doc(cfg(feature = "graph")))]
     #[error("request to microsoft graph failed")]
-    GraphRequest(#[source] reqwest::Error),
+    GraphRequest(#[source] entra_core::http::HttpError),
     /// Microsoft Graph's answer was not a list of object ids.
     #[error("microsoft graph returned an unexpected group list")]
     GraphResponse(#[source] serde_json::Error),
@@ -264,7 +264,9 @@ impl Error {
             Self::GraphUnavailable { .. } => ("graph_unavailable", Transient),
             Self::GraphStatus { .. } => ("graph_status", Other),
             #[cfg(feature = "graph")]
-            Self::GraphRequest(_) => ("graph_request", Transient),
+            Self::GraphRequest(e) => {
+                ("graph_request", if e.is_transient() { Transient } else { Other })
+            }
             Self::GraphResponse(_) => ("graph_response_invalid", Other),
             Self::GraphResponseTooLarge { .. } => ("graph_response_too_large", Other),
             Self::ForeignNextLink => ("foreign_next_link", Other),
@@ -338,7 +340,7 @@ mod tests {
 
     #[test]
     fn codes_are_unique_snake_case_and_stable() {
-        // `GraphRequest` needs a `reqwest::Error`, which cannot be built here; its
+        // `GraphRequest` needs an `entra_core::http::HttpError`, which cannot be built here; its
         // code is `graph_request` (see the table).
         let errors = [
             Error::InvalidConfig { at: String::new(), reason: String::new() },

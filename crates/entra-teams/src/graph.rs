@@ -4,9 +4,10 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
+use entra_core::http::{EndpointKind, HttpClient, HttpErrorKind, HttpRequest};
 use entra_core::{Cloud, IdentityKey, Target, TokenExchanger, ValidatedToken};
 use moka::future::Cache;
 use serde::Deserialize;
@@ -65,7 +66,10 @@ impl<X: TokenExchanger> GraphGroupSourceBuilder<X> {
         self
     }
 
-    /// The HTTP client (proxies, roots). Defaults to a new `reqwest::Client`.
+    /// The HTTP client (proxies, roots); build it with
+    /// `.redirect(reqwest::redirect::Policy::none())`. Defaults to the
+    /// [`entra_core::http::HttpClient::new`] client (no redirects, 10 s connect
+    /// and 30 s total timeouts, a `User-Agent`).
     #[must_use]
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);
@@ -119,7 +123,9 @@ impl<X: TokenExchanger> GraphGroupSourceBuilder<X> {
     /// Builds the source.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] when a bound is zero (see [`GraphConfig::validate`]).
+    /// [`Error::InvalidConfig`] when a bound is zero (see [`GraphConfig::validate`]);
+    /// [`Error::GraphRequest`] when no client was given and the default one
+    /// cannot be built.
     pub fn build(self) -> Result<GraphGroupSource<X>> {
         self.config.validate()?;
         let base = url::Url::parse(&self.graph_base)
@@ -135,7 +141,7 @@ impl<X: TokenExchanger> GraphGroupSourceBuilder<X> {
             target: Target::Resource(self.resource.unwrap_or_else(|| self.graph_base.clone())),
             origin: base.origin(),
             graph_base: self.graph_base,
-            client: self.client.unwrap_or_default(),
+            client: HttpClient::or_default(self.client).map_err(Error::GraphRequest)?,
             config: self.config,
             cache,
             inflight: Mutex::new(HashMap::new()),
@@ -165,7 +171,7 @@ pub struct GraphGroupSource<X> {
     target: Target,
     graph_base: String,
     origin: url::Origin,
-    client: reqwest::Client,
+    client: HttpClient,
     config: GraphConfig,
     cache: Option<Cache<IdentityKey, Arc<Vec<String>>>>,
     /// Lookups under way, per user: followers wait for the leader's groups.
@@ -231,28 +237,6 @@ fn error_code(body: &[u8]) -> Option<String> {
     ok.then_some(code)
 }
 
-/// The most bytes of an error response read to find Graph's error code.
-const ERROR_BODY_CAP: usize = 16 * 1024;
-
-/// Reads a response body in chunks, failing with
-/// [`Error::GraphResponseTooLarge`] as soon as it exceeds `limit` bytes (or when
-/// `Content-Length` announces more), so an oversized body is never buffered.
-async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>> {
-    let too_large = || Error::GraphResponseTooLarge { limit };
-    let announced = response.content_length().map(|n| usize::try_from(n).unwrap_or(usize::MAX));
-    if announced.is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
-    let mut body = Vec::with_capacity(announced.unwrap_or(0));
-    while let Some(chunk) = response.chunk().await.map_err(Error::GraphRequest)? {
-        if chunk.len() > limit.saturating_sub(body.len()) {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
 impl<X: TokenExchanger> GraphGroupSource<X> {
     /// A builder; see [`GraphGroupSourceBuilder::new`].
     pub fn builder(exchanger: X, cloud: &Cloud) -> GraphGroupSourceBuilder<X> {
@@ -275,44 +259,41 @@ impl<X: TokenExchanger> GraphGroupSource<X> {
         let token =
             self.exchanger.exchange(user, &self.target).await.map_err(Error::graph_token)?;
         let timeout = Duration::from_secs(self.config.timeout_secs);
+        let limit = self.config.max_response_bytes;
         let first = format!("{}/v1.0/me/getMemberObjects", self.graph_base);
         let body = serde_json::json!({ "securityEnabledOnly": self.config.security_enabled_only });
         let mut groups = Vec::new();
-        let mut request = self.client.post(&first).json(&body);
+        let mut request = HttpRequest::post(EndpointKind::Graph, first).json(&body);
         let mut pages = 0usize;
         loop {
             pages += 1;
-            let response = request
-                .bearer_auth(token.secret.expose_secret())
+            let request_now = request
+                .bearer(&token.secret)
+                .map_err(Error::GraphRequest)?
                 .timeout(timeout)
-                .send()
-                .await
-                .map_err(Error::GraphRequest)?;
+                .limit(limit);
+            let response = self.client.send(request_now).await.map_err(|e| match e.kind() {
+                // An error status keeps its meaning when its body is too large.
+                HttpErrorKind::TooLarge { status, .. } if !(200..300).contains(status) => {
+                    status_error(*status, None, None)
+                }
+                HttpErrorKind::TooLarge { .. } => Error::GraphResponseTooLarge { limit },
+                HttpErrorKind::Redirected { status } => status_error(*status, None, None),
+                _ => Error::GraphRequest(e),
+            })?;
             let status = response.status();
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            let limit = self.config.max_response_bytes;
             if !status.is_success() {
-                // Only Graph's error code is kept: read a small, capped prefix.
-                let code = match read_capped(response, limit.min(ERROR_BODY_CAP)).await {
-                    Ok(bytes) => error_code(&bytes),
-                    Err(_) => None,
-                };
-                let status = status.as_u16();
-                return Err(match status {
-                    401 | 403 => {
-                        Error::GraphForbidden { status, code, permission: GROUP_MEMBER_READ_ALL }
-                    }
-                    429 | 500..=599 => Error::GraphUnavailable { status, retry_after },
-                    _ => Error::GraphStatus { status, code },
-                });
+                // This source has no clock; the system time only reads an
+                // HTTP-date `Retry-After`, reported to the caller, never slept on.
+                let retry_after = response.retry_after(SystemTime::now());
+                return Err(status_error(
+                    status.as_u16(),
+                    error_code(response.body()),
+                    retry_after,
+                ));
             }
-            let bytes = read_capped(response, limit).await?;
-            let page: Page = serde_json::from_slice(&bytes).map_err(Error::GraphResponse)?;
+            let page: Page =
+                serde_json::from_slice(response.body()).map_err(Error::GraphResponse)?;
             for value in page.value {
                 match ObjectId::try_parse(&value) {
                     Some(id) => groups.push(id.to_string()),
@@ -333,11 +314,20 @@ impl<X: TokenExchanger> GraphGroupSource<X> {
                 return Err(Error::ForeignNextLink);
             }
             // OData: the next page is fetched with GET on the link.
-            request = self.client.get(next);
+            request = HttpRequest::get(EndpointKind::Graph, next.as_str());
         }
         groups.sort_unstable();
         groups.dedup();
         Ok(groups)
+    }
+}
+
+/// The error for an error status from Graph.
+fn status_error(status: u16, code: Option<String>, retry_after: Option<Duration>) -> Error {
+    match status {
+        401 | 403 => Error::GraphForbidden { status, code, permission: GROUP_MEMBER_READ_ALL },
+        429 | 500..=599 => Error::GraphUnavailable { status, retry_after },
+        _ => Error::GraphStatus { status, code },
     }
 }
 

@@ -124,7 +124,8 @@
 //!   rules would silently stop matching.
 //! - **Graph responses are bounded**: each page body is read in chunks up to
 //!   [`GraphConfig::max_response_bytes`] (4 MiB by default), then
-//!   [`Error::GraphResponseTooLarge`].
+//!   [`Error::GraphResponseTooLarge`], by entra-core's HTTP layer, whose default
+//!   client follows no redirect (the Graph token would go along).
 //! - **Manual memberships are never removed**; only memberships recorded as
 //!   [`MembershipSource::Sync`] are.
 //! - Users are keyed by (`tid`, `oid`) ([`entra_core::IdentityKey`]), never by

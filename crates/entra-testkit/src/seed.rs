@@ -413,7 +413,7 @@ mod tests {
         assert!(parse("apps = 3", true).is_err());
         let bad_version = parse(r#"{"apps": [{"name": "x", "token_version": 3}]}"#, false).unwrap();
         let e = s.apply_seed(&bad_version).unwrap_err();
-        assert!(e.to_string().contains("token_version") && e.code() == "seed");
+        assert!(e.to_string().contains("token_version") && e.code() == "invalid_seed");
         let no_tenant =
             parse(r#"{"users": [{"username": "u@x", "tenant": "nowhere.example"}]}"#, false)
                 .unwrap();

@@ -143,6 +143,7 @@
 
 mod authorize;
 mod control;
+pub mod doubles;
 mod error;
 mod fault;
 mod graph;

@@ -27,7 +27,8 @@ async fn with_caller(caller: Caller) -> &'static str {
 }
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let (layer, token): (BearerLayer, String) = rt.block_on(async {
         let mock = MockEntra::start().await;
         let api = mock.default_api();
@@ -47,14 +48,16 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("bearer_layer");
     group.bench_function("bare_handler", |b| {
         b.to_async(&rt).iter(|| async {
-            let req = Request::get("/").header("authorization", &header).body(Body::empty()).unwrap();
+            let req =
+                Request::get("/").header("authorization", &header).body(Body::empty()).unwrap();
             let r = bare_app.clone().oneshot(req).await.unwrap();
             assert_eq!(r.status(), 200);
         });
     });
     group.bench_function("layer_cached_token", |b| {
         b.to_async(&rt).iter(|| async {
-            let req = Request::get("/").header("authorization", &header).body(Body::empty()).unwrap();
+            let req =
+                Request::get("/").header("authorization", &header).body(Body::empty()).unwrap();
             let r = layered.clone().oneshot(req).await.unwrap();
             assert_eq!(r.status(), 200);
         });
@@ -68,7 +71,10 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("refusal_malformed_header", |b| {
         b.to_async(&rt).iter(|| async {
-            let req = Request::get("/").header("authorization", "Bearer a b").body(Body::empty()).unwrap();
+            let req = Request::get("/")
+                .header("authorization", "Bearer a b")
+                .body(Body::empty())
+                .unwrap();
             let r = layered.clone().oneshot(req).await.unwrap();
             assert_eq!(r.status(), 401);
         });

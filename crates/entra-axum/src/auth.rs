@@ -5,9 +5,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use entra_core::{Authority, ClientCredential, ClientId, Clock, SystemClock};
-
-use crate::compat::{TokenExchanger, TokenValidator};
+use entra_core::{
+    Authority, ClientCredential, ClientId, Clock, SystemClock, TokenExchanger, TokenValidator,
+};
 use entra_jwks::TenantPolicy;
 
 use crate::metadata::{ProtectedResource, ResourceMetadata};
@@ -249,13 +249,18 @@ impl EntraAuthBuilder {
     pub fn build(self) -> Result<EntraAuth> {
         #[cfg(feature = "sign-in")]
         self.check_paths()?;
-        let app_id_uri = self.app_id_uri.clone().unwrap_or_else(|| format!("api://{}", self.client_id));
+        let app_id_uri =
+            self.app_id_uri.clone().unwrap_or_else(|| format!("api://{}", self.client_id));
         let validator = match self.validator {
             Some(v) => v,
             None => {
-                let mut b = entra_jwks::Validator::builder(self.authority.clone(), self.client_id.clone())
-                    .audiences(std::iter::once(app_id_uri.clone()).chain(self.audiences.iter().cloned()))
-                    .clock(self.clock.clone());
+                let mut b =
+                    entra_jwks::Validator::builder(self.authority.clone(), self.client_id.clone())
+                        .audiences(
+                            std::iter::once(app_id_uri.clone())
+                                .chain(self.audiences.iter().cloned()),
+                        )
+                        .clock(self.clock.clone());
                 if let Some(policy) = self.tenants.clone() {
                     b = b.tenants(policy);
                 }

@@ -6,9 +6,7 @@ use std::task::{Context, Poll};
 
 use axum::body::{Body, Bytes, HttpBody};
 use axum::response::Response;
-use entra_core::EntraClaims;
-
-use crate::compat::{TokenExchanger, TokenValidator};
+use entra_core::{AuthError as _, EntraClaims, TokenExchanger, TokenValidator};
 use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, Request};
 use tower_layer::Layer;
@@ -321,9 +319,9 @@ pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, Refusal>
 fn is_token68(s: &str) -> bool {
     let body = s.trim_end_matches('=');
     !body.is_empty()
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
 }
 
 #[cfg(test)]
@@ -345,7 +343,9 @@ mod tests {
         assert_eq!(bearer_token(&headers(&[b"bEaReR  abc"])), Ok(Some("abc")));
         assert_eq!(bearer_token(&headers(&[b"Basic dXNlcjpwYXNz"])), Ok(None));
         assert_eq!(bearer_token(&headers(&[b"Bearerabc"])), Ok(None));
-        for bad in [&b"Bearer"[..], b"Bearer ", b"Bearer a b", b"Bearer a,b", b"Bearer =", b"Bearer \xff"] {
+        for bad in
+            [&b"Bearer"[..], b"Bearer ", b"Bearer a b", b"Bearer a,b", b"Bearer =", b"Bearer \xff"]
+        {
             assert!(
                 matches!(bearer_token(&headers(&[bad])), Err(Refusal::InvalidToken(_))),
                 "{bad:?}"

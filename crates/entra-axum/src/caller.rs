@@ -7,10 +7,8 @@ use std::sync::Arc;
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::response::{IntoResponse, Response};
 use entra_core::{
-    AccessToken, EntraClaims, Groups, IdentityKey, Target, TenantId, ValidatedToken,
+    AccessToken, EntraClaims, Groups, IdentityKey, Target, TenantId, TokenExchanger, ValidatedToken,
 };
-
-use crate::compat::TokenExchanger;
 use http::request::Parts;
 
 use crate::Error;
@@ -156,7 +154,11 @@ impl Caller {
     /// # Errors
     /// [`Error::InsufficientScope`] (with no scope to name).
     pub fn require_role(&self, role: &str) -> Result<(), Error> {
-        if self.has_role(role) { Ok(()) } else { Err(Error::InsufficientScope { scopes: Vec::new() }) }
+        if self.has_role(role) {
+            Ok(())
+        } else {
+            Err(Error::InsufficientScope { scopes: Vec::new() })
+        }
     }
 
     /// A token for `target` (a resource such as `https://graph.microsoft.com`, or
@@ -178,15 +180,16 @@ fn from_parts(parts: &Parts) -> Result<Option<Caller>, Response> {
     let Some(token) = parts.extensions.get::<ValidatedToken>() else {
         if context.is_none() {
             tracing::error!("the Caller extractor is used on a route without a BearerLayer");
-            return Err(Challenger::new("api").response(&Refusal::Internal(
-                "the bearer layer is not installed on this route",
-            )));
+            return Err(Challenger::new("api")
+                .response(&Refusal::Internal("the bearer layer is not installed on this route")));
         }
         return Ok(None);
     };
     let Some(mut caller) = Caller::from_token(token.clone()) else {
         let challenger = context.map_or_else(|| Challenger::new("api"), |c| c.0.challenger.clone());
-        return Err(challenger.response(&Refusal::InvalidToken("the access token has no tid and oid")));
+        return Err(
+            challenger.response(&Refusal::InvalidToken("the access token has no tid and oid"))
+        );
     };
     caller.exchanger = context.and_then(|c| c.0.exchanger.clone());
     Ok(Some(caller))

@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::response::Response;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use crate::compat::{AuthError, AuthErrorExt as _};
+use entra_core::AuthError;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderValue, StatusCode};
 
@@ -61,6 +61,10 @@ impl Refusal {
         if error.is_config() {
             return Self::Internal("the token validator is misconfigured");
         }
+        if error.code() == "insufficient_permissions" {
+            // The validator's own required scopes or roles: a 403, not a bad token.
+            return Self::InsufficientScope { scopes: Vec::new() };
+        }
         Self::InvalidToken(describe(error.code()))
     }
 
@@ -80,20 +84,22 @@ impl Refusal {
 /// text, which may quote parts of the token.
 fn describe(code: &str) -> &'static str {
     match code {
-        "token_expired" | "expired" => "the access token expired",
-        "not_yet_valid" | "immature" => "the access token is not valid yet",
+        "token_expired" => "the access token expired",
+        "token_not_yet_valid" => "the access token is not valid yet",
         "invalid_audience" => "the access token is for another audience",
-        "invalid_issuer" | "issuer_mismatch" => "the access token has an unexpected issuer",
+        "invalid_issuer" | "key_issuer_mismatch" => "the access token has an unexpected issuer",
         "tenant_not_allowed" => "the access token's tenant is not allowed",
-        "for_graph" => "the access token is for Microsoft Graph, not this API",
-        "invalid_signature" => "the access token signature is not valid",
-        "unknown_kid" => "the access token was signed by an unknown key",
-        "missing_scope" | "missing_role" | "insufficient_permissions" | "no_permissions" => {
-            "the access token does not grant the required permissions"
+        "token_for_graph" => "the access token is for Microsoft Graph, not this API",
+        "invalid_signature" | "key_mismatch" | "algorithm_not_allowed" => {
+            "the access token signature is not valid"
         }
+        "unknown_kid" | "missing_kid" => "the access token was signed by an unknown key",
+        "no_permissions" => "the access token grants no scope or role",
         "app_only_not_allowed" => "app-only tokens are not accepted",
-        "too_large" | "token_too_large" => "the access token is too large",
-        "malformed" | "malformed_token" | "invalid_json" => "the access token is malformed",
+        "not_an_access_token" => "the token is not an access token",
+        "version_not_accepted" => "the access token version is not accepted",
+        "token_too_large" => "the access token is too large",
+        "token_malformed" | "missing_claim" => "the access token is malformed",
         _ => "the access token is not valid",
     }
 }
@@ -170,7 +176,9 @@ impl Challenger {
     /// `Retry-After`), `Cache-Control: no-store` and a small JSON body.
     pub(crate) fn response(&self, refusal: &Refusal) -> Response {
         let (status, code, description): (StatusCode, &str, &str) = match refusal {
-            Refusal::NoCredentials => (StatusCode::UNAUTHORIZED, "unauthorized", "bearer token required"),
+            Refusal::NoCredentials => {
+                (StatusCode::UNAUTHORIZED, "unauthorized", "bearer token required")
+            }
             Refusal::InvalidToken(d) => (StatusCode::UNAUTHORIZED, "invalid_token", d),
             Refusal::InsufficientScope { .. } => (
                 StatusCode::FORBIDDEN,
@@ -201,7 +209,8 @@ impl Challenger {
             headers.insert(WWW_AUTHENTICATE, value);
         }
         if let Refusal::Unavailable(after) = refusal {
-            let secs = after.unwrap_or(DEFAULT_RETRY_AFTER).clamp(Duration::from_secs(1), MAX_RETRY_AFTER);
+            let secs =
+                after.unwrap_or(DEFAULT_RETRY_AFTER).clamp(Duration::from_secs(1), MAX_RETRY_AFTER);
             headers.insert(RETRY_AFTER, HeaderValue::from(secs.as_secs()));
         }
         response
@@ -244,13 +253,18 @@ mod tests {
             r#"Bearer realm="api", resource_metadata="https://h/.well-known/oauth-protected-resource/mcp""#
         );
         assert_eq!(
-            c.header_value(&Refusal::InsufficientScope { scopes: vec!["a".into(), "api://x/b".into()] })
-                .unwrap(),
+            c.header_value(&Refusal::InsufficientScope {
+                scopes: vec!["a".into(), "api://x/b".into()]
+            })
+            .unwrap(),
             r#"Bearer realm="api", error="insufficient_scope", scope="api://app/a api://x/b", error_description="the access token does not grant the required permissions", resource_metadata="https://h/.well-known/oauth-protected-resource/mcp""#
         );
         assert!(c.header_value(&Refusal::Unavailable(None)).is_none());
         let claims = c.header_value(&Refusal::InsufficientClaims("{\"a\":1}".into())).unwrap();
-        assert!(claims.contains(r#"error="insufficient_claims", claims="eyJhIjoxfQ==""#), "{claims}");
+        assert!(
+            claims.contains(r#"error="insufficient_claims", claims="eyJhIjoxfQ==""#),
+            "{claims}"
+        );
     }
 
     #[test]

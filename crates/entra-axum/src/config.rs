@@ -77,7 +77,8 @@ fn builder_from_lookup(
     if let Some(uri) = get(ENTRA_APP_ID_URI) {
         builder = builder.app_id_uri(uri);
     }
-    for aud in get(ENTRA_AUDIENCES).unwrap_or_default().split([',', ' ']).filter(|a| !a.is_empty()) {
+    for aud in get(ENTRA_AUDIENCES).unwrap_or_default().split([',', ' ']).filter(|a| !a.is_empty())
+    {
         builder = builder.audience(aud);
     }
     if oidc.allow_any_tenant {

@@ -2,7 +2,7 @@
 
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
-use crate::compat::SeamError;
+use entra_core::{AuthError as _, SeamError};
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderValue, StatusCode};
 
@@ -44,7 +44,9 @@ pub enum Error {
     SignInSetup(#[source] entra_oidc::Error),
     /// [`Caller::on_behalf_of`](crate::Caller::on_behalf_of) was called without
     /// an exchanger: configure a client credential (`ENTRA_CLIENT_SECRET`).
-    #[error("no token exchanger is configured: set a client credential such as ENTRA_CLIENT_SECRET")]
+    #[error(
+        "no token exchanger is configured: set a client credential such as ENTRA_CLIENT_SECRET"
+    )]
     NoExchanger,
     /// On-Behalf-Of failed; a Conditional Access claims challenge, when present,
     /// goes back to the client.
@@ -205,7 +207,9 @@ impl Error {
             Self::Exchange(_) if self.is_unauthorized() => {
                 "the downstream API cannot be reached on behalf of this user"
             }
-            Self::Csrf => "the request did not come from this application (missing or wrong CSRF token)",
+            Self::Csrf => {
+                "the request did not come from this application (missing or wrong CSRF token)"
+            }
             Self::SignIn(_) if self.is_unauthorized() => {
                 "sign-in failed: the sign-in link expired, was already used or was refused; start again"
             }

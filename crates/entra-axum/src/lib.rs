@@ -158,7 +158,6 @@ mod auth;
 mod bearer;
 mod caller;
 mod challenge;
-mod compat;
 mod config;
 mod error;
 pub mod future;

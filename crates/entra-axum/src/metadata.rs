@@ -185,7 +185,11 @@ impl ResourceMetadata {
 /// `/.well-known/oauth-protected-resource` followed by the resource's path, the
 /// slash after the host dropped when there is no path (RFC 9728 section 3.1).
 fn well_known_path(path: &str) -> String {
-    if path == "/" || path.is_empty() { WELL_KNOWN.to_owned() } else { format!("{WELL_KNOWN}{path}") }
+    if path == "/" || path.is_empty() {
+        WELL_KNOWN.to_owned()
+    } else {
+        format!("{WELL_KNOWN}{path}")
+    }
 }
 
 pub(crate) fn is_loopback(url: &url::Url) -> bool {
@@ -253,13 +257,19 @@ mod tests {
             ("https://h/a/b/", "https://h/.well-known/oauth-protected-resource/a/b/"),
             ("https://h", "https://h/.well-known/oauth-protected-resource"),
             ("https://h/", "https://h/.well-known/oauth-protected-resource"),
-            ("http://127.0.0.1:8080/mcp", "http://127.0.0.1:8080/.well-known/oauth-protected-resource/mcp"),
+            (
+                "http://127.0.0.1:8080/mcp",
+                "http://127.0.0.1:8080/.well-known/oauth-protected-resource/mcp",
+            ),
         ] {
             let m = ResourceMetadata::new(resource).unwrap();
             assert_eq!(m.well_known_url(), url, "{resource}");
             assert!(url.ends_with(m.well_known_path()));
         }
         assert_eq!(ResourceMetadata::new("https://h").unwrap().resource, "https://h");
+        // Braces are percent-encoded by the URL parser, so they route literally.
+        let m = ResourceMetadata::new("https://h/{id}").unwrap();
+        assert_eq!(m.well_known_path(), "/.well-known/oauth-protected-resource/%7Bid%7D");
         assert_eq!(ResourceMetadata::new("https://h/").unwrap().resource, "https://h/");
     }
 
@@ -271,7 +281,6 @@ mod tests {
             "https://h/mcp?x=1",
             "https://h/mcp#f",
             "https://u:p@h/mcp",
-            "https://h/{id}",
             "https://h/:id",
             "not a url",
         ] {

@@ -80,7 +80,8 @@ impl CookieSettings {
 
     /// `Set-Cookie` for the sign-in state (bound to this browser until the callback).
     pub(crate) fn state_cookie(&self, value: &str, max_age_secs: u64) -> String {
-        let mut c = format!("{}={value}; Path=/; HttpOnly; Max-Age={max_age_secs}", self.state_name);
+        let mut c =
+            format!("{}={value}; Path=/; HttpOnly; Max-Age={max_age_secs}", self.state_name);
         if self.state_same_site_none {
             // SameSite=None needs Secure; browsers accept it on http://localhost too.
             c.push_str("; SameSite=None; Secure");
@@ -220,9 +221,10 @@ pub(crate) fn sid_index_id(iss: &str, sid: &str) -> Id {
     Id(i128::from_le_bytes(bytes))
 }
 
+/// The session id, in its cookie form: JSON numbers cannot hold an `i128`.
 #[derive(Serialize, Deserialize)]
 struct SidIndex {
-    session: Id,
+    session: String,
 }
 
 const SID_INDEX_KEY: &str = "entra.sid_index";
@@ -236,7 +238,7 @@ pub(crate) async fn put_sid_index(
     expiry_date: time::OffsetDateTime,
 ) -> session_store::Result<()> {
     let mut data = std::collections::HashMap::new();
-    let value = serde_json::to_value(SidIndex { session })
+    let value = serde_json::to_value(SidIndex { session: session.to_string() })
         .map_err(|e| session_store::Error::Encode(e.to_string()))?;
     data.insert(SID_INDEX_KEY.to_owned(), value);
     let record = Record { id: sid_index_id(iss, sid), data, expiry_date };
@@ -255,7 +257,8 @@ pub(crate) async fn end_sid_session(
     store.delete(&index).await?;
     let Some(entry) = record.data.get(SID_INDEX_KEY) else { return Ok(false) };
     let Ok(entry) = serde_json::from_value::<SidIndex>(entry.clone()) else { return Ok(false) };
-    store.delete(&entry.session).await?;
+    let Ok(session) = entry.session.parse::<Id>() else { return Ok(false) };
+    store.delete(&session).await?;
     Ok(true)
 }
 
@@ -301,16 +304,17 @@ mod tests {
     async fn sid_index_ends_the_session() {
         let store = DynStore(Arc::new(tower_sessions::MemoryStore::default()));
         let expiry = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
-        let session = Record { id: Id(42), data: Default::default(), expiry_date: expiry };
+        let id = Id(i128::MAX - 7); // beyond what a JSON number holds
+        let session = Record { id, data: Default::default(), expiry_date: expiry };
         store.save(&session).await.unwrap();
-        put_sid_index(&store, "iss", "sid-1", Id(42), expiry).await.unwrap();
+        put_sid_index(&store, "iss", "sid-1", id, expiry).await.unwrap();
         // Failing: another sid, or the same sid of another issuer.
         assert!(!end_sid_session(&store, "iss", "sid-2").await.unwrap());
         assert!(!end_sid_session(&store, "other", "sid-1").await.unwrap());
-        assert!(store.load(&Id(42)).await.unwrap().is_some());
+        assert!(store.load(&id).await.unwrap().is_some());
         // Passing.
         assert!(end_sid_session(&store, "iss", "sid-1").await.unwrap());
-        assert!(store.load(&Id(42)).await.unwrap().is_none());
+        assert!(store.load(&id).await.unwrap().is_none());
         assert!(!end_sid_session(&store, "iss", "sid-1").await.unwrap());
     }
 }

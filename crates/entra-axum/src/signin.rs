@@ -212,7 +212,9 @@ impl EntraAuth {
     /// around them. Without sign-in configured they answer 500 (and log why).
     pub fn sign_in_routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         let Some(s) = self.sign_in_ref() else {
-            tracing::error!("sign_in_routes: sign-in is not configured (EntraAuthBuilder::sign_in)");
+            tracing::error!(
+                "sign_in_routes: sign-in is not configured (EntraAuthBuilder::sign_in)"
+            );
             return Router::new().with_state(self.clone());
         };
         Router::new()
@@ -331,7 +333,9 @@ async fn callback(
     let params = if method == Method::POST {
         match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
             Ok(b) => CallbackParams::from_form(&b),
-            Err(_) => return text_response(StatusCode::PAYLOAD_TOO_LARGE, "the callback is too large"),
+            Err(_) => {
+                return text_response(StatusCode::PAYLOAD_TOO_LARGE, "the callback is too large");
+            }
         }
     } else {
         CallbackParams::from_query(query.as_deref().unwrap_or(""))
@@ -370,8 +374,8 @@ async fn start_session(
         entra_oidc::UserGroups::Listed(g) => Some(g.clone()),
         _ => None,
     };
-    let extra = |k: &str| claims.extra.get(k).and_then(|v| v.as_str()).map(str::to_owned);
-    let sid = extra("sid").zip(claims.iss.clone()).map(|(sid, iss)| (sid, iss));
+    let sid = claims.sid.clone().zip(claims.iss.clone());
+    let login_hint = claims.login_hint.clone();
     #[cfg_attr(not(feature = "teams"), allow(unused_mut))]
     let mut info = SignedInUser {
         key: user.key().clone(),
@@ -391,7 +395,7 @@ async fn start_session(
         tokens: StoredTokens::from_tokens(tokens, None),
         csrf: random_token()?,
         sid: sid.clone(),
-        login_hint: extra("login_hint"),
+        login_hint,
     };
     // A new session id at sign-in: a session id planted before it is worthless.
     session.cycle_id().await.map_err(Error::Session)?;
@@ -440,15 +444,14 @@ async fn logout(
         Ok(b) => b,
         Err(_) => return text_response(StatusCode::PAYLOAD_TOO_LARGE, "the form is too large"),
     };
-    let sent = headers
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| {
-            url::form_urlencoded::parse(&body)
-                .find(|(k, _)| k == "csrf_token")
-                .map(|(_, v)| v.into_owned())
-        });
+    let sent =
+        headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_owned).or_else(
+            || {
+                url::form_urlencoded::parse(&body)
+                    .find(|(k, _)| k == "csrf_token")
+                    .map(|(_, v)| v.into_owned())
+            },
+        );
     let matches = sent.is_some_and(|t| {
         aws_lc_rs::constant_time::verify_slices_are_equal(t.as_bytes(), state.csrf.as_bytes())
             .is_ok()

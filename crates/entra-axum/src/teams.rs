@@ -1,10 +1,8 @@
 //! Teams and roles from entra-teams at sign-in.
 
-use entra_core::Secret;
-
-use crate::compat::dangerous;
 use crate::user::Teams;
 use crate::{Error, Result};
+use entra_core::{Secret, dangerous};
 
 /// Maps the signed-in user with `sync`. The ID token's claims (verified by the
 /// sign-in client) carry the groups and roles; on group overage the group
@@ -22,5 +20,9 @@ pub(crate) async fn resolve(
         .unwrap_or_else(|| Secret::new(""));
     let token = dangerous::assume_validated(raw, user.claims().clone());
     let mapping = sync.resolve(&token).await.map_err(Error::Teams)?;
-    Ok(Teams { teams: mapping.teams.into_iter().collect(), role: mapping.role, admin: mapping.admin })
+    Ok(Teams {
+        teams: mapping.teams.into_iter().collect(),
+        role: mapping.role,
+        admin: mapping.admin,
+    })
 }

@@ -64,10 +64,15 @@ pub(crate) struct StoredTokens {
 }
 
 impl StoredTokens {
-    pub(crate) fn from_tokens(tokens: entra_oidc::Tokens, previous_refresh: Option<String>) -> Self {
+    pub(crate) fn from_tokens(
+        tokens: entra_oidc::Tokens,
+        previous_refresh: Option<String>,
+    ) -> Self {
         let (_, access, refresh) = tokens.into_parts();
         let (access_token, access_expires_at, scopes) = match access {
-            Some(a) => (Some(a.secret.expose_secret().to_owned()), Some(unix(a.expires_at)), a.scopes),
+            Some(a) => {
+                (Some(a.secret.expose_secret().to_owned()), Some(unix(a.expires_at)), a.scopes)
+            }
             None => (None, None, Vec::new()),
         };
         Self {
@@ -192,17 +197,16 @@ fn is_navigation(parts: &Parts) -> bool {
     if let Some(mode) = parts.headers.get("sec-fetch-mode") {
         return mode.as_bytes() == b"navigate";
     }
-    parts.headers.get_all(ACCEPT).iter().any(|v| {
-        v.to_str().is_ok_and(|v| v.split(',').any(|m| m.trim().starts_with("text/html")))
-    })
+    parts
+        .headers
+        .get_all(ACCEPT)
+        .iter()
+        .any(|v| v.to_str().is_ok_and(|v| v.split(',').any(|m| m.trim().starts_with("text/html"))))
 }
 
 fn not_signed_in(parts: &Parts, auth: &EntraAuth) -> Response {
     if is_navigation(parts) {
-        let uri = parts
-            .extensions
-            .get::<axum::extract::OriginalUri>()
-            .map_or(&parts.uri, |o| &o.0);
+        let uri = parts.extensions.get::<axum::extract::OriginalUri>().map_or(&parts.uri, |o| &o.0);
         let here = uri.path_and_query().map_or("/", |p| p.as_str());
         let target = auth.login_url(here);
         let mut r = StatusCode::SEE_OTHER.into_response();
@@ -290,7 +294,10 @@ mod tests {
     #[test]
     fn navigation_rule() {
         assert!(is_navigation(&parts(Method::GET, &[("sec-fetch-mode", "navigate")])));
-        assert!(is_navigation(&parts(Method::GET, &[("accept", "text/html,application/xhtml+xml")])));
+        assert!(is_navigation(&parts(
+            Method::GET,
+            &[("accept", "text/html,application/xhtml+xml")]
+        )));
         assert!(!is_navigation(&parts(Method::GET, &[("accept", "application/json")])));
         assert!(!is_navigation(&parts(Method::GET, &[])));
         // fetch() from a page: cors mode, even when it accepts HTML.

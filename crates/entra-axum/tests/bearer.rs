@@ -129,7 +129,10 @@ async fn refused_tokens_get_invalid_token() {
             )),
             "{h}"
         );
-        assert!(h.ends_with(&format!(r#"resource_metadata="{}/.well-known/oauth-protected-resource/mcp""#, t.base)));
+        assert!(h.ends_with(&format!(
+            r#"resource_metadata="{}/.well-known/oauth-protected-resource/mcp""#,
+            t.base
+        )));
         assert!(!h.contains(&token), "the token is never echoed");
     }
 }
@@ -167,7 +170,10 @@ async fn doubled_oversize_and_malformed_headers_get_401_never_500() {
     }
     let r = http()
         .get(t.url("/mcp"))
-        .header("authorization", reqwest::header::HeaderValue::from_bytes(b"Bearer \xff\xfe").unwrap())
+        .header(
+            "authorization",
+            reqwest::header::HeaderValue::from_bytes(b"Bearer \xff\xfe").unwrap(),
+        )
         .send()
         .await
         .unwrap();
@@ -199,7 +205,10 @@ async fn missing_scope_or_role_gets_403_insufficient_scope() {
     let user = t.mock.access_token(&t.alice, &api);
     let r = t.get("/mcp/app", Some(&format!("Bearer {user}"))).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert!(www(&r).starts_with(&format!(r#"Bearer realm="{}/mcp", error="insufficient_scope", error_description="#, t.base)));
+    assert!(www(&r).starts_with(&format!(
+        r#"Bearer realm="{}/mcp", error="insufficient_scope", error_description="#,
+        t.base
+    )));
 }
 
 #[tokio::test(flavor = "multi_thread")]

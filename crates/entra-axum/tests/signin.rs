@@ -16,7 +16,8 @@ const HTML: &str = "text/html,application/xhtml+xml";
 const JSON: &str = "application/json";
 
 async fn me(user: User) -> String {
-    let token = user.access_token().map(|t| t.secret.expose_secret().to_owned()).unwrap_or_default();
+    let token =
+        user.access_token().map(|t| t.secret.expose_secret().to_owned()).unwrap_or_default();
     format!("{}|{}|{}", user.name().unwrap_or(""), user.csrf_token(), token)
 }
 
@@ -108,7 +109,10 @@ async fn navigation_redirects_api_calls_get_401_and_sign_in_works() {
     // The login sets a state cookie: HttpOnly, SameSite=Lax, no Secure on loopback http.
     let r = browser.get(&t.url("/login?return_to=/me"), HTML).await;
     let set = r.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(set.starts_with("entra.state=") && set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
+    assert!(
+        set.starts_with("entra.state=") && set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
     assert!(!set.contains("Secure"), "{set}");
     // An open redirect is refused.
     let r = browser.get(&t.url("/login?return_to=https://evil.example"), HTML).await;
@@ -207,7 +211,10 @@ async fn logout_needs_the_csrf_token() {
     let r = browser.post_form(&t.url("/logout"), &[("csrf_token", &csrf)]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let to = location(&r);
-    assert!(to.starts_with(&format!("{}/{}/oauth2/v2.0/logout?", t.mock.uri(), t.mock.tenant_id())), "{to}");
+    assert!(
+        to.starts_with(&format!("{}/{}/oauth2/v2.0/logout?", t.mock.uri(), t.mock.tenant_id())),
+        "{to}"
+    );
     assert!(to.contains("post_logout_redirect_uri="));
     assert_eq!(browser.get(&t.url("/me"), JSON).await.status(), StatusCode::UNAUTHORIZED);
     // The session is gone from the store, not just from this browser.

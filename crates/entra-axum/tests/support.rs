@@ -6,32 +6,32 @@ use axum::Router;
 use reqwest::header::{HeaderMap, SET_COOKIE};
 
 /// Binds 127.0.0.1:0 first, so the app can be built knowing its own URL.
-pub async fn bind() -> (tokio::net::TcpListener, String) {
+pub(crate) async fn bind() -> (tokio::net::TcpListener, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     (listener, base)
 }
 
-pub fn serve(listener: tokio::net::TcpListener, app: Router) {
+pub(crate) fn serve(listener: tokio::net::TcpListener, app: Router) {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 }
 
-pub fn http() -> reqwest::Client {
+pub(crate) fn http() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 /// Keeps cookies by name (all on one host, paths ignored), as a browser would.
 #[derive(Clone, Default, Debug)]
-pub struct Browser {
-    pub cookies: BTreeMap<String, String>,
+pub(crate) struct Browser {
+    pub(crate) cookies: BTreeMap<String, String>,
 }
 
 impl Browser {
-    pub fn cookie_header(&self) -> String {
+    pub(crate) fn cookie_header(&self) -> String {
         self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
     }
 
-    pub fn absorb(&mut self, headers: &HeaderMap) {
+    pub(crate) fn absorb(&mut self, headers: &HeaderMap) {
         for h in headers.get_all(SET_COOKIE) {
             let h = h.to_str().unwrap();
             let (pair, attrs) = h.split_once(';').unwrap_or((h, ""));
@@ -45,7 +45,7 @@ impl Browser {
         }
     }
 
-    pub async fn get(&mut self, url: &str, accept: &str) -> reqwest::Response {
+    pub(crate) async fn get(&mut self, url: &str, accept: &str) -> reqwest::Response {
         let mut req = http().get(url).header("accept", accept);
         if !self.cookies.is_empty() {
             req = req.header("cookie", self.cookie_header());
@@ -55,7 +55,11 @@ impl Browser {
         r
     }
 
-    pub async fn post_form(&mut self, url: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn post_form(
+        &mut self,
+        url: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
         let mut req = http().post(url).form(form);
         if !self.cookies.is_empty() {
             req = req.header("cookie", self.cookie_header());
@@ -66,6 +70,6 @@ impl Browser {
     }
 }
 
-pub fn location(r: &reqwest::Response) -> String {
+pub(crate) fn location(r: &reqwest::Response) -> String {
     r.headers()["location"].to_str().unwrap().to_owned()
 }

@@ -92,15 +92,16 @@
 //! # tokio::spawn(server.into_future());
 //! # let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
 //! # let go = |r: &reqwest::Response| r.headers()["location"].to_str().unwrap().to_owned();
-//! # let cookie = |r: &reqwest::Response| r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+//! # let cookie = |r: &reqwest::Response, name: &str| r.headers().get_all("set-cookie").iter()
+//! #     .filter_map(|v| v.to_str().ok()?.split(';').next()).find(|c| c.starts_with(name)).unwrap().to_owned();
 //! # let r = http.get(format!("{base}/me")).header("accept", "text/html").send().await?;
 //! # assert_eq!(go(&r), "/login?return_to=%2Fme");
 //! # let r = http.get(format!("{base}{}", go(&r))).send().await?;
-//! # let state = cookie(&r);
+//! # let state = cookie(&r, "entra.state=");
 //! # let r = http.get(go(&r)).send().await?;
 //! # let r = http.get(go(&r)).header("cookie", &state).send().await?;
 //! # assert_eq!(go(&r), "/me");
-//! # let session = cookie(&r);
+//! # let session = cookie(&r, "entra.session=");
 //! # let page = http.get(format!("{base}/me")).header("cookie", &session).send().await?.text().await?;
 //! # assert!(page.starts_with("Hello Alice."), "{page}");
 //! # Ok(()) }

@@ -3,10 +3,9 @@
 //! layer with a token the validator has cached, and a refusal (no credentials,
 //! and a malformed header).
 
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::unwrap_used)]
 
 use std::hint::black_box;
-use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
@@ -43,7 +42,6 @@ fn bench(c: &mut Criterion) {
     let bare_app: Router = Router::new().route("/", get(bare));
     let layered: Router = Router::new().route("/", get(with_caller)).layer(layer);
     let header = format!("Bearer {token}");
-    let _ = Arc::new(());
 
     let mut group = c.benchmark_group("bearer_layer");
     group.bench_function("bare_handler", |b| {

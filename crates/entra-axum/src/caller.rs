@@ -175,21 +175,20 @@ impl Caller {
     }
 }
 
-fn from_parts(parts: &Parts) -> Result<Option<Caller>, Response> {
+fn from_parts(parts: &Parts) -> Result<Option<Caller>, Box<Response>> {
     let context = parts.extensions.get::<LayerContext>();
     let Some(token) = parts.extensions.get::<ValidatedToken>() else {
         if context.is_none() {
             tracing::error!("the Caller extractor is used on a route without a BearerLayer");
-            return Err(Challenger::new("api")
-                .response(&Refusal::Internal("the bearer layer is not installed on this route")));
+            let refusal = Refusal::Internal("the bearer layer is not installed on this route");
+            return Err(Box::new(Challenger::new("api").response(&refusal)));
         }
         return Ok(None);
     };
     let Some(mut caller) = Caller::from_token(token.clone()) else {
         let challenger = context.map_or_else(|| Challenger::new("api"), |c| c.0.challenger.clone());
-        return Err(
-            challenger.response(&Refusal::InvalidToken("the access token has no tid and oid"))
-        );
+        let refusal = Refusal::InvalidToken("the access token has no tid and oid");
+        return Err(Box::new(challenger.response(&refusal)));
     };
     caller.exchanger = context.and_then(|c| c.0.exchanger.clone());
     Ok(Some(caller))
@@ -199,7 +198,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
-        match from_parts(parts)? {
+        match from_parts(parts).map_err(|r| *r)? {
             Some(caller) => Ok(caller),
             None => {
                 let challenger = parts
@@ -216,6 +215,6 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Caller {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Response> {
-        from_parts(parts)
+        from_parts(parts).map_err(|r| *r)
     }
 }

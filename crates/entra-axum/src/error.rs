@@ -172,12 +172,12 @@ impl From<SeamError> for Error {
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        if let Some(refusal) = self.refusal() {
-            if !matches!(refusal, Refusal::Internal(_)) {
-                let mut r = Challenger::new("api").response(&refusal);
-                r.extensions_mut().insert(PendingChallenge(refusal));
-                return r;
-            }
+        if let Some(refusal) = self.refusal()
+            && !matches!(refusal, Refusal::Internal(_))
+        {
+            let mut r = Challenger::new("api").response(&refusal);
+            r.extensions_mut().insert(PendingChallenge(refusal));
+            return r;
         }
         let status = if self.is_transient() {
             StatusCode::SERVICE_UNAVAILABLE
@@ -229,3 +229,32 @@ pub(crate) fn text_response(status: StatusCode, message: &'static str) -> Respon
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_classes() {
+        let errors = [
+            Error::MissingConfig { name: "X" },
+            Error::InvalidConfig { field: "f", reason: "r".into() },
+            Error::NoExchanger,
+            Error::InsufficientScope { scopes: vec![] },
+            Error::NotSignedIn,
+            Error::Csrf,
+            Error::SignIn(entra_oidc::Error::UnknownState),
+        ];
+        let codes: Vec<&str> = errors.iter().map(Error::code).collect();
+        entra_testkit::doubles::assert_error_codes(&codes);
+        for e in &errors {
+            let classes = [e.is_unauthorized(), e.is_transient(), e.is_config()];
+            assert!(classes.iter().filter(|c| **c).count() <= 1, "{e:?}");
+        }
+        assert!(Error::NotSignedIn.is_unauthorized() && Error::NoExchanger.is_config());
+        let r = Error::Csrf.into_response();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let r = Error::SignIn(entra_oidc::Error::StateMismatch).into_response();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    }
+}

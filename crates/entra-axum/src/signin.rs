@@ -283,11 +283,16 @@ fn add_cookie(r: &mut Response, cookie: &str) {
     }
 }
 
-fn session_of(parts: &http::Extensions) -> std::result::Result<tower_sessions::Session, Response> {
-    parts.get::<tower_sessions::Session>().cloned().ok_or_else(|| {
+fn session_of(parts: &http::Extensions) -> Option<tower_sessions::Session> {
+    let session = parts.get::<tower_sessions::Session>().cloned();
+    if session.is_none() {
         tracing::error!("sign-in routes are served without EntraAuth::session_layer");
-        text_response(StatusCode::INTERNAL_SERVER_ERROR, "the session layer is not installed")
-    })
+    }
+    session
+}
+
+fn no_session_layer() -> Response {
+    text_response(StatusCode::INTERNAL_SERVER_ERROR, "the session layer is not installed")
 }
 
 /// `GET /login?return_to=/path`: starts a sign-in and binds it to this browser.
@@ -326,10 +331,7 @@ async fn callback(
     body: Body,
 ) -> Response {
     let Some(s) = auth.sign_in_ref() else { return not_configured() };
-    let session = match session_of(&extensions) {
-        Ok(session) => session,
-        Err(r) => return r,
-    };
+    let Some(session) = session_of(&extensions) else { return no_session_layer() };
     let params = if method == Method::POST {
         match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
             Ok(b) => CallbackParams::from_form(&b),
@@ -401,10 +403,10 @@ async fn start_session(
     session.cycle_id().await.map_err(Error::Session)?;
     session.insert(SESSION_KEY, &state).await.map_err(Error::Session)?;
     session.save().await.map_err(Error::Session)?;
-    if let (Some((sid, iss)), Some(id)) = (sid, session.id()) {
-        if let Err(e) = put_sid_index(&s.store, &iss, &sid, id, session.expiry_date()).await {
-            tracing::warn!(error = %e, "front-channel logout index not stored");
-        }
+    if let (Some((sid, iss)), Some(id)) = (sid, session.id())
+        && let Err(e) = put_sid_index(&s.store, &iss, &sid, id, session.expiry_date()).await
+    {
+        tracing::warn!(error = %e, "front-channel logout index not stored");
     }
     tracing::info!(tid = %state.user.key.tid, "signed in");
     let _ = auth;
@@ -428,10 +430,7 @@ async fn logout(
     body: Body,
 ) -> Response {
     let Some(s) = auth.sign_in_ref() else { return not_configured() };
-    let session = match session_of(&extensions) {
-        Ok(session) => session,
-        Err(r) => return r,
-    };
+    let Some(session) = session_of(&extensions) else { return no_session_layer() };
     let state = match load_state(&session).await {
         Ok(state) => state,
         Err(e) => return e.into_response(),
@@ -492,22 +491,18 @@ async fn front_channel_logout(
             _ => {}
         }
     }
-    if let Ok(session) = session_of(&extensions) {
-        if let Ok(Some(state)) = load_state(&session).await {
-            let same = match (&state.sid, &sid) {
-                (Some((own, _)), Some(given)) => own == given,
-                (_, None) => true,
-                (None, Some(_)) => false,
-            };
-            if same {
-                let _ = session.flush().await;
-            }
-        }
+    // The browser's own session, when it sent its cookie, ends only for its own
+    // `sid`: a link to this route cannot sign anyone out.
+    if let (Some(session), Some(given)) = (session_of(&extensions), &sid)
+        && let Ok(Some(state)) = load_state(&session).await
+        && state.sid.as_ref().is_some_and(|(own, _)| own == given)
+    {
+        let _ = session.flush().await;
     }
-    if let (Some(sid), Some(iss)) = (sid, iss) {
-        if let Err(e) = end_sid_session(&s.store, &iss, &sid).await {
-            tracing::warn!(error = %e, "front-channel logout: the session store failed");
-        }
+    if let (Some(sid), Some(iss)) = (sid, iss)
+        && let Err(e) = end_sid_session(&s.store, &iss, &sid).await
+    {
+        tracing::warn!(error = %e, "front-channel logout: the session store failed");
     }
     let mut r = Response::new(Body::from("<!DOCTYPE html><title>Signed out</title>"));
     r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));

@@ -1,7 +1,5 @@
 //! The bearer layer, its challenges and the protected-resource metadata.
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::routing::get;
 use entra_axum::{Caller, EntraAuth, Error};
@@ -291,5 +289,4 @@ async fn metadata_is_public_and_path_inserted() {
     // Not at the root well-known path: the resource has a path.
     let r = http().get(t.url("/.well-known/oauth-protected-resource")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let _ = Arc::new(());
 }

@@ -3,7 +3,6 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use entra_core::{
     Authority, ClientCredential, ClientId, Clock, SystemClock, TokenExchanger, TokenValidator,
@@ -38,6 +37,7 @@ pub(crate) struct Inner {
     pub(crate) app_id_uri: String,
     pub(crate) validator: Arc<dyn TokenValidator>,
     pub(crate) exchanger: Option<Arc<dyn TokenExchanger>>,
+    #[cfg(feature = "sign-in")]
     pub(crate) clock: Arc<dyn Clock>,
     #[cfg(feature = "sign-in")]
     pub(crate) sign_in: Option<SignIn>,
@@ -138,6 +138,7 @@ impl EntraAuth {
         ProtectedResource::new(metadata, self.bearer())
     }
 
+    #[cfg(feature = "sign-in")]
     pub(crate) fn now(&self) -> i64 {
         self.inner.clock.unix_now()
     }
@@ -291,6 +292,7 @@ impl EntraAuthBuilder {
                 app_id_uri,
                 validator,
                 exchanger,
+                #[cfg(feature = "sign-in")]
                 clock: self.clock,
                 #[cfg(feature = "sign-in")]
                 sign_in,
@@ -310,4 +312,5 @@ impl Clock for SharedClock {
 }
 
 /// How long before expiry the signed-in user's access token is refreshed.
-pub(crate) const DEFAULT_REFRESH_BEFORE: Duration = Duration::from_secs(300);
+#[cfg(feature = "sign-in")]
+pub(crate) const DEFAULT_REFRESH_BEFORE: std::time::Duration = std::time::Duration::from_secs(300);

@@ -105,7 +105,7 @@ fn builder_from_lookup(
     Ok(builder)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "sign-in"))]
 mod tests {
     use super::*;
 
@@ -119,7 +119,6 @@ mod tests {
     ];
 
     #[test]
-    #[cfg(feature = "sign-in")]
     fn missing_settings_name_the_variable() {
         let name = |r: Result<EntraAuthBuilder>| match r {
             Err(Error::MissingConfig { name }) => name,

@@ -60,6 +60,8 @@
 //!
 //! ```rust,standalone_crate
 //! # use std::future::IntoFuture as _;
+//! # #[cfg(not(feature = "sign-in"))] fn main() {}
+//! # #[cfg(feature = "sign-in")]
 //! # #[tokio::main(flavor = "multi_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let mock = entra_testkit::MockEntra::start().await;

@@ -21,6 +21,11 @@ async fn me(user: User) -> String {
     format!("{}|{}|{}", user.name().unwrap_or(""), user.csrf_token(), token)
 }
 
+async fn teams(user: User) -> String {
+    let t = user.teams().cloned().unwrap_or_default();
+    format!("{:?}|{:?}|{}|{:?}", t.teams, t.role, t.admin, user.roles())
+}
+
 async fn touch(session: tower_sessions::Session) -> &'static str {
     session.insert("visited", true).await.unwrap();
     "ok"
@@ -55,6 +60,13 @@ impl Web {
 }
 
 async fn web(mode: ResponseMode) -> Web {
+    web_with(mode, |b| b).await
+}
+
+async fn web_with(
+    mode: ResponseMode,
+    extra: impl FnOnce(entra_axum::EntraAuthBuilder) -> entra_axum::EntraAuthBuilder,
+) -> Web {
     let clock = ManualClock::starting_now();
     let mock = MockEntra::builder().clock(clock.clone()).start().await.unwrap();
     let (listener, base) = bind().await;
@@ -64,7 +76,12 @@ async fn web(mode: ResponseMode) -> Web {
             .redirect_uri(format!("{base}/callback"))
             .post_logout_redirect_uri(format!("{base}/")),
     );
-    let alice = mock.add_user(TestUser::new("alice@contoso.com").name("Alice"));
+    let alice = mock.add_user(
+        TestUser::new("alice@contoso.com")
+            .name("Alice")
+            .groups(["6f1d0f2a-1111-4a4a-9b9b-000000000001"])
+            .roles(["Gateway.Admin"]),
+    );
     mock.set_auto_login(Some(&alice));
     let mut config = Config::new(mock.authority(), app.client_id.clone());
     config.client_secret = Some(Secret::new("s3cret"));
@@ -72,14 +89,14 @@ async fn web(mode: ResponseMode) -> Web {
     config.post_logout_redirect_uri = Some(format!("{base}/"));
     config.offline_access = true;
     config.response_mode = mode;
-    let auth = EntraAuth::builder(mock.authority(), app.client_id.clone())
+    let builder = EntraAuth::builder(mock.authority(), app.client_id.clone())
         .clock(clock.clone())
-        .sign_in(config)
-        .build()
-        .unwrap();
+        .sign_in(config);
+    let auth = extra(builder).build().unwrap();
     let router = Router::new()
         .route("/me", get(me))
         .route("/touch", get(touch))
+        .route("/teams", get(teams))
         .merge(auth.sign_in_routes())
         .layer(auth.session_layer());
     serve(listener, router);
@@ -292,4 +309,25 @@ async fn front_channel_logout_ends_the_session_of_its_sid() {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["cache-control"], "no-store");
     assert_eq!(browser.get(&t.url("/me"), JSON).await.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[cfg(feature = "teams")]
+#[tokio::test(flavor = "multi_thread")]
+async fn teams_and_roles_are_on_the_user() {
+    let config = entra_teams::Config::from_json(
+        r#"{
+        "rules": [
+            {"group_id": "6f1d0f2a-1111-4a4a-9b9b-000000000001", "teams": ["platform"], "role": "developer"},
+            {"app_role": "Gateway.Admin", "role": "admin", "admin": true}
+        ],
+        "role_precedence": ["admin", "developer"]
+    }"#,
+    )
+    .unwrap();
+    let sync = entra_teams::TeamSync::builder(config).build().unwrap();
+    let t = web_with(ResponseMode::Query, move |b| b.teams(sync)).await;
+    let mut browser = Browser::default();
+    t.sign_in(&mut browser, "/teams").await;
+    let body = browser.get(&t.url("/teams"), JSON).await.text().await.unwrap();
+    assert_eq!(body, r#"{"platform"}|Some("admin")|true|["Gateway.Admin"]"#);
 }

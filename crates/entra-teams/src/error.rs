@@ -103,8 +103,9 @@ pub enum Error {
     #[error("the token has no usable identity (tid and oid)")]
     MissingIdentity,
     /// Obtaining a Microsoft Graph token on behalf of the user (OBO) failed. The
-    /// exchanger's error is the source; its class, claims challenge and
-    /// `Retry-After` are passed through.
+    /// exchanger's error is the source, as the [`SeamError`] the exchanger
+    /// returned (get its own type back with [`SeamError::downcast_ref`]); its
+    /// class, claims challenge and `Retry-After` are passed through.
     #[error("could not obtain a microsoft graph token on behalf of the user")]
     GraphToken {
         /// The exchanger's error.

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use entra_core::{ClientCredential, Secret, ValidatedToken};
+use entra_core::{AuthError, ClientCredential, Secret, ValidatedToken};
 use entra_jwks::Validator;
 use entra_obo::Obo;
 use entra_teams::{
@@ -154,7 +154,10 @@ async fn obo_refusal_is_wrapped_with_its_source() {
     assert!(matches!(err, Error::GraphToken { .. }), "{err}");
     assert!(!err.is_transient());
     let source = std::error::Error::source(&err).unwrap();
-    let obo = source.downcast_ref::<entra_obo::Error>().expect("entra_obo::Error as source");
+    // The source is the exchanger's error, erased at the seam: get the type back.
+    let seam = source.downcast_ref::<entra_core::SeamError>().expect("the seam's error");
+    let obo = seam.downcast_ref::<entra_obo::Error>().expect("entra_obo::Error inside");
+    assert_eq!(seam.code(), "consent_required");
     assert_eq!(obo.aadsts(), Some(65001));
     assert_eq!(s.mock.count("getMemberObjects"), 0);
 }

@@ -51,10 +51,8 @@ impl fmt::Debug for Caller {
 }
 
 impl Caller {
-    /// The caller of `token`, which must carry `tid` and `oid`.
-    ///
-    /// # Errors
-    /// `None` when the token has no identity (`tid` GUID and `oid`).
+    /// The caller of `token`; `None` when the token has no identity (a GUID
+    /// `tid` and an `oid`).
     pub fn from_token(token: ValidatedToken) -> Option<Self> {
         let key = token.claims().identity_key()?;
         Some(Self { token, key, exchanger: None })

@@ -1,5 +1,7 @@
 //! The bearer layer, its challenges and the protected-resource metadata.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::routing::get;
 use entra_axum::{Caller, EntraAuth, Error};
@@ -289,4 +291,69 @@ async fn metadata_is_public_and_path_inserted() {
     // Not at the root well-known path: the resource has a path.
     let r = http().get(t.url("/.well-known/oauth-protected-resource")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+/// The layer classifies any validator's errors through the `AuthError` methods
+/// alone: transient (with its `Retry-After`), configuration, permissions.
+#[tokio::test(flavor = "multi_thread")]
+async fn any_validator_errors_are_classified_by_their_methods() {
+    use entra_axum::BearerLayer;
+    use entra_testkit::doubles::{StaticError, StaticExchanger, StaticValidator};
+
+    let mock = MockEntra::start().await;
+    let alice = mock.add_user(TestUser::new("alice@contoso.com"));
+    let cases: [(StaticError, u16, Option<&str>); 4] = [
+        (
+            StaticError::transient("keys_unavailable")
+                .with_retry_after(std::time::Duration::from_secs(42)),
+            503,
+            None,
+        ),
+        (StaticError::config("invalid_config"), 500, None),
+        (
+            StaticError::unauthorized("insufficient_permissions"),
+            403,
+            Some(
+                r#"Bearer realm="api", error="insufficient_scope", error_description="the access token does not grant the required permissions""#,
+            ),
+        ),
+        (
+            StaticError::unauthorized("token_expired"),
+            401,
+            Some(
+                r#"Bearer realm="api", error="invalid_token", error_description="the access token expired""#,
+            ),
+        ),
+    ];
+    for (error, status, header) in cases {
+        let layer = BearerLayer::new(Arc::new(StaticValidator::refusing(error)));
+        let (listener, base) = bind().await;
+        serve(listener, Router::new().route("/", get(whoami)).layer(layer));
+        let r = http().get(format!("{base}/")).bearer_auth("t").send().await.unwrap();
+        assert_eq!(r.status().as_u16(), status);
+        assert_eq!(r.headers().get("www-authenticate").map(|v| v.to_str().unwrap()), header);
+        if status == 503 {
+            assert_eq!(r.headers()["retry-after"], "42");
+        }
+    }
+    // A handler's exchange error: a claims challenge, or a transient failure.
+    let user = mock.validated_token(&alice, &mock.default_api());
+    for (error, status) in [
+        (StaticError::unauthorized("interaction_required").with_claims_challenge("{}"), 401),
+        (StaticError::transient("temporarily_unavailable"), 503),
+        (StaticError::unauthorized("consent_required"), 403),
+    ] {
+        let layer = BearerLayer::new(Arc::new(StaticValidator::accepting(user.clone())))
+            .exchanger(Arc::new(StaticExchanger::refusing(error)));
+        let (listener, base) = bind().await;
+        serve(listener, Router::new().route("/", get(graph)).layer(layer));
+        let r = http().get(format!("{base}/")).bearer_auth("t").send().await.unwrap();
+        assert_eq!(r.status().as_u16(), status);
+        if status == 401 {
+            assert_eq!(
+                r.headers()["www-authenticate"],
+                r#"Bearer realm="api", error="insufficient_claims", claims="e30=""#
+            );
+        }
+    }
 }

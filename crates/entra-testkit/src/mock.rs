@@ -355,6 +355,12 @@ impl MockEntra {
         self.with(|s| s.cloud.clone())
     }
 
+    /// The session id (`sid`) the mock puts in `user`'s ID tokens for their current
+    /// sign-in session: what Entra sends to an app's front-channel logout URL.
+    pub fn session_id(&self, user: &TestUser) -> String {
+        self.with(|s| s.sid(user))
+    }
+
     /// The default tenant.
     pub fn tenant_id(&self) -> TenantId {
         self.with(|s| s.default_tenant.clone())

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use entra_core::{Authority, Clock, Secret, SystemClock, Tenant};
-use entra_jwks::{JwksError, Validator};
+use entra_jwks::{AcceptedVersions, JwksError, Validator};
 use serde::Serialize;
 
 use crate::aadsts::{self, ErrorReport};
@@ -442,8 +442,12 @@ fn validator_step(v: &Validator) -> Step {
         "validator",
         Status::Ok,
         format!(
-            "accepts {:?} tokens for audiences {} from {}",
-            o.versions,
+            "accepts {} tokens for audiences {} from {}",
+            match o.versions {
+                AcceptedVersions::V1 => "v1",
+                AcceptedVersions::V2 => "v2",
+                _ => "v1 and v2",
+            },
             list(&audiences),
             tenants
         ),

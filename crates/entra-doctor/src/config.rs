@@ -101,7 +101,7 @@ impl Setting {
         self.row().1.first().copied().unwrap_or("")
     }
 
-    /// How advice names the setting: `ENTRA_CLIENT_ID (client_id)`.
+    /// How advice names the setting: ``ENTRA_CLIENT_ID (`client_id` in a --config file)``.
     pub fn display(self) -> String {
         format!("{} (`{}` in a --config file)", self.env_name(), self.file_key())
     }

@@ -120,7 +120,8 @@ impl Unverified {
     }
 }
 
-fn strip_bearer(token: &str) -> &str {
+/// `token` without a leading `Bearer ` (any case).
+pub(crate) fn strip_bearer(token: &str) -> &str {
     match token.get(..7) {
         Some(p) if p.eq_ignore_ascii_case("bearer ") => token[7..].trim_start(),
         _ => token,

@@ -112,8 +112,7 @@ pub async fn validate_token(token: &str, config: &Config, clock: Arc<dyn Clock>)
         }
         Ok(Ok(v)) => v,
     };
-    let token = token.trim();
-    let token = token.strip_prefix("Bearer ").unwrap_or(token);
+    let token = crate::jwt::strip_bearer(token.trim());
     match validator.validate(token).await {
         Ok(valid) => Validation::Accepted {
             tenant: valid.claims().tid.clone().unwrap_or_default(),

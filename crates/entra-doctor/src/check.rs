@@ -627,3 +627,77 @@ impl fmt::Display for CheckReport {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    const CID: &str = "6e74172b-be56-4843-9ff4-e66a39bb12e3";
+
+    fn config(vars: &[(&'static str, &'static str)]) -> Config {
+        let vars = vars.to_vec();
+        Config::from_lookup(move |n| {
+            vars.iter().find(|(k, _)| *k == n).map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    fn redirect(uri: &'static str) -> Status {
+        redirect_step(&config(&[("ENTRA_REDIRECT_URI", uri)])).status
+    }
+
+    #[test]
+    fn redirect_uri_forms() {
+        assert_eq!(redirect("https://app.example.com/auth/callback"), Status::Ok);
+        assert_eq!(redirect("http://localhost:3000/callback"), Status::Ok);
+        assert_eq!(redirect("http://127.0.0.1:8080/cb"), Status::Ok);
+        assert_eq!(redirect("http://app.example.com/callback"), Status::Problem);
+        assert_eq!(redirect("https://*.example.com/callback"), Status::Problem);
+        assert_eq!(redirect("https://app.example.com/cb#frag"), Status::Problem);
+        assert_eq!(redirect("/callback"), Status::Problem);
+        assert_eq!(redirect_step(&config(&[])).status, Status::Skipped);
+        let long: &'static str =
+            Box::leak(format!("https://a.example/{}", "x".repeat(300)).into_boxed_str());
+        assert_eq!(redirect(long), Status::Problem);
+    }
+
+    #[test]
+    fn authority_consistency() {
+        let check = |vars: &[(&'static str, &'static str)]| {
+            let c = config(vars);
+            authority_step(&c, c.authority().as_ref()).status
+        };
+        assert_eq!(check(&[("ENTRA_TENANT_ID", TID)]), Status::Ok);
+        let authority = "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47";
+        assert_eq!(check(&[("ENTRA_AUTHORITY", authority), ("ENTRA_TENANT_ID", TID)]), Status::Ok);
+        assert_eq!(
+            check(&[("ENTRA_AUTHORITY", authority), ("ENTRA_TENANT_ID", CID)]),
+            Status::Problem
+        );
+        assert_eq!(check(&[("ENTRA_AUTHORITY", authority), ("ENTRA_CLOUD", "public")]), Status::Ok);
+        assert_eq!(
+            check(&[("ENTRA_AUTHORITY", authority), ("ENTRA_CLOUD", "usgovernment")]),
+            Status::Problem
+        );
+        assert_eq!(check(&[("ENTRA_TENANT_ID", "consumers")]), Status::Warning);
+        assert_eq!(check(&[("ENTRA_TENANT_ID", "not a tenant!")]), Status::Problem);
+    }
+
+    #[test]
+    fn client_id_shapes() {
+        let status = |vars: &[(&'static str, &'static str)]| client_id_step(&config(vars)).status;
+        assert_eq!(status(&[("ENTRA_CLIENT_ID", CID)]), Status::Ok);
+        assert_eq!(status(&[("ENTRA_CLIENT_ID", "my-app")]), Status::Problem);
+        assert_eq!(status(&[("ENTRA_CLIENT_ID", TID), ("ENTRA_TENANT_ID", TID)]), Status::Problem);
+        assert_eq!(status(&[]), Status::Problem);
+    }
+
+    #[test]
+    fn outcome_and_exit_codes() {
+        let step = |s| Step::new("x", s, String::new(), None);
+        let c = config(&[]);
+        assert_eq!(finish(&c, vec![step(Status::Ok), step(Status::Warning)]).exit_code, 0);
+        assert_eq!(finish(&c, vec![step(Status::Ok), step(Status::NotChecked)]).exit_code, 2);
+        assert_eq!(finish(&c, vec![step(Status::NotChecked), step(Status::Problem)]).exit_code, 1);
+    }
+}

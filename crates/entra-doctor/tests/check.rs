@@ -71,6 +71,24 @@ async fn healthy_configuration() {
     );
     let out = run(&["check", "--json"], &env, None).await;
     let doc = json(&out);
+    // The same settings from a --config file, with an empty environment.
+    let dir = std::env::temp_dir().join(format!("entra-doctor-cfg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("app.json");
+    let settings = serde_json::json!({
+        "authority": mock.authority().to_string(),
+        "client_id": api.client_id.to_string(),
+        "client_secret": "mock-api-secret",
+        "redirect_uri": "http://localhost/callback",
+    });
+    std::fs::write(&file, settings.to_string()).unwrap();
+    let from_file = run(&["check", "--config", file.to_str().unwrap()], &[], None).await;
+    assert_eq!(from_file.code, 0, "{from_file:?}");
+    assert!(from_file.stdout.contains("client_id in "), "{from_file:?}");
+    std::fs::write(&file, r#"{"client_idd": "typo"}"#).unwrap();
+    let typo = run(&["check", "--config", file.to_str().unwrap()], &[], None).await;
+    assert_eq!(typo.code, 2, "{typo:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!((doc["outcome"].as_str(), doc["exit_code"].as_u64()), (Some("ok"), Some(0)));
     assert!(doc["steps"].as_array().unwrap().iter().any(|s| s["name"] == "keys"));
     assert!(!out.stdout.contains("mock-api-secret"));

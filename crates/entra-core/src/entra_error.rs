@@ -13,18 +13,21 @@ use crate::Error;
 pub enum ErrorKind {
     /// The user must interact again (MFA, Conditional Access); the error carries a
     /// `claims` challenge to send back to the client. AADSTS50076, 50079, 50158,
-    /// 53003 and `interaction_required`.
+    /// 53003 (also 50072, 50074, 50058, 53000, 53001) and `interaction_required`.
     InteractionRequired,
     /// Consent is missing for the requested permissions (AADSTS65001).
     ConsentRequired,
-    /// A scope is invalid, unknown, or mixes resources (AADSTS70011, 28000, 28003).
+    /// A scope is invalid, unknown, or mixes resources (AADSTS70011, 28000, 28002,
+    /// 28003, 1002012).
     InvalidScope,
     /// The client secret is wrong (AADSTS7000215).
     InvalidClientSecret,
     /// The client secret has expired (AADSTS7000222).
     ExpiredClientSecret,
+    /// A confidential client sent no credential (AADSTS7000218).
+    MissingClientCredential,
     /// The client assertion (certificate or federated) was refused (AADSTS700027,
-    /// 700024, 50012, 700021, 700212, 700213).
+    /// 700024, 700023, 50012, 700021, 700211, 700212, 700213, 5002727).
     InvalidClientAssertion,
     /// The application is not registered in the tenant (AADSTS700016, 90002).
     AppNotFound,
@@ -40,47 +43,98 @@ pub enum ErrorKind {
     ResourceParameterRejected,
     /// The redirect URI is not registered on the app (AADSTS50011).
     RedirectUriMismatch,
-    /// The PKCE code verifier does not match the challenge (AADSTS501481).
+    /// The PKCE code verifier does not match the challenge (AADSTS501481, 50148).
     PkceMismatch,
     /// An authorization code, refresh token or assertion expired or was already
-    /// used (AADSTS70008, 54005, 700082, 500133, 70000) or the grant is otherwise invalid.
+    /// used (AADSTS70008, 54005, 700082, 500133, 70000, 50173, 9002313) or the grant
+    /// is otherwise invalid.
     InvalidGrant,
     /// The request was throttled (HTTP 429, AADSTS50196).
     Throttled,
     /// A temporary problem at Entra (HTTP 5xx, `temporarily_unavailable`,
-    /// `server_error`): retry later.
+    /// `server_error`, AADSTS90033): retry later.
     Unavailable,
-    /// The request was malformed (`invalid_request`).
+    /// The request was malformed (`invalid_request`, AADSTS900144, 90014, 70003,
+    /// 50027, 700054).
     InvalidRequest,
     /// Anything else.
     Other,
 }
 
+/// The AADSTS codes this crate knows: code, classification, and what Entra means
+/// by it (in our words). The one table of AADSTS codes in the workspace: add a code
+/// here and [`EntraErrorResponse::kind`], [`EntraErrorResponse::meaning`] and
+/// every crate's error mapping pick it up.
+#[rustfmt::skip]
+const CODES: &[(u32, ErrorKind, &str)] = {
+    use ErrorKind::*;
+    &[
+        (50076, InteractionRequired, "multi-factor authentication is required to access the resource (a Conditional Access policy or a change of location asks for it)"),
+        (50079, InteractionRequired, "the user must register for multi-factor authentication before accessing the resource"),
+        (50158, InteractionRequired, "an external security challenge (a Conditional Access custom control or third-party MFA) was not satisfied"),
+        (50074, InteractionRequired, "strong authentication is required and the user did not complete the MFA challenge"),
+        (50072, InteractionRequired, "the user must enroll in second-factor authentication (interactive sign-in needed)"),
+        (53000, InteractionRequired, "a Conditional Access policy requires a compliant (managed) device, and this device is not compliant"),
+        (53001, InteractionRequired, "a Conditional Access policy requires a domain-joined device"),
+        (53003, InteractionRequired, "access was blocked by Conditional Access policies"),
+        (50058, InteractionRequired, "a silent sign-in (`prompt=none`) was requested but no user is signed in"),
+        (65001, ConsentRequired, "the user or an administrator has not consented to the application using the requested permissions"),
+        (65004, ConsentRequired, "the user declined to consent to the application's permissions"),
+        (90094, ConsentRequired, "the requested permissions need an administrator's consent"),
+        (70011, InvalidScope, "the `scope` value is not valid: an unknown scope, or `.default` mixed with other scopes"),
+        (28000, InvalidScope, "the `scope` value names more than one resource"),
+        (28002, InvalidScope, "the `scope` value is not valid for requesting an access token"),
+        (28003, InvalidScope, "the `scope` value is empty"),
+        (1002012, InvalidScope, "a client credentials request must ask for exactly one `{resource}/.default` scope"),
+        (7000215, InvalidClientSecret, "an invalid client secret was sent (often the secret's ID instead of its value)"),
+        (7000222, ExpiredClientSecret, "the client secret has expired"),
+        (7000218, MissingClientCredential, "the request carried neither `client_secret` nor `client_assertion`, and the app is a confidential client"),
+        (700027, InvalidClientAssertion, "the client assertion failed signature validation (its certificate is not registered on the app, or the key does not match it)"),
+        (700024, InvalidClientAssertion, "the client assertion is not within its valid time range (expired or not yet valid; check the clock)"),
+        (700023, InvalidClientAssertion, "the client assertion's audience (`aud`) is not the token endpoint of the tenant"),
+        (50012, InvalidClientAssertion, "client authentication failed: the client assertion's signature, issuer or audience was refused"),
+        (700021, InvalidClientAssertion, "the client assertion's issuer/subject is not the `client_id` of the request"),
+        (700211, InvalidClientAssertion, "no federated identity credential of the app matches the assertion's issuer"),
+        (700212, InvalidClientAssertion, "no federated identity credential of the app matches the assertion's audience"),
+        (700213, InvalidClientAssertion, "no federated identity credential of the app matches the assertion's subject"),
+        (5002727, InvalidClientAssertion, "the client assertion is not a valid JWT of the expected type"),
+        (700016, AppNotFound, "the application (client id) was not found in the tenant: not registered there, or never consented to in it"),
+        (90002, AppNotFound, "the tenant was not found (wrong tenant id or domain, or the tenant has no active subscription)"),
+        (50105, UserNotAssigned, "the signed-in user is not assigned to a role of the application, which requires assignment"),
+        (50013, WrongAudience, "the assertion (the user's token) was refused: its audience, signature or issuer is not valid for this app"),
+        (7000114, AppOnlyAssertion, "the assertion is an app-only token; an application cannot make on-behalf-of calls for itself"),
+        (500011, ResourceNotFound, "the resource principal (the downstream API) was not found in the tenant"),
+        (901002, ResourceParameterRejected, "the `resource` request parameter is not supported on this endpoint"),
+        (9010010, ResourceParameterRejected, "the `resource` parameter is not supported on v2 endpoints, or does not match the requested scopes"),
+        (50011, RedirectUriMismatch, "the redirect URI of the request does not match any redirect URI registered for the application"),
+        (501481, PkceMismatch, "the PKCE code verifier does not match the code challenge of the authorization request"),
+        (50148, PkceMismatch, "the PKCE code verifier or challenge method does not fit the authorization request"),
+        (70008, InvalidGrant, "the authorization code or refresh token has expired (or expired through inactivity)"),
+        (54005, InvalidGrant, "the authorization code was already redeemed"),
+        (700082, InvalidGrant, "the refresh token has expired through inactivity"),
+        (500133, InvalidGrant, "the assertion (the user's token) is not within its valid time range: it has expired"),
+        (70000, InvalidGrant, "the grant (authorization code or assertion) is not valid, or was issued to another client"),
+        (50173, InvalidGrant, "the grant has expired because it was revoked (password change or sessions revoked)"),
+        (9002313, InvalidGrant, "the request is malformed or the grant (for example a refresh token) is not valid"),
+        (50196, Throttled, "the server stopped a loop of repeated requests from this client"),
+        (90033, Unavailable, "a transient error occurred at Entra"),
+        (900144, InvalidRequest, "the request body is missing a required parameter"),
+        (90014, InvalidRequest, "a required field is missing from the request"),
+        (70003, InvalidRequest, "the grant type is not supported"),
+        (50027, InvalidRequest, "the JWT in the request (an assertion) is not a well-formed token"),
+        (700054, InvalidRequest, "the requested `response_type` is not enabled for the application (for example `id_token` without the implicit grant)"),
+        (700025, Other, "the app is a public client, so the request must not carry `client_secret` or `client_assertion`"),
+        (50126, Other, "the user name or password is invalid"),
+    ]
+};
+
 impl ErrorKind {
     fn from_code(code: u32) -> Option<Self> {
-        Some(match code {
-            50076 | 50079 | 50158 | 53003 | 50074 | 50072 | 53000 | 53001 => {
-                Self::InteractionRequired
-            }
-            65001 | 65004 | 90094 => Self::ConsentRequired,
-            70011 | 28000 | 28002 | 28003 => Self::InvalidScope,
-            7000215 => Self::InvalidClientSecret,
-            7000222 => Self::ExpiredClientSecret,
-            700027 | 700024 | 50012 | 700021 | 700212 | 700213 | 700211 | 5002727 => {
-                Self::InvalidClientAssertion
-            }
-            700016 | 90002 => Self::AppNotFound,
-            50105 => Self::UserNotAssigned,
-            50013 => Self::WrongAudience,
-            7000114 => Self::AppOnlyAssertion,
-            500011 => Self::ResourceNotFound,
-            901002 | 9010010 => Self::ResourceParameterRejected,
-            50011 => Self::RedirectUriMismatch,
-            501481 => Self::PkceMismatch,
-            70008 | 54005 | 700082 | 500133 | 70000 | 50173 => Self::InvalidGrant,
-            50196 => Self::Throttled,
-            _ => return None,
-        })
+        CODES
+            .iter()
+            .find(|(c, _, _)| *c == code)
+            .map(|(_, kind, _)| *kind)
+            .filter(|kind| *kind != Self::Other)
     }
 
     fn from_error(error: &str) -> Self {
@@ -114,6 +168,9 @@ impl ErrorKind {
             }
             Self::ExpiredClientSecret => {
                 "the client secret has expired: create a new one in Certificates & secrets and update the configuration"
+            }
+            Self::MissingClientCredential => {
+                "the app registration is a confidential client: send its client secret or a certificate (or federated) client assertion with the request"
             }
             Self::InvalidClientAssertion => {
                 "check the certificate uploaded to the app registration (thumbprint), the assertion's `aud` (the token endpoint) and its expiry, or the federated credential's issuer and subject"
@@ -155,6 +212,66 @@ impl ErrorKind {
             Self::Other => {
                 "see the error description and the AADSTS code in Microsoft's error reference"
             }
+        }
+    }
+
+    /// The usual cause of this kind of failure, in one sentence.
+    pub fn cause(self) -> &'static str {
+        match self {
+            Self::InteractionRequired => {
+                "a Conditional Access policy (MFA, device, location) applies to the resource and the user's sign-in does not satisfy it; a server-side exchange such as On-Behalf-Of cannot prompt the user"
+            }
+            Self::ConsentRequired => {
+                "the permissions were never consented for this app in the user's tenant (multi-tenant apps need consent in each customer tenant), or a scope was added after consent"
+            }
+            Self::InvalidScope => {
+                "the request names scopes of two resources, mixes `.default` with explicit scopes, or names a scope the API does not expose"
+            }
+            Self::InvalidClientSecret => {
+                "the configured secret is the secret's ID (a GUID) rather than its value, or belongs to another app registration"
+            }
+            Self::ExpiredClientSecret => "the client secret's end date has passed",
+            Self::MissingClientCredential => {
+                "the application sends no client secret or certificate: the credential is missing from its configuration"
+            }
+            Self::InvalidClientAssertion => {
+                "the certificate is not (or no longer) uploaded to the app registration, the assertion's audience or lifetime is wrong, or a federated credential's issuer/subject does not match"
+            }
+            Self::AppNotFound => {
+                "the client id or the tenant is wrong, or the app is registered in another tenant and was never consented in this one"
+            }
+            Self::UserNotAssigned => {
+                "the enterprise application has 'Assignment required' on and this user (or their groups) is not assigned"
+            }
+            Self::WrongAudience => {
+                "the client requested a token for another resource (often Microsoft Graph) instead of this API's scope, so the token's `aud` is not this app"
+            }
+            Self::AppOnlyAssertion => {
+                "a daemon's client-credentials token was passed where a user's delegated token is needed"
+            }
+            Self::ResourceNotFound => {
+                "the resource identifier (App ID URI or client id) is misspelled, or the API has no service principal in this tenant"
+            }
+            Self::ResourceParameterRejected => {
+                "v1-style code sends `resource` to a v2 endpoint, which takes the resource from the scope"
+            }
+            Self::RedirectUriMismatch => {
+                "the app sends a redirect URI (scheme, host, port or path) that differs from every URI registered, often http vs https or a missing path"
+            }
+            Self::PkceMismatch => {
+                "the code verifier of the sign-in was lost or mixed up with another sign-in (state kept per browser, several tabs)"
+            }
+            Self::InvalidGrant => {
+                "the code, refresh token or assertion was used twice, is too old, or was revoked"
+            }
+            Self::Throttled => {
+                "too many requests from this client in a short time (tokens not cached, or a retry loop)"
+            }
+            Self::Unavailable => "a transient failure at Entra",
+            Self::InvalidRequest => {
+                "a required parameter is missing or the request was sent to the wrong endpoint version"
+            }
+            Self::Other => "not classified by this crate",
         }
     }
 
@@ -279,6 +396,23 @@ impl EntraErrorResponse {
     pub fn remedy(&self) -> &'static str {
         self.kind().remedy()
     }
+
+    /// What Entra means by the first AADSTS code this crate knows, in one
+    /// sentence; `None` when no code is known.
+    ///
+    /// ```
+    /// use entra_core::EntraErrorResponse;
+    /// let mut e = EntraErrorResponse::default();
+    /// e.error_codes = vec![50011];
+    /// assert!(e.meaning().unwrap().contains("redirect URI"));
+    /// ```
+    pub fn meaning(&self) -> Option<&'static str> {
+        self.error_codes
+            .iter()
+            .copied()
+            .chain(self.error_description.as_deref().and_then(aadsts_in))
+            .find_map(|code| CODES.iter().find(|(c, _, _)| *c == code).map(|(_, _, m)| *m))
+    }
 }
 
 /// Finds `AADSTSnnnn` in a description.
@@ -367,6 +501,28 @@ mod tests {
         assert_eq!(kind_of(&[9010010], "invalid_request"), ErrorKind::ResourceParameterRejected);
         assert_eq!(kind_of(&[], "temporarily_unavailable"), ErrorKind::Unavailable);
         assert_eq!(kind_of(&[99999], "weird"), ErrorKind::Other);
+    }
+
+    #[test]
+    fn table_is_consistent() {
+        for (i, (code, kind, meaning)) in CODES.iter().enumerate() {
+            assert!(!meaning.is_empty() && !meaning.ends_with('.'), "{code}");
+            assert!(CODES[i + 1..].iter().all(|(c, _, _)| c != code), "duplicate {code}");
+            let e = EntraErrorResponse { error_codes: vec![*code], ..Default::default() };
+            assert_eq!(e.meaning(), Some(*meaning));
+            if *kind != ErrorKind::Other {
+                assert_eq!(e.kind(), *kind, "{code}");
+            }
+            assert!(!kind.cause().is_empty() && !kind.remedy().is_empty());
+        }
+        assert_eq!(kind_of(&[7000218], "invalid_client"), ErrorKind::MissingClientCredential);
+        assert_eq!(kind_of(&[700023], "invalid_client"), ErrorKind::InvalidClientAssertion);
+        assert_eq!(kind_of(&[9002313], "invalid_request"), ErrorKind::InvalidGrant);
+        assert_eq!(kind_of(&[1002012], "invalid_scope"), ErrorKind::InvalidScope);
+        assert_eq!(kind_of(&[90033], "temporarily_unavailable"), ErrorKind::Unavailable);
+        assert_eq!(kind_of(&[700025], "invalid_client"), ErrorKind::Other);
+        let unknown = EntraErrorResponse { error_codes: vec![99999], ..Default::default() };
+        assert_eq!(unknown.meaning(), None);
     }
 
     #[test]

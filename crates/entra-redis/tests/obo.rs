@@ -1,0 +1,85 @@
+//! `entra_obo::Obo` on two replicas sharing the Redis token cache, against the
+//! mock Entra: one token request for both.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use entra_core::{ClientCredential, EntraClaims, ManualClock, Secret, ValidatedToken};
+use entra_obo::Obo;
+use entra_redis::TokenCache;
+use entra_testkit::{MockEntra, TestApp, TestUser};
+
+use crate::support::{Prefix, contains_piece};
+
+fn validated(token: &str) -> ValidatedToken {
+    let payload = token.split('.').nth(1).unwrap();
+    let claims: EntraClaims =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    ValidatedToken::new(Secret::new(token), claims)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_obo_token_fetched_on_a_is_an_l2_hit_on_b() {
+    let clock = ManualClock::starting_now();
+    let mock = MockEntra::builder().clock(clock.clone()).start().await.unwrap();
+    let api = mock.register_app(TestApp::new("mcp-server").secret("s").expose_scope("access_as_user"));
+    mock.grant_consent(&api.client_id, "https://graph.microsoft.com", &["User.Read"]);
+    let alice = mock.add_user(TestUser::new("alice@contoso.com").name("Alice"));
+    let user_token = mock.access_token(&alice, &api);
+    let user = validated(&user_token);
+
+    let p = Prefix::new();
+    let replica = |cache: TokenCache| {
+        Obo::builder(mock.authority(), api.client_id.clone(), ClientCredential::secret(Secret::new("s")))
+            .clock(clock.clone())
+            .cache(cache)
+            .build()
+            .unwrap()
+    };
+    let a = replica(TokenCache::new(&p.connect().await));
+    let b_cache = TokenCache::new(&p.connect().await);
+    let b = replica(b_cache.clone());
+
+    let on_a = a.exchange_on_behalf_of(&user, "https://graph.microsoft.com").await.unwrap();
+    assert_eq!(mock.token_requests().len(), 1);
+    assert_eq!(b_cache.l1_entry_count(), 0);
+    // Concurrent callers on B: all served from Redis, no second request.
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let (b, user) = (b.clone(), user.clone());
+            tokio::spawn(async move { b.exchange_on_behalf_of(&user, "https://graph.microsoft.com").await })
+        })
+        .collect();
+    for call in calls {
+        let on_b = call.await.unwrap().unwrap();
+        assert_eq!(on_b.secret, on_a.secret);
+        assert_eq!(on_b.expires_at, on_a.expires_at);
+        assert_eq!(on_b.scopes, on_a.scopes);
+    }
+    assert_eq!(mock.token_requests().len(), 1, "exactly one token request for both replicas");
+
+    // Nothing stored holds the downstream token or the user's token.
+    let keys = p.keys();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    for key in &keys {
+        let value = p.get(key).unwrap();
+        for secret in [on_a.secret.expose_secret(), user_token.as_str()] {
+            assert!(!contains_piece(&value, secret));
+            assert!(!contains_piece(key.as_bytes(), secret));
+        }
+    }
+    // The Redis TTL is the token's lifetime less the 5 minute skew.
+    let lifetime = on_a.expires_at.duration_since(std::time::SystemTime::now()).unwrap();
+    let pttl = Duration::from_millis(u64::try_from(p.pttl(&keys[0])).unwrap());
+    assert!(pttl <= lifetime.saturating_sub(Duration::from_secs(299)), "{pttl:?} vs {lifetime:?}");
+    assert!(pttl >= lifetime.saturating_sub(Duration::from_secs(330)), "{pttl:?} vs {lifetime:?}");
+
+    // Forgetting on B removes it from Redis: A keeps its L1 copy, a third
+    // replica must ask Entra again.
+    b.forget(&user, "https://graph.microsoft.com").await.unwrap();
+    assert!(p.keys().is_empty());
+    let c = replica(TokenCache::new(&p.connect().await));
+    c.exchange_on_behalf_of(&user, "https://graph.microsoft.com").await.unwrap();
+    assert_eq!(mock.token_requests().len(), 2);
+}

@@ -153,8 +153,11 @@ impl entra_core::TokenCache for TokenCache {
                 self.connection.query(redis::cmd("DEL").arg(&redis_key), timeout).await;
             return Ok(());
         }
-        let sealed =
-            self.connection.keys().seal(Purpose::Token, &redis_key, value.expose_secret().as_bytes());
+        let sealed = self.connection.keys().seal(
+            Purpose::Token,
+            &redis_key,
+            value.expose_secret().as_bytes(),
+        );
         self.l1.insert(key.to_owned(), Entry { value, ttl: self.l1_ttl(ttl) });
         match sealed {
             Ok(sealed) => {

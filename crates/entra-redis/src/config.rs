@@ -219,7 +219,8 @@ pub(crate) fn redact(url: &str) -> String {
         }
         Err(_) => {
             let scheme = url.split_once("://").map_or("", |(s, _)| s);
-            let scheme: String = scheme.chars().filter(char::is_ascii_alphanumeric).take(16).collect();
+            let scheme: String =
+                scheme.chars().filter(char::is_ascii_alphanumeric).take(16).collect();
             format!("{scheme}://(unparsable)")
         }
     }
@@ -265,7 +266,8 @@ mod tests {
     fn from_lookup_refuses_missing_keys_and_bad_values() {
         let err = RedisConfig::from_lookup(lookup(&[(env::URL, "redis://h")])).unwrap_err();
         assert_eq!(err.to_string(), "ENTRA_REDIS_KEYS is not set");
-        for (name, value) in [(env::TIMEOUT_MS, "fast"), (env::TIMEOUT_MS, "0"), (env::PREFIX, "a b")]
+        for (name, value) in
+            [(env::TIMEOUT_MS, "fast"), (env::TIMEOUT_MS, "0"), (env::PREFIX, "a b")]
         {
             let err = RedisConfig::from_lookup(lookup(&[
                 (env::URL, "redis://h"),

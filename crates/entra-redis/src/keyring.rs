@@ -231,7 +231,12 @@ impl Keyring {
 
     /// Encrypts `plaintext` with the current key, bound to `purpose` and the
     /// Redis key `redis_key`.
-    pub(crate) fn seal(&self, purpose: Purpose, redis_key: &str, plaintext: &[u8]) -> Result<Vec<u8>> {
+    pub(crate) fn seal(
+        &self,
+        purpose: Purpose,
+        redis_key: &str,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>> {
         let key = self.0.first().ok_or(Error::Encrypt)?;
         let id = key.id.as_bytes();
         let mut nonce = [0u8; NONCE_LEN];

@@ -44,7 +44,7 @@
 //!
 //! # Crate features
 //!
-//! - `sessions`: [`SessionStore`], a tower-sessions 0.15 store (the version
+//! - `sessions`: `SessionStore`, a tower-sessions 0.14 store (the version
 //!   `entra-axum` uses).
 //!
 //! # The Redis client
@@ -54,10 +54,11 @@
 //! (every operation is a single command or a one-key pipeline), the manager
 //! reconnects by itself after Redis restarts, and with default features off it
 //! adds about ten small crates to the tree. fred's strengths (pools, its own
-//! reconnection policies) are not needed here, and the fred-based
-//! `tower-sessions-redis-store` does not fit either: its current release is built
-//! on tower-sessions-core 0.14, and it stores records in clear text under the
-//! raw session id. Redis Cluster and Sentinel are not supported by this crate
+//! reconnection policies) are not needed here. The one reason to take fred
+//! would have been the fred-based `tower-sessions-redis-store`, and it does not
+//! fit: it stores records in clear text (MessagePack) under the raw session id,
+//! so reading Redis would hand out session cookies and their contents. Redis
+//! Cluster and Sentinel are not supported by this crate
 //! yet: the manager serves one endpoint (a single node, or a proxy or managed
 //! service that presents one).
 //!

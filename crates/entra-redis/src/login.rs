@@ -78,7 +78,8 @@ impl entra_core::LoginStateStore for LoginStateStore {
             redirect_uri: Cow::Borrowed(&login.redirect_uri),
             created_at: login.created_at,
         };
-        let plain = Zeroizing::new(serde_json::to_vec(&wire).map_err(Error::Encode).map_err(store_error)?);
+        let plain =
+            Zeroizing::new(serde_json::to_vec(&wire).map_err(Error::Encode).map_err(store_error)?);
         let redis_key = self.connection.key(Purpose::Login, state);
         let sealed =
             self.connection.keys().seal(Purpose::Login, &redis_key, &plain).map_err(store_error)?;
@@ -108,7 +109,8 @@ impl entra_core::LoginStateStore for LoginStateStore {
                 return Ok(None);
             }
         };
-        let wire: Wire<'_> = serde_json::from_slice(&plain).map_err(Error::Decode).map_err(store_error)?;
+        let wire: Wire<'_> =
+            serde_json::from_slice(&plain).map_err(Error::Decode).map_err(store_error)?;
         Ok(Some(PendingLogin::new(
             wire.nonce.into_owned(),
             wire.pkce_verifier.into_owned(),

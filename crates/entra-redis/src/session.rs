@@ -1,9 +1,9 @@
 //! tower-sessions records in Redis, encrypted.
 
 use async_trait::async_trait;
+use tower_sessions_core::SessionStore as _;
 use tower_sessions_core::session::{Id, Record};
 use tower_sessions_core::session_store;
-use tower_sessions_core::SessionStore as _;
 
 use crate::keyring::Purpose;
 use crate::{Connection, Error};
@@ -112,11 +112,10 @@ impl tower_sessions_core::SessionStore for SessionStore {
             .map_err(|e| backend_error(&e))?;
         let Some(stored) = stored else { return Ok(None) };
         let record = match self.connection.keys().open(Purpose::Session, &redis_key, &stored) {
-            Ok(plain) => serde_json::from_slice::<Record>(&plain)
-                .map_err(|e| {
-                    let e = Error::Decode(e);
-                    session_store::Error::Decode(format!("{}: {e}", e.code()))
-                })?,
+            Ok(plain) => serde_json::from_slice::<Record>(&plain).map_err(|e| {
+                let e = Error::Decode(e);
+                session_store::Error::Decode(format!("{}: {e}", e.code()))
+            })?,
             Err(refusal) => {
                 tracing::warn!(
                     code = refusal.code(),

@@ -8,7 +8,8 @@ use entra_redis::{Connection, Keyring, TokenCache};
 
 use crate::support::{KEY_1, KEY_2, Prefix, contains_piece, keyring};
 
-const TOKEN: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2dyYXBoIn0.c2lnbmF0dXJl";
+const TOKEN: &str =
+    "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2dyYXBoIn0.c2lnbmF0dXJl";
 
 #[tokio::test]
 async fn an_entry_put_on_a_is_an_l2_hit_on_b_with_its_own_empty_l1() {

@@ -24,7 +24,8 @@ fn login() -> PendingLogin {
 #[tokio::test]
 async fn a_sign_in_put_on_a_is_taken_once_on_b() {
     let p = Prefix::new();
-    let (a, b) = (LoginStateStore::new(&p.connect().await), LoginStateStore::new(&p.connect().await));
+    let (a, b) =
+        (LoginStateStore::new(&p.connect().await), LoginStateStore::new(&p.connect().await));
     a.put("state-1", login(), Duration::from_secs(600)).await.unwrap();
 
     let key = p.only_key();
@@ -41,7 +42,10 @@ async fn a_sign_in_put_on_a_is_taken_once_on_b() {
         (taken.nonce.as_str(), taken.pkce_verifier.as_str(), taken.return_to.as_str()),
         (NONCE, VERIFIER, "/reports?id=7")
     );
-    assert_eq!((taken.redirect_uri.as_str(), taken.created_at), ("https://app.example/callback", 1_700_000_000));
+    assert_eq!(
+        (taken.redirect_uri.as_str(), taken.created_at),
+        ("https://app.example/callback", 1_700_000_000)
+    );
     assert!(b.take("state-1").await.unwrap().is_none(), "second take");
     assert!(a.take("state-1").await.unwrap().is_none(), "second take on the other replica");
     assert!(a.take("never-put").await.unwrap().is_none());
@@ -51,7 +55,8 @@ async fn a_sign_in_put_on_a_is_taken_once_on_b() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_takes_on_two_replicas_have_exactly_one_winner() {
     let p = Prefix::new();
-    let (a, b) = (LoginStateStore::new(&p.connect().await), LoginStateStore::new(&p.connect().await));
+    let (a, b) =
+        (LoginStateStore::new(&p.connect().await), LoginStateStore::new(&p.connect().await));
     for round in 0..10 {
         let state = format!("state-{round}");
         a.put(&state, login(), Duration::from_secs(600)).await.unwrap();
@@ -106,7 +111,9 @@ async fn redis_unreachable_is_a_transient_error_never_a_silent_accept() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let p = Prefix::on(&format!("redis://127.0.0.1:{port}"));
     let connection = Connection::connect_lazy(
-        p.config().store_timeout(Duration::from_millis(200)).connect_timeout(Duration::from_millis(100)),
+        p.config()
+            .store_timeout(Duration::from_millis(200))
+            .connect_timeout(Duration::from_millis(100)),
     )
     .unwrap();
     let store = LoginStateStore::new(&connection);
@@ -114,12 +121,15 @@ async fn redis_unreachable_is_a_transient_error_never_a_silent_accept() {
     let take = store.take("s").await.unwrap_err();
     for e in [put, take] {
         assert_eq!(e.to_string(), "redis login-state store backend failed");
-        let inner = std::error::Error::source(&e).unwrap().downcast_ref::<entra_redis::Error>().unwrap();
+        let inner =
+            std::error::Error::source(&e).unwrap().downcast_ref::<entra_redis::Error>().unwrap();
         assert!(inner.is_transient(), "{inner:?}");
     }
     assert!(!connection.is_reachable());
     // `connect` refuses at start-up instead.
-    let err = Connection::connect(p.config().connect_timeout(Duration::from_millis(100))).await.unwrap_err();
+    let err = Connection::connect(p.config().connect_timeout(Duration::from_millis(100)))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "redis_unreachable");
     assert!(err.to_string().contains(&port.to_string()));
 }

@@ -23,7 +23,8 @@ fn validated(token: &str) -> ValidatedToken {
 async fn an_obo_token_fetched_on_a_is_an_l2_hit_on_b() {
     let clock = ManualClock::starting_now();
     let mock = MockEntra::builder().clock(clock.clone()).start().await.unwrap();
-    let api = mock.register_app(TestApp::new("mcp-server").secret("s").expose_scope("access_as_user"));
+    let api =
+        mock.register_app(TestApp::new("mcp-server").secret("s").expose_scope("access_as_user"));
     mock.grant_consent(&api.client_id, "https://graph.microsoft.com", &["User.Read"]);
     let alice = mock.add_user(TestUser::new("alice@contoso.com").name("Alice"));
     let user_token = mock.access_token(&alice, &api);
@@ -31,11 +32,15 @@ async fn an_obo_token_fetched_on_a_is_an_l2_hit_on_b() {
 
     let p = Prefix::new();
     let replica = |cache: TokenCache| {
-        Obo::builder(mock.authority(), api.client_id.clone(), ClientCredential::secret(Secret::new("s")))
-            .clock(clock.clone())
-            .cache(cache)
-            .build()
-            .unwrap()
+        Obo::builder(
+            mock.authority(),
+            api.client_id.clone(),
+            ClientCredential::secret(Secret::new("s")),
+        )
+        .clock(clock.clone())
+        .cache(cache)
+        .build()
+        .unwrap()
     };
     let a = replica(TokenCache::new(&p.connect().await));
     let b_cache = TokenCache::new(&p.connect().await);
@@ -48,7 +53,9 @@ async fn an_obo_token_fetched_on_a_is_an_l2_hit_on_b() {
     let calls: Vec<_> = (0..8)
         .map(|_| {
             let (b, user) = (b.clone(), user.clone());
-            tokio::spawn(async move { b.exchange_on_behalf_of(&user, "https://graph.microsoft.com").await })
+            tokio::spawn(async move {
+                b.exchange_on_behalf_of(&user, "https://graph.microsoft.com").await
+            })
         })
         .collect();
     for call in calls {

@@ -13,7 +13,11 @@ fn record(user: &str) -> Record {
     let mut data = HashMap::new();
     data.insert("user".to_owned(), serde_json::json!(user));
     data.insert("refresh".to_owned(), serde_json::json!("0.AXEA-refresh-token-material"));
-    Record { id: Id::default(), data, expiry_date: OffsetDateTime::now_utc() + time::Duration::hours(1) }
+    Record {
+        id: Id::default(),
+        data,
+        expiry_date: OffsetDateTime::now_utc() + time::Duration::hours(1),
+    }
 }
 
 #[tokio::test]

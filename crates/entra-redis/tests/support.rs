@@ -7,7 +7,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use entra_core::Secret;
 use entra_redis::{Connection, Keyring, RedisConfig};
 
 /// The shared Redis of the dev and CI machines.
@@ -66,10 +65,8 @@ impl Prefix {
     /// Every key under this prefix, sorted.
     pub(crate) fn keys(&self) -> Vec<String> {
         let mut con = self.raw();
-        let mut keys: Vec<String> = redis::cmd("KEYS")
-            .arg(format!("{}*", self.prefix))
-            .query(&mut con)
-            .unwrap();
+        let mut keys: Vec<String> =
+            redis::cmd("KEYS").arg(format!("{}*", self.prefix)).query(&mut con).unwrap();
         keys.sort();
         keys
     }
@@ -87,7 +84,8 @@ impl Prefix {
 
     /// Overwrites `key`, keeping its TTL.
     pub(crate) fn set(&self, key: &str, value: &[u8]) {
-        let _: () = redis::cmd("SET").arg(key).arg(value).arg("KEEPTTL").query(&mut self.raw()).unwrap();
+        let _: () =
+            redis::cmd("SET").arg(key).arg(value).arg("KEEPTTL").query(&mut self.raw()).unwrap();
     }
 
     pub(crate) fn exists(&self, key: &str) -> bool {
@@ -122,7 +120,9 @@ impl Drop for Prefix {
 /// Whether any 12-byte piece of `secret` appears in `haystack`.
 pub(crate) fn contains_piece(haystack: &[u8], secret: &str) -> bool {
     let secret = secret.as_bytes();
-    secret.windows(12.min(secret.len())).any(|piece| haystack.windows(piece.len()).any(|w| w == piece))
+    secret
+        .windows(12.min(secret.len()))
+        .any(|piece| haystack.windows(piece.len()).any(|w| w == piece))
 }
 
 /// A `redis-server` of this test alone, on a free port, stopped by PID.
@@ -180,9 +180,4 @@ impl Drop for PrivateRedis {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-/// A keyring from `id:base64` text (for the rotation tests).
-pub(crate) fn parse_keys(text: &str) -> Keyring {
-    Keyring::parse(&Secret::new(text)).unwrap()
 }

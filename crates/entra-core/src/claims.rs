@@ -3,6 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::ser::{self, SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
 use crate::{TenantId, TokenVersion};
@@ -59,107 +61,228 @@ pub struct ClaimSource {
     pub endpoint: Option<String>,
 }
 
-/// The claims of an Entra token, v1 or v2, access or ID token.
-///
-/// Every claim Entra documents for these tokens has a field; anything else lands in
-/// [`EntraClaims::extra`]. Use the accessors ([`EntraClaims::identity_key`],
-/// [`EntraClaims::caller_app_id`], [`EntraClaims::scopes`],
-/// [`EntraClaims::groups`], [`EntraClaims::is_app_only`]) rather than the raw
-/// fields: they hide the differences between v1 and v2.
-///
-/// `Debug` prints only non-personal routing claims (`ver`, `tid`, `aud`, `exp`);
-/// the full claim set is never logged by this crate.
-#[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
-#[non_exhaustive]
-pub struct EntraClaims {
-    /// Token version, `"1.0"` or `"2.0"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ver: Option<String>,
-    /// Issuer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub iss: Option<String>,
-    /// Audience: client id (v2) or App ID URI (often v1).
-    #[serde(default)]
-    pub aud: Audience,
-    /// Tenant id of the user (or the app, for app-only tokens).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tid: Option<String>,
-    /// Object id of the user or service principal: immutable, with `tid` the identity key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oid: Option<String>,
-    /// Subject: pairwise per application, not a global user id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sub: Option<String>,
-    /// v2: application id of the client that requested the token.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub azp: Option<String>,
-    /// v2: how the client authenticated (`0` public, `1` secret, `2` certificate).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub azpacr: Option<String>,
-    /// v1: application id of the client.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub appid: Option<String>,
-    /// v1: how the client authenticated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub appidacr: Option<String>,
-    /// Delegated scopes, space-separated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scp: Option<String>,
-    /// App roles (application permissions, or the user's assigned app roles).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub roles: Vec<String>,
-    /// Group object ids (or names for on-prem groups when configured). `None` when
-    /// absent, which with [`EntraClaims::claim_names`] or `hasgroups` means overage.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub groups: Option<Vec<String>>,
-    /// Directory role template ids.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub wids: Vec<String>,
-    /// `app` for app-only tokens, `user` for delegated ones (optional claim).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub idtyp: Option<String>,
-    /// Email address (mutable: never a key).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// v2 sign-in name (mutable: never a key).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preferred_username: Option<String>,
-    /// v1 user principal name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upn: Option<String>,
-    /// v1 display form of the user name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unique_name: Option<String>,
-    /// Display name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// ID tokens: the nonce sent with the authorization request.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nonce: Option<String>,
-    /// Expiry, seconds since the epoch.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exp: Option<i64>,
-    /// Not before, seconds since the epoch.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nbf: Option<i64>,
-    /// Issued at, seconds since the epoch.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub iat: Option<i64>,
-    /// Unique token identifier (Entra's `uti`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uti: Option<String>,
-    /// Overage: which claims were moved out of the token (`{"groups": "src1"}`).
-    #[serde(rename = "_claim_names", default, skip_serializing_if = "Option::is_none")]
-    pub claim_names: Option<BTreeMap<String, String>>,
-    /// Overage: where the moved claims live (legacy endpoints; not to be called).
-    #[serde(rename = "_claim_sources", default, skip_serializing_if = "Option::is_none")]
-    pub claim_sources: Option<BTreeMap<String, ClaimSource>>,
-    /// Implicit-flow overage marker.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hasgroups: Option<bool>,
-    /// Every other claim.
-    #[serde(flatten)]
-    pub extra: serde_json::Map<String, serde_json::Value>,
+/// Declares [`EntraClaims`] and its serde impls from one list of claims (see the
+/// list below).
+macro_rules! entra_claims {
+    ($( $field:ident = $json:literal : $ty:ty, $doc:literal; )*) => {
+        /// The claims of an Entra token, v1 or v2, access or ID token.
+        ///
+        /// Every claim Entra documents for these tokens has a field; anything else
+        /// lands in [`EntraClaims::extra`]. Use the accessors
+        /// ([`EntraClaims::identity_key`], [`EntraClaims::caller_app_id`],
+        /// [`EntraClaims::scopes`], [`EntraClaims::groups`],
+        /// [`EntraClaims::is_app_only`]) rather than the raw fields: they hide the
+        /// differences between v1 and v2.
+        ///
+        /// Parsing reads the JSON object in one pass and refuses an object that
+        /// names a claim twice (`{"aud":"a","aud":"b"}` is not a token Entra
+        /// signed), whichever way it is parsed (`serde_json::from_slice`,
+        /// `from_str`, `from_value`). Absent claims (`None`, empty lists) are left
+        /// out when serializing, so serializing and parsing again gives the same
+        /// claims.
+        ///
+        /// `Debug` prints only non-personal routing claims (`ver`, `tid`, `aud`,
+        /// `exp`); the full claim set is never logged by this crate.
+        #[derive(Clone, PartialEq, Default)]
+        #[non_exhaustive]
+        pub struct EntraClaims {
+            $( #[doc = $doc] pub $field: $ty, )*
+            /// Every other claim, by name. A name that is also a field above is
+            /// refused when serializing.
+            pub extra: serde_json::Map<String, serde_json::Value>,
+        }
+
+        /// The claims that have a field, in declaration order.
+        #[allow(non_camel_case_types)]
+        #[derive(Clone, Copy)]
+        enum Field {
+            $( $field, )*
+        }
+
+        impl Field {
+            /// The field named `name` in JSON.
+            fn from_json(name: &str) -> Option<Self> {
+                match name {
+                    $( $json => Some(Self::$field), )*
+                    _ => None,
+                }
+            }
+
+            /// The JSON name.
+            fn json_name(self) -> &'static str {
+                match self {
+                    $( Self::$field => $json, )*
+                }
+            }
+
+            /// A bit of its own in the set of claims seen while parsing.
+            fn bit(self) -> u128 {
+                1 << (self as u32)
+            }
+        }
+
+        const _: () = assert!([$( $json ),*].len() <= 128, "the seen-set holds 128 claims");
+
+        impl Serialize for EntraClaims {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let present = 0 $( + usize::from(!self.$field.is_absent()) )*;
+                let mut map = serializer.serialize_map(Some(present + self.extra.len()))?;
+                $(
+                    if !self.$field.is_absent() {
+                        map.serialize_entry($json, &self.$field)?;
+                    }
+                )*
+                for (name, value) in &self.extra {
+                    if let Some(field) = Field::from_json(name) {
+                        return Err(ser::Error::custom(format_args!(
+                            "claim `{}` is both a field and in `extra`",
+                            field.json_name()
+                        )));
+                    }
+                    map.serialize_entry(name, value)?;
+                }
+                map.end()
+            }
+        }
+
+        impl<'de> Visitor<'de> for ClaimsVisitor {
+            type Value = EntraClaims;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object of claims")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EntraClaims, A::Error> {
+                let mut claims = EntraClaims::default();
+                let mut seen = 0u128;
+                while let Some(key) = map.next_key::<Key>()? {
+                    match key {
+                        Key::Field(field) => {
+                            if seen & field.bit() != 0 {
+                                return Err(de::Error::duplicate_field(field.json_name()));
+                            }
+                            seen |= field.bit();
+                            match field {
+                                $( Field::$field => claims.$field = map.next_value()?, )*
+                            }
+                        }
+                        Key::Other(name) => {
+                            let value = map.next_value()?;
+                            if claims.extra.contains_key(&name) {
+                                return Err(de::Error::custom(format_args!(
+                                    "duplicate claim `{}`",
+                                    crate::shorten_untrusted(&name)
+                                )));
+                            }
+                            claims.extra.insert(name, value);
+                        }
+                    }
+                }
+                Ok(claims)
+            }
+        }
+    };
+}
+
+// The one list of claims. Each line declares a field of [`EntraClaims`]: its Rust
+// name, its JSON name, its type and its docs. The struct, its `Deserialize` (one
+// pass, duplicates refused), its `Serialize` and the claim-name matcher are all
+// generated from this list: adding a claim is adding a line here.
+//
+// Types: `Option<T>` (absent is `None`), `Vec<T>` (absent is empty) or
+// [`Audience`] (absent is no audience); absent claims are not serialized.
+entra_claims! {
+    ver = "ver": Option<String>, "Token version, `\"1.0\"` or `\"2.0\"`.";
+    iss = "iss": Option<String>, "Issuer.";
+    aud = "aud": Audience, "Audience: client id (v2) or App ID URI (often v1).";
+    tid = "tid": Option<String>, "Tenant id of the user (or the app, for app-only tokens).";
+    oid = "oid": Option<String>, "Object id of the user or service principal: immutable, with `tid` the identity key.";
+    sub = "sub": Option<String>, "Subject: pairwise per application, not a global user id.";
+    azp = "azp": Option<String>, "v2: application id of the client that requested the token.";
+    azpacr = "azpacr": Option<String>, "v2: how the client authenticated (`0` public, `1` secret, `2` certificate).";
+    appid = "appid": Option<String>, "v1: application id of the client.";
+    appidacr = "appidacr": Option<String>, "v1: how the client authenticated.";
+    scp = "scp": Option<String>, "Delegated scopes, space-separated.";
+    roles = "roles": Vec<String>, "App roles (application permissions, or the user's assigned app roles).";
+    groups = "groups": Option<Vec<String>>, "Group object ids (or names for on-prem groups when configured). `None` when absent, which with [`EntraClaims::claim_names`] or `hasgroups` means overage.";
+    wids = "wids": Vec<String>, "Directory role template ids.";
+    idtyp = "idtyp": Option<String>, "`app` for app-only tokens, `user` for delegated ones (optional claim).";
+    email = "email": Option<String>, "Email address (mutable: never a key).";
+    preferred_username = "preferred_username": Option<String>, "v2 sign-in name (mutable: never a key).";
+    upn = "upn": Option<String>, "v1 user principal name.";
+    unique_name = "unique_name": Option<String>, "v1 display form of the user name.";
+    name = "name": Option<String>, "Display name.";
+    nonce = "nonce": Option<String>, "ID tokens: the nonce sent with the authorization request.";
+    sid = "sid": Option<String>, "ID tokens: the session id (optional claim `sid`), which identifies the user's sign-in session for front-channel and back-channel logout.";
+    login_hint = "login_hint": Option<String>, "ID tokens: an opaque, reliable login hint for the account (optional claim `login_hint`), to send as `login_hint` on a later sign-in or `logout_hint` at sign-out.";
+    exp = "exp": Option<i64>, "Expiry, seconds since the epoch.";
+    nbf = "nbf": Option<i64>, "Not before, seconds since the epoch.";
+    iat = "iat": Option<i64>, "Issued at, seconds since the epoch.";
+    uti = "uti": Option<String>, "Unique token identifier (Entra's `uti`).";
+    claim_names = "_claim_names": Option<BTreeMap<String, String>>, "Overage: which claims were moved out of the token (`{\"groups\": \"src1\"}`).";
+    claim_sources = "_claim_sources": Option<BTreeMap<String, ClaimSource>>, "Overage: where the moved claims live (legacy endpoints; not to be called).";
+    hasgroups = "hasgroups": Option<bool>, "Implicit-flow overage marker.";
+}
+
+/// How an absent claim looks in its field, so that it is not serialized.
+trait ClaimValue {
+    fn is_absent(&self) -> bool;
+}
+
+impl<T> ClaimValue for Option<T> {
+    fn is_absent(&self) -> bool {
+        self.is_none()
+    }
+}
+
+impl<T> ClaimValue for Vec<T> {
+    fn is_absent(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl ClaimValue for Audience {
+    fn is_absent(&self) -> bool {
+        self.iter().next().is_none()
+    }
+}
+
+impl<'de> Deserialize<'de> for EntraClaims {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ClaimsVisitor)
+    }
+}
+
+struct ClaimsVisitor;
+
+/// A member name of the claims object.
+enum Key {
+    Field(Field),
+    Other(String),
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_identifier(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl Visitor<'_> for KeyVisitor {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a claim name")
+    }
+
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<Key, E> {
+        Ok(Field::from_json(name).map_or_else(|| Key::Other(name.to_owned()), Key::Field))
+    }
+
+    fn visit_string<E: de::Error>(self, name: String) -> Result<Key, E> {
+        Ok(Field::from_json(&name).map_or(Key::Other(name), Key::Field))
+    }
 }
 
 impl fmt::Debug for EntraClaims {
@@ -374,5 +497,92 @@ mod tests {
         assert!(serde_json::from_str::<EntraClaims>(r#"{"aud": 5}"#).is_err());
         assert!(serde_json::from_str::<EntraClaims>(r#"{"exp": "soon"}"#).is_err());
         assert!(serde_json::from_str::<EntraClaims>("[]").is_err());
+    }
+
+    fn full() -> serde_json::Value {
+        serde_json::json!({
+            "ver": "2.0", "iss": "https://login.microsoftonline.com/t/v2.0", "aud": ["a", "b"],
+            "tid": "t", "oid": "o", "sub": "s", "azp": "z", "azpacr": "1", "appid": "ap",
+            "appidacr": "2", "scp": "x y", "roles": ["r"], "groups": ["g1", "g2"], "wids": ["w"],
+            "idtyp": "user", "email": "e@x", "preferred_username": "p", "upn": "u",
+            "unique_name": "un", "name": "N", "nonce": "n", "sid": "sess", "login_hint": "hint",
+            "exp": 3, "nbf": 1, "iat": 1, "uti": "ut", "_claim_names": {"groups": "src1"},
+            "_claim_sources": {"src1": {"endpoint": "https://graph.windows.net/x"}},
+            "hasgroups": true, "custom": {"nested": [1, 2]}, "amr": ["pwd"],
+            "na\\u006de2": "escaped key"
+        })
+    }
+
+    #[test]
+    fn every_field_is_read_and_the_rest_is_kept() {
+        let text = full().to_string();
+        let c: EntraClaims = serde_json::from_str(&text).unwrap();
+        assert_eq!(c.aud, Audience::Many(vec!["a".into(), "b".into()]));
+        assert_eq!((c.sid.as_deref(), c.login_hint.as_deref()), (Some("sess"), Some("hint")));
+        assert_eq!(c.claim_names.as_ref().unwrap()["groups"], "src1");
+        assert_eq!(
+            c.claim_sources.as_ref().unwrap()["src1"].endpoint.as_deref().unwrap().len(),
+            27
+        );
+        assert_eq!(c.hasgroups, Some(true));
+        // Only the claims without a field land in `extra`.
+        let extra: Vec<&str> = c.extra.keys().map(String::as_str).collect();
+        assert_eq!(extra, ["amr", "custom", "na\\u006de2"]);
+        // Bytes, text and a `Value` parse alike.
+        assert!(c == serde_json::from_slice::<EntraClaims>(text.as_bytes()).unwrap());
+        assert!(c == serde_json::from_value::<EntraClaims>(full()).unwrap());
+    }
+
+    #[test]
+    fn serializing_then_parsing_is_the_identity() {
+        let c: EntraClaims = serde_json::from_value(full()).unwrap();
+        let text = serde_json::to_string(&c).unwrap();
+        let again: EntraClaims = serde_json::from_str(&text).unwrap();
+        assert!(again == c);
+        assert_eq!(serde_json::to_string(&again).unwrap(), text);
+        // Through a `Value` too, and for the empty claim set.
+        assert!(
+            serde_json::from_value::<EntraClaims>(serde_json::to_value(&c).unwrap()).unwrap() == c
+        );
+        let empty = EntraClaims::default();
+        assert_eq!(serde_json::to_string(&empty).unwrap(), "{}");
+        assert!(serde_json::from_str::<EntraClaims>("{}").unwrap() == empty);
+        // Absent claims are not written: `null`, `[]` and missing read the same.
+        let sparse: EntraClaims =
+            serde_json::from_str(r#"{"ver":null,"roles":[],"aud":"one"}"#).unwrap();
+        assert_eq!(serde_json::to_string(&sparse).unwrap(), r#"{"aud":"one"}"#);
+    }
+
+    #[test]
+    fn a_field_name_in_extra_is_refused_when_serializing() {
+        let mut c = EntraClaims::default();
+        c.extra.insert("tid".into(), serde_json::json!("other"));
+        let e = serde_json::to_string(&c).unwrap_err();
+        assert!(e.to_string().contains("`tid`"), "{e}");
+    }
+
+    #[test]
+    fn refuses_duplicates_and_non_objects() {
+        for bad in [
+            r#"{"aud":"a","aud":"b"}"#,
+            r#"{"tid":"a","tid":"b"}"#,
+            r#"{"tid":null,"tid":"b"}"#,
+            r#"{"groups":null,"groups":null}"#,
+            r#"{"x":1,"x":2}"#,
+            r#"{"roles":[],"roles":["Admin"]}"#,
+            r#"{"sid":"a","s\u0069d":"b"}"#,
+            r#"[]"#,
+            r#""claims""#,
+            r#"{"exp":"soon"}"#,
+            r#"{"aud":5}"#,
+            r#"{"roles":null}"#,
+            r#"{} trailing"#,
+            r#"{"aud":"a""#,
+        ] {
+            assert!(serde_json::from_str::<EntraClaims>(bad).is_err(), "{bad}");
+            assert!(serde_json::from_slice::<EntraClaims>(bad.as_bytes()).is_err(), "{bad}");
+        }
+        let e = serde_json::from_str::<EntraClaims>(r#"{"aud":"a","aud":"b"}"#).unwrap_err();
+        assert!(e.to_string().contains("duplicate field `aud`"), "{e}");
     }
 }

@@ -162,6 +162,23 @@ impl ErrorKind {
     pub fn is_transient(self) -> bool {
         matches!(self, Self::Throttled | Self::Unavailable)
     }
+
+    /// Whether the app registration or the host's configuration is at fault (the
+    /// client credential, the app, a scope, a resource or a redirect URI): fix the
+    /// deployment; the user can do nothing about it.
+    pub fn is_config(self) -> bool {
+        matches!(
+            self,
+            Self::InvalidClientSecret
+                | Self::ExpiredClientSecret
+                | Self::InvalidClientAssertion
+                | Self::AppNotFound
+                | Self::InvalidScope
+                | Self::ResourceNotFound
+                | Self::ResourceParameterRejected
+                | Self::RedirectUriMismatch
+        )
+    }
 }
 
 /// An error document returned by Entra's token or authorize endpoint.

@@ -1,6 +1,27 @@
 //! The error type of this crate.
 
 /// Errors from parsing and checking the shared vocabulary types.
+///
+/// Each variant has a stable [`Error::code`] and one class: a refused token
+/// ([`Error::is_unauthorized`]), a dependency that may recover
+/// ([`Error::is_transient`]), or a configuration to fix ([`Error::is_config`]);
+/// "other" is an upstream fault.
+///
+/// | Variant | `code()` | Class |
+/// |---|---|---|
+/// | [`InvalidTenantId`](Error::InvalidTenantId) | `invalid_tenant_id` | config |
+/// | [`InvalidClientId`](Error::InvalidClientId) | `invalid_client_id` | config |
+/// | [`InvalidTenant`](Error::InvalidTenant) | `invalid_tenant` | config |
+/// | [`InvalidCloud`](Error::InvalidCloud) | `invalid_cloud` | config |
+/// | [`InvalidAuthority`](Error::InvalidAuthority) | `invalid_authority` | config |
+/// | [`MissingTenantId`](Error::MissingTenantId) | `missing_tenant_id` | unauthorized |
+/// | [`IssuerMismatch`](Error::IssuerMismatch) | `issuer_mismatch` | unauthorized |
+/// | [`TenantNotAllowed`](Error::TenantNotAllowed) | `tenant_not_allowed` | unauthorized |
+/// | [`InvalidErrorResponse`](Error::InvalidErrorResponse) | `invalid_error_response` | other |
+/// | [`InvalidCertificate`](Error::InvalidCertificate) | `invalid_certificate` | config |
+/// | [`InvalidPrivateKey`](Error::InvalidPrivateKey) | `invalid_private_key` | config |
+/// | [`AssertionUnavailable`](Error::AssertionUnavailable) | `assertion_unavailable` | transient |
+/// | [`Empty`](Error::Empty) | `empty_value` | config |
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -91,6 +112,75 @@ pub enum Error {
     },
 }
 
+/// The class of an error: what the host should do about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    Unauthorized,
+    Transient,
+    Config,
+    Other,
+}
+
+impl Error {
+    /// The stable `snake_case` code of this error (see the table on [`Error`]).
+    pub fn code(&self) -> &'static str {
+        self.classify().0
+    }
+
+    /// Whether the token (or the input standing for it) is refused: answer 401 or
+    /// 403, do not retry with the same input.
+    pub fn is_unauthorized(&self) -> bool {
+        self.classify().1 == Class::Unauthorized
+    }
+
+    /// Whether a retry later may succeed (a federated token file being rotated,
+    /// an assertion callback failing).
+    pub fn is_transient(&self) -> bool {
+        self.classify().1 == Class::Transient
+    }
+
+    /// Whether the host's configuration is wrong: fix the deployment.
+    pub fn is_config(&self) -> bool {
+        self.classify().1 == Class::Config
+    }
+
+    /// The one place each variant gets its code and class: no wildcard arm, so a
+    /// new variant must be classified here.
+    fn classify(&self) -> (&'static str, Class) {
+        use Class::{Config, Other, Transient, Unauthorized};
+        match self {
+            Self::InvalidTenantId { .. } => ("invalid_tenant_id", Config),
+            Self::InvalidClientId { .. } => ("invalid_client_id", Config),
+            Self::InvalidTenant { .. } => ("invalid_tenant", Config),
+            Self::InvalidCloud { .. } => ("invalid_cloud", Config),
+            Self::InvalidAuthority { .. } => ("invalid_authority", Config),
+            Self::MissingTenantId => ("missing_tenant_id", Unauthorized),
+            Self::IssuerMismatch { .. } => ("issuer_mismatch", Unauthorized),
+            Self::TenantNotAllowed { .. } => ("tenant_not_allowed", Unauthorized),
+            Self::InvalidErrorResponse(_) => ("invalid_error_response", Other),
+            Self::InvalidCertificate { .. } => ("invalid_certificate", Config),
+            Self::InvalidPrivateKey { .. } => ("invalid_private_key", Config),
+            Self::AssertionUnavailable { .. } => ("assertion_unavailable", Transient),
+            Self::Empty { .. } => ("empty_value", Config),
+        }
+    }
+}
+
+impl crate::AuthError for Error {
+    fn is_unauthorized(&self) -> bool {
+        Self::is_unauthorized(self)
+    }
+    fn is_transient(&self) -> bool {
+        Self::is_transient(self)
+    }
+    fn is_config(&self) -> bool {
+        Self::is_config(self)
+    }
+    fn code(&self) -> &'static str {
+        Self::code(self)
+    }
+}
+
 /// Shortens untrusted text (a claim, a URL, a configuration value) before it is
 /// placed in an error message or a log line: at most 64 bytes, cut on a character
 /// boundary, with `...` appended when cut. A token pasted where a short value was
@@ -118,6 +208,51 @@ pub(crate) use shorten_untrusted as shorten;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case_and_stable() {
+        let errors = [
+            Error::InvalidTenantId { value: String::new() },
+            Error::InvalidClientId { value: String::new() },
+            Error::InvalidTenant { value: String::new() },
+            Error::InvalidCloud { value: String::new() },
+            Error::InvalidAuthority { value: String::new() },
+            Error::MissingTenantId,
+            Error::IssuerMismatch { expected: String::new(), actual: String::new() },
+            Error::TenantNotAllowed {
+                tenant: crate::TenantId::parse("72f988bf-86f1-41af-91ab-2d7cd011db47").unwrap(),
+            },
+            Error::InvalidErrorResponse(serde_json::from_str::<u8>("x").unwrap_err()),
+            Error::InvalidCertificate { reason: "" },
+            Error::InvalidPrivateKey { reason: "" },
+            Error::AssertionUnavailable { reason: "", source: None },
+            Error::Empty { what: "" },
+        ];
+        let codes: Vec<&str> = errors.iter().map(Error::code).collect();
+        assert_eq!(
+            codes,
+            [
+                "invalid_tenant_id",
+                "invalid_client_id",
+                "invalid_tenant",
+                "invalid_cloud",
+                "invalid_authority",
+                "missing_tenant_id",
+                "issuer_mismatch",
+                "tenant_not_allowed",
+                "invalid_error_response",
+                "invalid_certificate",
+                "invalid_private_key",
+                "assertion_unavailable",
+                "empty_value",
+            ]
+        );
+        crate::seams::assert_codes_well_formed(&codes);
+        for e in &errors {
+            let classes = [e.is_unauthorized(), e.is_transient(), e.is_config()];
+            assert!(classes.iter().filter(|c| **c).count() <= 1, "{e:?}");
+        }
+    }
 
     #[test]
     fn shorten_cuts_on_char_boundary() {

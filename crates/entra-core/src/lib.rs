@@ -51,6 +51,7 @@ mod claims;
 mod clock;
 mod cloud;
 mod credential;
+pub mod dangerous;
 mod entra_error;
 mod error;
 mod federated;
@@ -72,7 +73,7 @@ pub use error::{Error, shorten_untrusted};
 pub use federated::{AZURE_FEDERATED_TOKEN_FILE, BoxError, FileAssertion, FnAssertion};
 pub use guid::{ClientId, TenantId};
 pub use seams::{
-    AuthError, LoginStateStore, PendingLogin, StoreError, TokenCache, TokenExchanger,
+    AuthError, LoginStateStore, PendingLogin, SeamError, StoreError, TokenCache, TokenExchanger,
     TokenValidator,
 };
 pub use secret::Secret;

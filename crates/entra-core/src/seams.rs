@@ -11,12 +11,175 @@ use serde::{Deserialize, Serialize};
 use crate::{AccessToken, Secret, Target, ValidatedToken};
 
 /// What an adapter needs to know about any error crossing a seam.
+///
+/// Every error of the entra-* crates implements it, and so does [`SeamError`],
+/// the erased error the seam traits return. At most one of
+/// [`AuthError::is_unauthorized`], [`AuthError::is_transient`] and
+/// [`AuthError::is_config`] is true; when none is, the failure is an internal or
+/// upstream fault (answer 500 or 502).
 pub trait AuthError: std::error::Error + Send + Sync + 'static {
     /// The caller's credentials are wrong: answer 401 (or 403) and do not retry.
     fn is_unauthorized(&self) -> bool;
     /// A dependency failed (network, Entra unavailable, throttled): answer 503 and
     /// retry later. Never true at the same time as [`AuthError::is_unauthorized`].
     fn is_transient(&self) -> bool;
+    /// The host's configuration is wrong (settings, credentials, permissions of
+    /// the app registration): answer 500 and fix the deployment, not the request.
+    fn is_config(&self) -> bool;
+    /// A stable, documented `snake_case` code naming the failure
+    /// (`"token_expired"`, `"unknown_kid"`), for logs, metrics and mapping. Codes
+    /// never change meaning; each crate's `Error` documents its table.
+    fn code(&self) -> &'static str;
+    /// The Conditional Access `claims` challenge (JSON text) the failure carries,
+    /// for `WWW-Authenticate: Bearer error="insufficient_claims", claims="..."`.
+    /// Defaults to `None`.
+    fn claims_challenge(&self) -> Option<&str> {
+        None
+    }
+    /// How long the caller should wait before retrying, when the dependency said
+    /// so (`Retry-After`). Defaults to `None`.
+    fn retry_after(&self) -> Option<Duration> {
+        None
+    }
+}
+
+/// The error the seam traits ([`TokenValidator`], [`TokenExchanger`]) return: any
+/// [`AuthError`], erased so that hosts can hold an `Arc<dyn TokenValidator>`.
+///
+/// `Display`, `Debug` and [`std::error::Error::source`] are those of the inner
+/// error, and its [`AuthError`] answers are passed through. Get the typed error
+/// back with [`SeamError::downcast_ref`] or [`SeamError::downcast`].
+///
+/// ```
+/// use entra_core::{AuthError, SeamError};
+///
+/// #[derive(Debug, thiserror::Error)]
+/// #[error("keys are unavailable")]
+/// struct KeysDown;
+///
+/// impl AuthError for KeysDown {
+///     fn is_unauthorized(&self) -> bool { false }
+///     fn is_transient(&self) -> bool { true }
+///     fn is_config(&self) -> bool { false }
+///     fn code(&self) -> &'static str { "keys_unavailable" }
+/// }
+///
+/// let e = SeamError::new(KeysDown);
+/// assert_eq!((e.code(), e.is_transient()), ("keys_unavailable", true));
+/// assert_eq!(e.to_string(), "keys are unavailable");
+/// assert!(e.downcast_ref::<KeysDown>().is_some());
+/// ```
+pub struct SeamError(Box<dyn AuthError>);
+
+impl SeamError {
+    /// Erases `error`. A [`SeamError`] passed in is returned as it is, not wrapped
+    /// twice.
+    pub fn new(error: impl AuthError) -> Self {
+        let mut slot = Some(error);
+        if let Some(seam) = (&mut slot as &mut dyn std::any::Any).downcast_mut::<Option<Self>>()
+            && let Some(seam) = seam.take()
+        {
+            return seam;
+        }
+        match slot {
+            Some(error) => Self(Box::new(error)),
+            // Unreachable: only a `SeamError` is taken out above, and it returned.
+            None => Self(Box::new(Taken)),
+        }
+    }
+
+    /// The inner error.
+    pub fn get_ref(&self) -> &(dyn AuthError + 'static) {
+        &*self.0
+    }
+
+    /// The inner error, mutably.
+    pub fn get_mut(&mut self) -> &mut (dyn AuthError + 'static) {
+        &mut *self.0
+    }
+
+    /// The inner error, if it is a `T`.
+    pub fn downcast_ref<T: AuthError>(&self) -> Option<&T> {
+        let inner: &(dyn std::error::Error + 'static) = &*self.0;
+        inner.downcast_ref::<T>()
+    }
+
+    /// The inner error as a `T`, or `self` unchanged if it is another type.
+    ///
+    /// # Errors
+    /// Returns `self` when the inner error is not a `T`.
+    pub fn downcast<T: AuthError>(self) -> Result<T, Self> {
+        if self.downcast_ref::<T>().is_none() {
+            return Err(self);
+        }
+        let inner: Box<dyn std::error::Error + Send + Sync> = self.0;
+        inner.downcast::<T>().map(|b| *b).map_err(|_| Self(Box::new(Taken)))
+    }
+
+    /// The inner error, boxed.
+    pub fn into_inner(self) -> Box<dyn AuthError> {
+        self.0
+    }
+}
+
+/// Never built in practice: the placeholder of an impossible branch in
+/// [`SeamError`], so that no code path can panic.
+#[derive(Debug, thiserror::Error)]
+#[error("internal error: seam error lost")]
+struct Taken;
+
+impl AuthError for Taken {
+    fn is_unauthorized(&self) -> bool {
+        false
+    }
+    fn is_transient(&self) -> bool {
+        false
+    }
+    fn is_config(&self) -> bool {
+        false
+    }
+    fn code(&self) -> &'static str {
+        "internal"
+    }
+}
+
+impl fmt::Debug for SeamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for SeamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl std::error::Error for SeamError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl AuthError for SeamError {
+    fn is_unauthorized(&self) -> bool {
+        self.0.is_unauthorized()
+    }
+    fn is_transient(&self) -> bool {
+        self.0.is_transient()
+    }
+    fn is_config(&self) -> bool {
+        self.0.is_config()
+    }
+    fn code(&self) -> &'static str {
+        self.0.code()
+    }
+    fn claims_challenge(&self) -> Option<&str> {
+        self.0.claims_challenge()
+    }
+    fn retry_after(&self) -> Option<Duration> {
+        self.0.retry_after()
+    }
 }
 
 /// Validates an incoming bearer token.
@@ -26,36 +189,34 @@ pub trait AuthError: std::error::Error + Send + Sync + 'static {
 /// audience, and must never return `Ok` for a token they did not verify. Errors
 /// must say whether the token is bad ([`AuthError::is_unauthorized`]) or the
 /// validator could not decide ([`AuthError::is_transient`]). Implemented by
-/// `entra_jwks::Validator`.
+/// `entra_jwks::Validator`; hosts hold an `Arc<dyn TokenValidator>`.
 #[async_trait]
 pub trait TokenValidator: Send + Sync {
-    /// The error type.
-    type Error: AuthError;
-
     /// Validates `token` (the text after `Bearer `).
-    async fn validate(&self, token: &str) -> Result<ValidatedToken, Self::Error>;
+    ///
+    /// # Errors
+    /// The implementation's error, erased: inspect it with the [`AuthError`]
+    /// methods or [`SeamError::downcast_ref`].
+    async fn validate(&self, token: &str) -> Result<ValidatedToken, SeamError>;
 }
 
 #[async_trait]
 impl<T: TokenValidator + ?Sized> TokenValidator for &T {
-    type Error = T::Error;
-    async fn validate(&self, token: &str) -> Result<ValidatedToken, Self::Error> {
+    async fn validate(&self, token: &str) -> Result<ValidatedToken, SeamError> {
         (**self).validate(token).await
     }
 }
 
 #[async_trait]
 impl<T: TokenValidator + ?Sized> TokenValidator for Box<T> {
-    type Error = T::Error;
-    async fn validate(&self, token: &str) -> Result<ValidatedToken, Self::Error> {
+    async fn validate(&self, token: &str) -> Result<ValidatedToken, SeamError> {
         (**self).validate(token).await
     }
 }
 
 #[async_trait]
 impl<T: TokenValidator + ?Sized> TokenValidator for Arc<T> {
-    type Error = T::Error;
-    async fn validate(&self, token: &str) -> Result<ValidatedToken, Self::Error> {
+    async fn validate(&self, token: &str) -> Result<ValidatedToken, SeamError> {
         (**self).validate(token).await
     }
 }
@@ -65,52 +226,52 @@ impl<T: TokenValidator + ?Sized> TokenValidator for Arc<T> {
 ///
 /// Implementations must refuse app-only assertions, must never cache an error or
 /// a response to a request carrying a claims challenge, and must carry Conditional
-/// Access `claims` challenges back in their error. Implemented by `entra_obo::Obo`.
+/// Access `claims` challenges back in their error
+/// ([`AuthError::claims_challenge`]). Implemented by `entra_obo::Obo`; hosts hold
+/// an `Arc<dyn TokenExchanger>`.
 #[async_trait]
 pub trait TokenExchanger: Send + Sync {
-    /// The error type.
-    type Error: AuthError;
-
     /// A token for `target` on behalf of the user of `user_token`.
+    ///
+    /// # Errors
+    /// The implementation's error, erased: inspect it with the [`AuthError`]
+    /// methods or [`SeamError::downcast_ref`].
     async fn exchange(
         &self,
         user_token: &ValidatedToken,
         target: &Target,
-    ) -> Result<AccessToken, Self::Error>;
+    ) -> Result<AccessToken, SeamError>;
 }
 
 #[async_trait]
 impl<T: TokenExchanger + ?Sized> TokenExchanger for &T {
-    type Error = T::Error;
     async fn exchange(
         &self,
         user_token: &ValidatedToken,
         target: &Target,
-    ) -> Result<AccessToken, Self::Error> {
+    ) -> Result<AccessToken, SeamError> {
         (**self).exchange(user_token, target).await
     }
 }
 
 #[async_trait]
 impl<T: TokenExchanger + ?Sized> TokenExchanger for Box<T> {
-    type Error = T::Error;
     async fn exchange(
         &self,
         user_token: &ValidatedToken,
         target: &Target,
-    ) -> Result<AccessToken, Self::Error> {
+    ) -> Result<AccessToken, SeamError> {
         (**self).exchange(user_token, target).await
     }
 }
 
 #[async_trait]
 impl<T: TokenExchanger + ?Sized> TokenExchanger for Arc<T> {
-    type Error = T::Error;
     async fn exchange(
         &self,
         user_token: &ValidatedToken,
         target: &Target,
-    ) -> Result<AccessToken, Self::Error> {
+    ) -> Result<AccessToken, SeamError> {
         (**self).exchange(user_token, target).await
     }
 }
@@ -268,5 +429,166 @@ impl<T: LoginStateStore + ?Sized> LoginStateStore for Arc<T> {
     }
     async fn take(&self, state: &str) -> Result<Option<PendingLogin>, StoreError> {
         (**self).take(state).await
+    }
+}
+
+/// Checks a crate's list of error codes: unique, non-empty `snake_case`.
+#[cfg(test)]
+pub(crate) fn assert_codes_well_formed(codes: &[&str]) {
+    let mut seen = std::collections::HashSet::new();
+    for code in codes {
+        assert!(seen.insert(*code), "duplicate code {code}");
+        assert!(
+            !code.is_empty()
+                && code.starts_with(|c: char| c.is_ascii_lowercase())
+                && !code.ends_with('_')
+                && !code.contains("__")
+                && code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+            "code {code} is not snake_case"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::EntraClaims;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("throttled")]
+    struct Throttled;
+
+    impl AuthError for Throttled {
+        fn is_unauthorized(&self) -> bool {
+            false
+        }
+        fn is_transient(&self) -> bool {
+            true
+        }
+        fn is_config(&self) -> bool {
+            false
+        }
+        fn code(&self) -> &'static str {
+            "throttled"
+        }
+        fn retry_after(&self) -> Option<Duration> {
+            Some(Duration::from_secs(7))
+        }
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("interaction required")]
+    struct Challenge(#[source] Throttled);
+
+    impl AuthError for Challenge {
+        fn is_unauthorized(&self) -> bool {
+            true
+        }
+        fn is_transient(&self) -> bool {
+            false
+        }
+        fn is_config(&self) -> bool {
+            false
+        }
+        fn code(&self) -> &'static str {
+            "interaction_required"
+        }
+        fn claims_challenge(&self) -> Option<&str> {
+            Some(r#"{"access_token":{"acrs":{"essential":true,"value":"c1"}}}"#)
+        }
+    }
+
+    /// Accepts the token `"good"` only.
+    struct OneToken;
+
+    #[async_trait]
+    impl TokenValidator for OneToken {
+        async fn validate(&self, token: &str) -> Result<ValidatedToken, SeamError> {
+            if token != "good" {
+                return Err(SeamError::new(Challenge(Throttled)));
+            }
+            let claims: EntraClaims =
+                serde_json::from_str(r#"{"oid":"00000000-0000-0000-0000-0000000000aa"}"#)
+                    .map_err(|_| SeamError::new(Throttled))?;
+            Ok(crate::dangerous::assume_validated(Secret::new(token), claims))
+        }
+    }
+
+    /// Always throttled.
+    struct Busy;
+
+    #[async_trait]
+    impl TokenExchanger for Busy {
+        async fn exchange(&self, _: &ValidatedToken, _: &Target) -> Result<AccessToken, SeamError> {
+            Err(SeamError::new(Throttled))
+        }
+    }
+
+    /// What a host keeps in its shared state: no type parameters.
+    #[derive(Clone)]
+    struct AppState {
+        validator: Arc<dyn TokenValidator>,
+        exchanger: Arc<dyn TokenExchanger>,
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn seams_are_object_safe_and_shared_across_tasks() {
+        let state = AppState { validator: Arc::new(OneToken), exchanger: Arc::new(Busy) };
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let state = state.clone();
+                tokio::spawn(async move {
+                    let token = if i % 2 == 0 { "good" } else { "bad" };
+                    match state.validator.validate(token).await {
+                        Ok(user) => {
+                            let e = state
+                                .exchanger
+                                .exchange(&user, &Target::from("https://graph.microsoft.com"))
+                                .await
+                                .unwrap_err();
+                            (e.code(), e.is_transient(), e.retry_after())
+                        }
+                        Err(e) => (e.code(), e.is_transient(), e.retry_after()),
+                    }
+                })
+            })
+            .collect();
+        for (i, task) in tasks.into_iter().enumerate() {
+            let got = task.await.unwrap();
+            if i % 2 == 0 {
+                assert_eq!(got, ("throttled", true, Some(Duration::from_secs(7))));
+            } else {
+                assert_eq!(got, ("interaction_required", false, None));
+            }
+        }
+        // The blanket impls: a reference and a box are seams too.
+        let by_ref: &dyn TokenValidator = &*state.validator;
+        assert!(by_ref.validate("good").await.is_ok());
+        let boxed: Box<dyn TokenValidator> = Box::new(OneToken);
+        assert!(boxed.validate("bad").await.is_err());
+    }
+
+    #[test]
+    fn seam_error_delegates_to_the_inner_error() {
+        use std::error::Error as _;
+
+        let e = SeamError::new(Challenge(Throttled));
+        assert_eq!(e.to_string(), "interaction required");
+        assert_eq!(format!("{e:?}"), "Challenge(Throttled)");
+        assert!(e.source().is_some_and(|s| s.is::<Throttled>()));
+        assert!(e.is_unauthorized() && !e.is_transient() && !e.is_config());
+        assert_eq!(e.code(), "interaction_required");
+        assert!(e.claims_challenge().is_some_and(|c| c.contains("acrs")));
+        assert!(e.downcast_ref::<Challenge>().is_some());
+        assert!(e.downcast_ref::<Throttled>().is_none());
+
+        // Erasing twice does not nest.
+        let twice = SeamError::new(SeamError::new(Throttled));
+        assert!(twice.downcast_ref::<Throttled>().is_some());
+        assert!(twice.get_ref().is_transient());
+        assert!(twice.downcast::<Throttled>().is_ok());
+        let e = SeamError::new(Throttled);
+        let e = e.downcast::<Challenge>().unwrap_err();
+        assert_eq!(e.into_inner().code(), "throttled");
     }
 }

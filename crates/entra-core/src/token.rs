@@ -5,15 +5,14 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use sha2::{Digest, Sha256};
-
 use crate::{EntraClaims, Secret};
 
 /// An incoming token that a [`crate::TokenValidator`] has verified: its claims, the
 /// raw token (needed as the OBO assertion) and its SHA-256, computed once.
 ///
 /// Cheap to clone (the parts are shared behind an `Arc`), so validators can cache
-/// it and hosts can put it in request extensions.
+/// it and hosts can put it in request extensions. There is no public constructor:
+/// validators build it through [`crate::dangerous`], tests through `entra-testkit`.
 ///
 /// `Debug` shows only what [`EntraClaims`]'s `Debug` shows; the raw token never prints.
 #[derive(Clone)]
@@ -26,16 +25,9 @@ struct Parts {
 }
 
 impl ValidatedToken {
-    /// Wraps a token that has been verified, hashing it.
-    ///
-    /// Only a validator should build this: everything downstream trusts it.
-    pub fn new(raw: Secret, claims: EntraClaims) -> Self {
-        let sha256 = Sha256::digest(raw.expose_secret().as_bytes()).into();
-        Self::from_parts(raw, claims, sha256)
-    }
-
-    /// Wraps a verified token whose SHA-256 the validator already computed.
-    pub fn from_parts(raw: Secret, claims: EntraClaims, sha256: [u8; 32]) -> Self {
+    /// Wraps a verified token. Public construction goes through
+    /// [`crate::dangerous`], whose name says what skipping the check means.
+    pub(crate) fn from_verified(raw: Secret, claims: EntraClaims, sha256: [u8; 32]) -> Self {
         Self(Arc::new(Parts { claims, raw, sha256 }))
     }
 

@@ -7,8 +7,38 @@ use entra_core::{AuthError, TenantId};
 /// Why a token was refused, why the keys could not be obtained, or why a
 /// [`crate::ValidatorBuilder`] could not build.
 ///
-/// Adapters answer 401 when [`Error::is_unauthorized`] is true and 503 when
-/// [`Error::is_transient`] is true. Messages never contain the token or its claim set.
+/// Adapters answer 401 when [`Error::is_unauthorized`] is true, 503 when
+/// [`Error::is_transient`] is true and 500 when [`Error::is_config`] is true (the
+/// validator was built wrong). Every variant has a stable [`Error::code`] for logs
+/// and metrics. Messages never contain the token or its claim set.
+///
+/// | Variant | `code()` | Class |
+/// |---|---|---|
+/// | [`TokenTooLarge`](Error::TokenTooLarge) | `token_too_large` | unauthorized |
+/// | [`Malformed`](Error::Malformed) | `token_malformed` | unauthorized |
+/// | [`AlgorithmNotAllowed`](Error::AlgorithmNotAllowed) | `algorithm_not_allowed` | unauthorized |
+/// | [`ForGraph`](Error::ForGraph) | `token_for_graph` | unauthorized |
+/// | [`MissingKeyId`](Error::MissingKeyId) | `missing_kid` | unauthorized |
+/// | [`UnknownKeyId`](Error::UnknownKeyId) | `unknown_kid` | unauthorized |
+/// | [`KeysUnavailable`](Error::KeysUnavailable) | `keys_unavailable` | transient |
+/// | [`KeyMismatch`](Error::KeyMismatch) | `key_mismatch` | unauthorized |
+/// | [`InvalidSignature`](Error::InvalidSignature) | `invalid_signature` | unauthorized |
+/// | [`MissingClaim`](Error::MissingClaim) | `missing_claim` | unauthorized |
+/// | [`Expired`](Error::Expired) | `token_expired` | unauthorized |
+/// | [`NotYetValid`](Error::NotYetValid) | `token_not_yet_valid` | unauthorized |
+/// | [`VersionNotAccepted`](Error::VersionNotAccepted) | `version_not_accepted` | unauthorized |
+/// | [`InvalidIssuer`](Error::InvalidIssuer) | `invalid_issuer` | unauthorized |
+/// | [`KeyIssuerMismatch`](Error::KeyIssuerMismatch) | `key_issuer_mismatch` | unauthorized |
+/// | [`TenantNotAllowed`](Error::TenantNotAllowed) | `tenant_not_allowed` | unauthorized |
+/// | [`InvalidAudience`](Error::InvalidAudience) | `invalid_audience` | unauthorized |
+/// | [`NotAnAccessToken`](Error::NotAnAccessToken) | `not_an_access_token` | unauthorized |
+/// | [`NoPermissions`](Error::NoPermissions) | `no_permissions` | unauthorized |
+/// | [`InsufficientPermissions`](Error::InsufficientPermissions) | `insufficient_permissions` | unauthorized |
+/// | [`AppOnlyNotAllowed`](Error::AppOnlyNotAllowed) | `app_only_not_allowed` | unauthorized |
+/// | [`NonceMismatch`](Error::NonceMismatch) | `nonce_mismatch` | unauthorized |
+/// | [`Config`](Error::Config) | `invalid_config` | config |
+/// | [`HttpClient`](Error::HttpClient) | `http_client` | config |
+/// | [`TenantPolicyRequired`](Error::TenantPolicyRequired) | `tenant_policy_required` | config |
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -149,22 +179,67 @@ pub enum Error {
     },
 }
 
+/// The class of an error: what the host should do about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    Unauthorized,
+    Transient,
+    Config,
+}
+
 impl Error {
-    /// Whether the token is bad: answer 401 and do not retry with the same token.
+    /// The stable `snake_case` code of this error (see the table on [`Error`]).
+    pub fn code(&self) -> &'static str {
+        self.classify().0
+    }
+
+    /// Whether the token is bad: answer 401 (403 for the permission checks) and do
+    /// not retry with the same token.
     pub fn is_unauthorized(&self) -> bool {
-        !self.is_transient() && !self.is_config()
+        self.classify().1 == Class::Unauthorized
     }
 
     /// Whether the validator could not decide (keys unavailable): answer 503.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::KeysUnavailable { .. })
+        self.classify().1 == Class::Transient
     }
 
-    fn is_config(&self) -> bool {
-        matches!(
-            self,
-            Self::Config { .. } | Self::TenantPolicyRequired { .. } | Self::HttpClient(_)
-        )
+    /// Whether the validator's configuration is wrong: fix the deployment.
+    pub fn is_config(&self) -> bool {
+        self.classify().1 == Class::Config
+    }
+
+    /// The one place each variant gets its code and class: no wildcard arm, so a
+    /// new variant must be classified here.
+    fn classify(&self) -> (&'static str, Class) {
+        use Class::{Config, Transient, Unauthorized};
+        match self {
+            Self::TokenTooLarge { .. } => ("token_too_large", Unauthorized),
+            Self::Malformed { .. } => ("token_malformed", Unauthorized),
+            Self::AlgorithmNotAllowed { .. } => ("algorithm_not_allowed", Unauthorized),
+            Self::ForGraph => ("token_for_graph", Unauthorized),
+            Self::MissingKeyId => ("missing_kid", Unauthorized),
+            Self::UnknownKeyId { .. } => ("unknown_kid", Unauthorized),
+            Self::KeysUnavailable { .. } => ("keys_unavailable", Transient),
+            Self::KeyMismatch { .. } => ("key_mismatch", Unauthorized),
+            Self::InvalidSignature => ("invalid_signature", Unauthorized),
+            Self::MissingClaim { .. } => ("missing_claim", Unauthorized),
+            Self::Expired { .. } => ("token_expired", Unauthorized),
+            Self::NotYetValid { .. } => ("token_not_yet_valid", Unauthorized),
+            Self::VersionNotAccepted { .. } => ("version_not_accepted", Unauthorized),
+            Self::InvalidIssuer(_) => ("invalid_issuer", Unauthorized),
+            Self::KeyIssuerMismatch(_) => ("key_issuer_mismatch", Unauthorized),
+            Self::TenantNotAllowed { .. } => ("tenant_not_allowed", Unauthorized),
+            Self::InvalidAudience => ("invalid_audience", Unauthorized),
+            Self::NotAnAccessToken => ("not_an_access_token", Unauthorized),
+            Self::NoPermissions => ("no_permissions", Unauthorized),
+            Self::InsufficientPermissions => ("insufficient_permissions", Unauthorized),
+            Self::AppOnlyNotAllowed => ("app_only_not_allowed", Unauthorized),
+            Self::NonceMismatch => ("nonce_mismatch", Unauthorized),
+            Self::Config { .. } => ("invalid_config", Config),
+            Self::HttpClient(_) => ("http_client", Config),
+            Self::TenantPolicyRequired { .. } => ("tenant_policy_required", Config),
+        }
     }
 }
 
@@ -174,6 +249,12 @@ impl AuthError for Error {
     }
     fn is_transient(&self) -> bool {
         Self::is_transient(self)
+    }
+    fn is_config(&self) -> bool {
+        Self::is_config(self)
+    }
+    fn code(&self) -> &'static str {
+        Self::code(self)
     }
 }
 
@@ -244,6 +325,74 @@ mod tests {
             Error::ForGraph.to_string(),
             "token is for Microsoft Graph, not this API: request a token for this API's scope"
         );
+    }
+
+    #[test]
+    fn codes_are_unique_snake_case_and_stable() {
+        let tenant = TenantId::parse("72f988bf-86f1-41af-91ab-2d7cd011db47").unwrap();
+        // `HttpClient` needs a `reqwest::Error`, which cannot be built here; its
+        // code is `http_client` (see the table).
+        let errors = [
+            Error::TokenTooLarge { len: 0, max: 0 },
+            Error::Malformed { reason: "" },
+            Error::AlgorithmNotAllowed { alg: String::new() },
+            Error::ForGraph,
+            Error::MissingKeyId,
+            Error::UnknownKeyId { kid: String::new() },
+            Error::KeysUnavailable { source: None },
+            Error::KeyMismatch { kid: String::new(), alg: "RS256" },
+            Error::InvalidSignature,
+            Error::MissingClaim { claim: "exp" },
+            Error::Expired { exp: 0, now: 0 },
+            Error::NotYetValid { nbf: 0, now: 0 },
+            Error::VersionNotAccepted { version: String::new() },
+            Error::InvalidIssuer(entra_core::Error::MissingTenantId),
+            Error::KeyIssuerMismatch(entra_core::Error::MissingTenantId),
+            Error::TenantNotAllowed { tenant },
+            Error::InvalidAudience,
+            Error::NotAnAccessToken,
+            Error::NoPermissions,
+            Error::InsufficientPermissions,
+            Error::AppOnlyNotAllowed,
+            Error::NonceMismatch,
+            Error::Config { reason: "" },
+            Error::TenantPolicyRequired { authority: String::new() },
+        ];
+        let codes: Vec<&str> = errors.iter().map(Error::code).collect();
+        assert_eq!(
+            codes,
+            [
+                "token_too_large",
+                "token_malformed",
+                "algorithm_not_allowed",
+                "token_for_graph",
+                "missing_kid",
+                "unknown_kid",
+                "keys_unavailable",
+                "key_mismatch",
+                "invalid_signature",
+                "missing_claim",
+                "token_expired",
+                "token_not_yet_valid",
+                "version_not_accepted",
+                "invalid_issuer",
+                "key_issuer_mismatch",
+                "tenant_not_allowed",
+                "invalid_audience",
+                "not_an_access_token",
+                "no_permissions",
+                "insufficient_permissions",
+                "app_only_not_allowed",
+                "nonce_mismatch",
+                "invalid_config",
+                "tenant_policy_required",
+            ]
+        );
+        entra_testkit::doubles::assert_error_codes(&codes);
+        for e in &errors {
+            let classes = [e.is_unauthorized(), e.is_transient(), e.is_config()];
+            assert_eq!(classes.iter().filter(|c| **c).count(), 1, "{e:?}");
+        }
     }
 
     #[test]

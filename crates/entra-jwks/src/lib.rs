@@ -104,7 +104,6 @@
 //!
 //! [`Clock`]: entra_core::Clock
 
-mod claims;
 mod config;
 mod error;
 mod keys;

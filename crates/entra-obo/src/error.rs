@@ -13,6 +13,42 @@ use crate::ClaimsChallenge;
 /// trace id and, for [`Error::InteractionRequired`], the `claims` challenge);
 /// their `Display` names the AADSTS code and the remedy. Nothing here ever holds
 /// the user's token, the client secret or an issued token.
+///
+/// Every variant has a stable [`Error::code`] and one class:
+/// [`Error::is_unauthorized`] (the user's token cannot be exchanged as it is:
+/// answer 401 with the [claims challenge](Error::claims_challenge), or 403),
+/// [`Error::is_transient`] (Entra or the network failed: answer 503, see
+/// [`Error::retry_after`]), [`Error::is_config`] (the app registration, its
+/// credential or the requested target is wrong: fix the deployment), or "other"
+/// (Entra answered something unexpected, or the request task failed).
+///
+/// | Variant | `code()` | Class |
+/// |---|---|---|
+/// | [`NoScopes`](Error::NoScopes) | `no_scopes` | config |
+/// | [`MultipleResources`](Error::MultipleResources) | `multiple_resources` | config |
+/// | [`DefaultWithOtherScopes`](Error::DefaultWithOtherScopes) | `default_with_other_scopes` | config |
+/// | [`MalformedScope`](Error::MalformedScope) | `malformed_scope` | config |
+/// | [`UnknownApi`](Error::UnknownApi) | `unknown_api` | config |
+/// | [`MissingTenant`](Error::MissingTenant) | `missing_tenant` | unauthorized |
+/// | [`AppOnlyToken`](Error::AppOnlyToken) | `app_only_token` | unauthorized |
+/// | [`InteractionRequired`](Error::InteractionRequired) | `interaction_required` | unauthorized |
+/// | [`ConsentRequired`](Error::ConsentRequired) | `consent_required` | unauthorized |
+/// | [`InvalidScope`](Error::InvalidScope) | `invalid_scope` | config |
+/// | [`InvalidClientCredential`](Error::InvalidClientCredential) | `invalid_client_credential` | config |
+/// | [`WrongAudience`](Error::WrongAudience) | `wrong_audience` | unauthorized |
+/// | [`AppNotFound`](Error::AppNotFound) | `app_not_found` | config |
+/// | [`ResourceNotFound`](Error::ResourceNotFound) | `resource_not_found` | config |
+/// | [`UserNotAssigned`](Error::UserNotAssigned) | `user_not_assigned` | unauthorized |
+/// | [`InvalidGrant`](Error::InvalidGrant) | `invalid_grant` | unauthorized |
+/// | [`Throttled`](Error::Throttled) | `throttled` | transient |
+/// | [`Unavailable`](Error::Unavailable) | `entra_unavailable` | transient |
+/// | [`Rejected`](Error::Rejected) | `token_request_rejected` | other |
+/// | [`InvalidResponse`](Error::InvalidResponse) | `invalid_response` | other |
+/// | [`Transport`](Error::Transport) | `transport` | transient |
+/// | [`Credential`](Error::Credential) | `credential_unavailable` | transient when the assertion is unavailable, else config |
+/// | [`Config`](Error::Config) | `invalid_config` | config |
+/// | [`ExchangeTask`](Error::ExchangeTask) | `exchange_task_failed` | other |
+/// | [`HttpClient`](Error::HttpClient) | `http_client` | config |
 #[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -266,25 +302,92 @@ impl Error {
     }
 }
 
-impl AuthError for Error {
+impl Error {
+    /// The stable `snake_case` code of this error (see the table on [`Error`]).
+    pub fn code(&self) -> &'static str {
+        self.classify().0
+    }
+
     /// The user's token cannot be exchanged as it is: answer 401 (with the claims
     /// challenge, if any) or 403.
-    fn is_unauthorized(&self) -> bool {
-        matches!(
-            self,
-            Self::InteractionRequired { .. }
-                | Self::ConsentRequired { .. }
-                | Self::WrongAudience { .. }
-                | Self::UserNotAssigned { .. }
-                | Self::InvalidGrant { .. }
-                | Self::AppOnlyToken { .. }
-                | Self::MissingTenant
-        )
+    pub fn is_unauthorized(&self) -> bool {
+        self.classify().1 == Class::Unauthorized
     }
 
     /// Entra or the network failed: answer 503 and retry later.
+    pub fn is_transient(&self) -> bool {
+        self.classify().1 == Class::Transient
+    }
+
+    /// The app registration, its credential or the requested target is wrong:
+    /// fix the deployment, not the request.
+    pub fn is_config(&self) -> bool {
+        self.classify().1 == Class::Config
+    }
+
+    /// The one place each variant gets its code and class: no wildcard arm, so a
+    /// new variant must be classified here.
+    fn classify(&self) -> (&'static str, Class) {
+        use Class::{Config, Other, Transient, Unauthorized};
+        match self {
+            Self::NoScopes => ("no_scopes", Config),
+            Self::MultipleResources { .. } => ("multiple_resources", Config),
+            Self::DefaultWithOtherScopes { .. } => ("default_with_other_scopes", Config),
+            Self::MalformedScope { .. } => ("malformed_scope", Config),
+            Self::UnknownApi { .. } => ("unknown_api", Config),
+            Self::MissingTenant => ("missing_tenant", Unauthorized),
+            Self::AppOnlyToken { .. } => ("app_only_token", Unauthorized),
+            Self::InteractionRequired { .. } => ("interaction_required", Unauthorized),
+            Self::ConsentRequired { .. } => ("consent_required", Unauthorized),
+            Self::InvalidScope { .. } => ("invalid_scope", Config),
+            Self::InvalidClientCredential { .. } => ("invalid_client_credential", Config),
+            Self::WrongAudience { .. } => ("wrong_audience", Unauthorized),
+            Self::AppNotFound { .. } => ("app_not_found", Config),
+            Self::ResourceNotFound { .. } => ("resource_not_found", Config),
+            Self::UserNotAssigned { .. } => ("user_not_assigned", Unauthorized),
+            Self::InvalidGrant { .. } => ("invalid_grant", Unauthorized),
+            Self::Throttled { .. } => ("throttled", Transient),
+            Self::Unavailable { .. } => ("entra_unavailable", Transient),
+            Self::Rejected { .. } => ("token_request_rejected", Other),
+            Self::InvalidResponse { .. } => ("invalid_response", Other),
+            Self::Transport(_) => ("transport", Transient),
+            Self::Credential(e) => {
+                ("credential_unavailable", if e.is_transient() { Transient } else { Config })
+            }
+            Self::Config { .. } => ("invalid_config", Config),
+            Self::ExchangeTask { .. } => ("exchange_task_failed", Other),
+            Self::HttpClient(_) => ("http_client", Config),
+        }
+    }
+}
+
+/// The class of an error: what the host should do about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    Unauthorized,
+    Transient,
+    Config,
+    Other,
+}
+
+impl AuthError for Error {
+    fn is_unauthorized(&self) -> bool {
+        Self::is_unauthorized(self)
+    }
     fn is_transient(&self) -> bool {
-        matches!(self, Self::Throttled { .. } | Self::Unavailable { .. } | Self::Transport(_))
+        Self::is_transient(self)
+    }
+    fn is_config(&self) -> bool {
+        Self::is_config(self)
+    }
+    fn code(&self) -> &'static str {
+        Self::code(self)
+    }
+    fn claims_challenge(&self) -> Option<&str> {
+        self.claims()
+    }
+    fn retry_after(&self) -> Option<Duration> {
+        Self::retry_after(self)
     }
 }
 
@@ -292,3 +395,90 @@ impl AuthError for Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 pub(crate) use entra_core::shorten_untrusted as shorten;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entra() -> Box<EntraErrorResponse> {
+        Box::new(EntraErrorResponse::parse(br#"{"error":"invalid_request"}"#).unwrap())
+    }
+
+    #[test]
+    fn codes_are_unique_snake_case_and_stable() {
+        // `Transport` and `HttpClient` need a `reqwest::Error`, which cannot be
+        // built here; their codes are `transport` and `http_client` (see the table).
+        let errors = [
+            Error::NoScopes,
+            Error::MultipleResources { first: String::new(), second: String::new() },
+            Error::DefaultWithOtherScopes { resource: String::new() },
+            Error::MalformedScope { scope: String::new(), reason: "" },
+            Error::UnknownApi { name: String::new() },
+            Error::MissingTenant,
+            Error::AppOnlyToken { response: None },
+            Error::InteractionRequired { response: entra() },
+            Error::ConsentRequired { response: entra() },
+            Error::InvalidScope { response: entra() },
+            Error::InvalidClientCredential { response: entra() },
+            Error::WrongAudience { response: entra() },
+            Error::AppNotFound { response: entra() },
+            Error::ResourceNotFound { response: entra() },
+            Error::UserNotAssigned { response: entra() },
+            Error::InvalidGrant { response: entra() },
+            Error::Throttled { retry_after: None, response: None },
+            Error::Unavailable { status: 503, response: None },
+            Error::Rejected { status: 400, response: entra() },
+            Error::InvalidResponse { status: 200, reason: "" },
+            Error::Credential(Arc::new(entra_core::Error::Empty { what: "" })),
+            Error::Config { reason: String::new() },
+            Error::ExchangeTask { reason: "" },
+        ];
+        let codes: Vec<&str> = errors.iter().map(Error::code).collect();
+        assert_eq!(
+            codes,
+            [
+                "no_scopes",
+                "multiple_resources",
+                "default_with_other_scopes",
+                "malformed_scope",
+                "unknown_api",
+                "missing_tenant",
+                "app_only_token",
+                "interaction_required",
+                "consent_required",
+                "invalid_scope",
+                "invalid_client_credential",
+                "wrong_audience",
+                "app_not_found",
+                "resource_not_found",
+                "user_not_assigned",
+                "invalid_grant",
+                "throttled",
+                "entra_unavailable",
+                "token_request_rejected",
+                "invalid_response",
+                "credential_unavailable",
+                "invalid_config",
+                "exchange_task_failed",
+            ]
+        );
+        entra_testkit::doubles::assert_error_codes(&codes);
+        for e in &errors {
+            let classes = [e.is_unauthorized(), e.is_transient(), e.is_config()];
+            assert!(classes.iter().filter(|c| **c).count() <= 1, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn the_seam_carries_the_challenge_and_the_delay() {
+        let body = br#"{"error":"interaction_required","error_codes":[50076],"claims":"{\"access_token\":{}}"}"#;
+        let e = Error::from_entra(400, EntraErrorResponse::parse(body).unwrap());
+        let seam = entra_core::SeamError::new(e);
+        assert_eq!(seam.code(), "interaction_required");
+        assert_eq!(seam.claims_challenge(), Some(r#"{"access_token":{}}"#));
+        let e = Error::Throttled { retry_after: Some(Duration::from_secs(3)), response: None };
+        let seam = entra_core::SeamError::new(e);
+        assert!(seam.is_transient());
+        assert_eq!(seam.retry_after(), Some(Duration::from_secs(3)));
+    }
+}

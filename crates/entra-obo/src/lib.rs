@@ -26,7 +26,7 @@
 //! # let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(incoming.split('.').nth(1).unwrap())?;
 //! # let claims: EntraClaims = serde_json::from_slice(&payload)?;
 //! // In a server, entra-jwks validates the bearer token and returns this.
-//! let user_token = ValidatedToken::new(Secret::new(incoming), claims);
+//! let user_token = entra_core::dangerous::assume_validated(Secret::new(incoming), claims);
 //!
 //! // Once, at start-up; keep it in your server state (it is Clone + Send + Sync).
 //! let obo = Obo::builder(mock.authority(), app.client_id.clone(), ClientCredential::secret(Secret::new("app-secret")))

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use entra_core::{
-    AccessToken, Authority, ClientCredential, ClientId, Clock, Secret, SystemClock, Target,
-    TokenCache, TokenExchanger, ValidatedToken,
+    AccessToken, Authority, ClientCredential, ClientId, Clock, SeamError, Secret, SystemClock,
+    Target, TokenCache, TokenExchanger, ValidatedToken,
 };
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
@@ -350,10 +350,12 @@ impl Inner {
 
 #[async_trait]
 impl TokenExchanger for Obo {
-    type Error = Error;
-
-    async fn exchange(&self, user_token: &ValidatedToken, target: &Target) -> Result<AccessToken> {
-        self.exchange_target(user_token, target, None).await
+    async fn exchange(
+        &self,
+        user_token: &ValidatedToken,
+        target: &Target,
+    ) -> Result<AccessToken, SeamError> {
+        self.exchange_target(user_token, target, None).await.map_err(SeamError::new)
     }
 }
 

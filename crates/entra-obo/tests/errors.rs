@@ -1,7 +1,7 @@
 //! Each AADSTS error the mock produces comes back as the right variant, with
 //! the code and the remedy in its message and no secret anywhere.
 
-use entra_core::{AuthError, ClientCredential, ClientId, Secret};
+use entra_core::{ClientCredential, ClientId, Secret};
 use entra_obo::{Error, Obo};
 use entra_testkit::{Fault, TestApp};
 

@@ -349,7 +349,7 @@ async fn named_downstream_apis_and_the_exchanger_seam() {
     let e = obo.exchange_for("nope", &user).await.unwrap_err();
     assert!(matches!(e, Error::UnknownApi { .. }), "{e}");
     // Through the entra-core seam, as a host adapter would call it.
-    let via_seam: &dyn TokenExchanger<Error = Error> = &obo;
+    let via_seam: &dyn TokenExchanger = &obo;
     via_seam.exchange(&user, &Target::from("https://graph.microsoft.com")).await.unwrap();
     let scopes: Vec<String> =
         env.token_requests().iter().map(|r| r.form_value("scope").unwrap().to_owned()).collect();

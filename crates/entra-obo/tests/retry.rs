@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use entra_core::AuthError;
 use entra_obo::Error;
 use entra_testkit::Fault;
 

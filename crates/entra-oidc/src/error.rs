@@ -6,10 +6,43 @@ use entra_core::{AuthError, EntraErrorResponse, StoreError};
 /// refreshing tokens or waiting on a loopback redirect.
 ///
 /// Use [`Error::is_unauthorized`] (the sign-in is refused: show an error page, do
-/// not retry) and [`Error::is_transient`] (Entra or a store is unavailable: retry
-/// later) to choose a response. Entra's own errors carry an
+/// not retry), [`Error::is_transient`] (Entra or a store is unavailable: retry
+/// later) and [`Error::is_config`] (the deployment is wrong: fix it) to choose a
+/// response; when none is true the failure is Entra's or the system's ("other").
+/// Every variant has a stable [`Error::code`]. Entra's own errors carry an
 /// [`EntraErrorResponse`] with the AADSTS code and a remedy, see
 /// [`Error::entra_error`].
+///
+/// | Variant | `code()` | Class |
+/// |---|---|---|
+/// | [`InvalidConfig`](Error::InvalidConfig) | `invalid_config` | config |
+/// | [`InvalidConfigValue`](Error::InvalidConfigValue) | `invalid_config_value` | config |
+/// | [`MissingConfig`](Error::MissingConfig) | `missing_config` | config |
+/// | [`NoRedirectUri`](Error::NoRedirectUri) | `no_redirect_uri` | config |
+/// | [`InvalidReturnPath`](Error::InvalidReturnPath) | `invalid_return_path` | unauthorized |
+/// | [`Random`](Error::Random) | `random_unavailable` | other |
+/// | [`Http`](Error::Http) | `http_request` | transient |
+/// | [`HttpStatus`](Error::HttpStatus) | `http_status` | transient for 429 and 5xx, else other |
+/// | [`InvalidResponse`](Error::InvalidResponse) | `invalid_response` | other |
+/// | [`InvalidJson`](Error::InvalidJson) | `invalid_json` | other |
+/// | [`DiscoveryIssuerMismatch`](Error::DiscoveryIssuerMismatch) | `discovery_issuer_mismatch` | config |
+/// | [`Authorization`](Error::Authorization) | `authorization_refused` | by Entra's error kind: transient, config, else unauthorized |
+/// | [`TokenRequest`](Error::TokenRequest) | `token_request_refused` | by Entra's error kind: transient, config, else unauthorized |
+/// | [`InvalidCallback`](Error::InvalidCallback) | `invalid_callback` | unauthorized |
+/// | [`MissingState`](Error::MissingState) | `missing_state` | unauthorized |
+/// | [`UnknownState`](Error::UnknownState) | `unknown_state` | unauthorized |
+/// | [`ExpiredState`](Error::ExpiredState) | `expired_state` | unauthorized |
+/// | [`StateMismatch`](Error::StateMismatch) | `state_mismatch` | unauthorized |
+/// | [`MissingCode`](Error::MissingCode) | `missing_code` | unauthorized |
+/// | [`MissingIdToken`](Error::MissingIdToken) | `missing_id_token` | config |
+/// | [`IdToken`](Error::IdToken) | `id_token_invalid` | as the validator's error: unauthorized, transient or config |
+/// | [`ValidatorSetup`](Error::ValidatorSetup) | `validator_setup` | config |
+/// | [`MissingIdentity`](Error::MissingIdentity) | `missing_identity` | unauthorized |
+/// | [`DomainNotAllowed`](Error::DomainNotAllowed) | `domain_not_allowed` | unauthorized |
+/// | [`Credential`](Error::Credential) | `credential_failed` | transient when the assertion is unavailable, else config |
+/// | [`Store`](Error::Store) | `store_failed` | transient |
+/// | [`Loopback`](Error::Loopback) | `loopback_io` | other |
+/// | [`LoopbackTimeout`](Error::LoopbackTimeout) | `loopback_timeout` | other |
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -176,44 +209,109 @@ impl Error {
         self.entra_error().map(EntraErrorResponse::remedy)
     }
 
+    /// The stable `snake_case` code of this error (see the table on [`Error`]).
+    pub fn code(&self) -> &'static str {
+        self.classify().0
+    }
+
     /// The sign-in is refused: the callback, the state, the user or a token is not
     /// acceptable. Show an error page (and maybe a new sign-in), do not retry.
     pub fn is_unauthorized(&self) -> bool {
-        match self {
-            Self::Authorization(e) | Self::TokenRequest(e) => !e.kind().is_transient(),
-            Self::IdToken(e) => !AuthError::is_transient(e),
-            Self::InvalidCallback { .. }
-            | Self::MissingState
-            | Self::UnknownState
-            | Self::ExpiredState
-            | Self::StateMismatch
-            | Self::MissingCode
-            | Self::MissingIdToken
-            | Self::MissingIdentity
-            | Self::DomainNotAllowed { .. } => true,
-            _ => false,
-        }
+        self.classify().1 == Class::Unauthorized
     }
 
     /// Entra, the network or a store is unavailable: the same request may succeed later.
     pub fn is_transient(&self) -> bool {
+        self.classify().1 == Class::Transient
+    }
+
+    /// The client's configuration or the app registration is wrong (settings, the
+    /// client credential, the redirect URI, the authority): fix the deployment.
+    pub fn is_config(&self) -> bool {
+        self.classify().1 == Class::Config
+    }
+
+    /// The one place each variant gets its code and class: no wildcard arm, so a
+    /// new variant must be classified here.
+    fn classify(&self) -> (&'static str, Class) {
+        use Class::{Config, Other, Transient, Unauthorized};
+        let entra = |e: &EntraErrorResponse| {
+            let kind = e.kind();
+            if kind.is_transient() {
+                Transient
+            } else if kind.is_config() {
+                Config
+            } else {
+                Unauthorized
+            }
+        };
         match self {
-            Self::Http { .. } | Self::Store(_) => true,
-            Self::HttpStatus { status, .. } => *status == 429 || *status >= 500,
-            Self::Authorization(e) | Self::TokenRequest(e) => e.kind().is_transient(),
-            Self::IdToken(e) => AuthError::is_transient(e),
-            _ => false,
+            Self::InvalidConfig { .. } => ("invalid_config", Config),
+            Self::InvalidConfigValue { .. } => ("invalid_config_value", Config),
+            Self::MissingConfig { .. } => ("missing_config", Config),
+            Self::NoRedirectUri => ("no_redirect_uri", Config),
+            Self::InvalidReturnPath { .. } => ("invalid_return_path", Unauthorized),
+            Self::Random => ("random_unavailable", Other),
+            Self::Http { .. } => ("http_request", Transient),
+            Self::HttpStatus { status, .. } => {
+                ("http_status", if *status == 429 || *status >= 500 { Transient } else { Other })
+            }
+            Self::InvalidResponse { .. } => ("invalid_response", Other),
+            Self::InvalidJson { .. } => ("invalid_json", Other),
+            Self::DiscoveryIssuerMismatch { .. } => ("discovery_issuer_mismatch", Config),
+            Self::Authorization(e) => ("authorization_refused", entra(e)),
+            Self::TokenRequest(e) => ("token_request_refused", entra(e)),
+            Self::InvalidCallback { .. } => ("invalid_callback", Unauthorized),
+            Self::MissingState => ("missing_state", Unauthorized),
+            Self::UnknownState => ("unknown_state", Unauthorized),
+            Self::ExpiredState => ("expired_state", Unauthorized),
+            Self::StateMismatch => ("state_mismatch", Unauthorized),
+            Self::MissingCode => ("missing_code", Unauthorized),
+            Self::MissingIdToken => ("missing_id_token", Config),
+            Self::IdToken(e) => (
+                "id_token_invalid",
+                if e.is_transient() {
+                    Transient
+                } else if e.is_config() {
+                    Config
+                } else {
+                    Unauthorized
+                },
+            ),
+            Self::ValidatorSetup(_) => ("validator_setup", Config),
+            Self::MissingIdentity => ("missing_identity", Unauthorized),
+            Self::DomainNotAllowed { .. } => ("domain_not_allowed", Unauthorized),
+            Self::Credential(e) => {
+                ("credential_failed", if e.is_transient() { Transient } else { Config })
+            }
+            Self::Store(_) => ("store_failed", Transient),
+            Self::Loopback(_) => ("loopback_io", Other),
+            Self::LoopbackTimeout => ("loopback_timeout", Other),
         }
     }
+}
+
+/// The class of an error: what the host should do about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    Unauthorized,
+    Transient,
+    Config,
+    Other,
 }
 
 impl AuthError for Error {
     fn is_unauthorized(&self) -> bool {
         Self::is_unauthorized(self)
     }
-
     fn is_transient(&self) -> bool {
         Self::is_transient(self)
+    }
+    fn is_config(&self) -> bool {
+        Self::is_config(self)
+    }
+    fn code(&self) -> &'static str {
+        Self::code(self)
     }
 }
 
@@ -236,8 +334,102 @@ mod tests {
 
         let e = Error::ValidatorSetup(entra_jwks::Error::InvalidAudience);
         assert!(e.source().is_some_and(|s| s.is::<entra_jwks::Error>()));
-        assert!(!e.is_transient() && !e.is_unauthorized(), "a set-up failure is neither");
+        assert!(!e.is_transient() && !e.is_unauthorized() && e.is_config(), "set-up is config");
         // The same jwks error from validating a token is a refusal.
         assert!(Error::IdToken(entra_jwks::Error::InvalidAudience).is_unauthorized());
+    }
+
+    fn json() -> serde_json::Error {
+        serde_json::from_str::<u8>("x").unwrap_err()
+    }
+
+    fn entra(error: &str) -> Box<EntraErrorResponse> {
+        let body = format!(r#"{{"error":"{error}"}}"#);
+        Box::new(EntraErrorResponse::parse(body.as_bytes()).unwrap())
+    }
+
+    #[test]
+    fn codes_are_unique_snake_case_and_stable() {
+        // `Http` needs a `reqwest::Error`, which cannot be built here; its code is
+        // `http_request` (see the table).
+        let errors = [
+            Error::InvalidConfig { field: "", reason: String::new() },
+            Error::InvalidConfigValue { field: "", source: entra_core::Error::MissingTenantId },
+            Error::MissingConfig { what: "", names: "" },
+            Error::NoRedirectUri,
+            Error::InvalidReturnPath { reason: "" },
+            Error::Random,
+            Error::HttpStatus { endpoint: "", status: 400 },
+            Error::InvalidResponse { endpoint: "", reason: String::new() },
+            Error::InvalidJson { endpoint: "", source: json() },
+            Error::DiscoveryIssuerMismatch { expected: String::new(), actual: String::new() },
+            Error::Authorization(entra("access_denied")),
+            Error::TokenRequest(entra("invalid_grant")),
+            Error::InvalidCallback { reason: "" },
+            Error::MissingState,
+            Error::UnknownState,
+            Error::ExpiredState,
+            Error::StateMismatch,
+            Error::MissingCode,
+            Error::MissingIdToken,
+            Error::IdToken(entra_jwks::Error::InvalidSignature),
+            Error::ValidatorSetup(entra_jwks::Error::Config { reason: "" }),
+            Error::MissingIdentity,
+            Error::DomainNotAllowed { domain: None },
+            Error::Credential(entra_core::Error::Empty { what: "" }),
+            Error::Store(StoreError::new("store", "down")),
+            Error::Loopback(std::io::Error::other("x")),
+            Error::LoopbackTimeout,
+        ];
+        let codes: Vec<&str> = errors.iter().map(Error::code).collect();
+        assert_eq!(
+            codes,
+            [
+                "invalid_config",
+                "invalid_config_value",
+                "missing_config",
+                "no_redirect_uri",
+                "invalid_return_path",
+                "random_unavailable",
+                "http_status",
+                "invalid_response",
+                "invalid_json",
+                "discovery_issuer_mismatch",
+                "authorization_refused",
+                "token_request_refused",
+                "invalid_callback",
+                "missing_state",
+                "unknown_state",
+                "expired_state",
+                "state_mismatch",
+                "missing_code",
+                "missing_id_token",
+                "id_token_invalid",
+                "validator_setup",
+                "missing_identity",
+                "domain_not_allowed",
+                "credential_failed",
+                "store_failed",
+                "loopback_io",
+                "loopback_timeout",
+            ]
+        );
+        entra_testkit::doubles::assert_error_codes(&codes);
+        for e in &errors {
+            let classes = [e.is_unauthorized(), e.is_transient(), e.is_config()];
+            assert!(classes.iter().filter(|c| **c).count() <= 1, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn entra_errors_are_classified_by_kind() {
+        assert!(Error::TokenRequest(entra("invalid_grant")).is_unauthorized());
+        assert!(Error::TokenRequest(entra("temporarily_unavailable")).is_transient());
+        let body = br#"{"error":"invalid_client","error_codes":[7000215]}"#;
+        let secret = Box::new(EntraErrorResponse::parse(body).unwrap());
+        assert!(Error::TokenRequest(secret).is_config());
+        assert!(Error::HttpStatus { endpoint: "token", status: 503 }.is_transient());
+        assert!(!Error::HttpStatus { endpoint: "token", status: 404 }.is_transient());
+        assert!(Error::IdToken(entra_jwks::Error::KeysUnavailable { source: None }).is_transient());
     }
 }

@@ -4,11 +4,41 @@ use std::error::Error as StdError;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use entra_core::{AuthError, SeamError};
+
 /// The Microsoft Graph permission that lets an app read the signed-in user's group
 /// memberships (delegated), named in [`Error::GraphForbidden`].
 pub const GROUP_MEMBER_READ_ALL: &str = "GroupMember.Read.All";
 
 /// Everything that can go wrong while mapping, resolving groups or reconciling.
+///
+/// Every variant has a stable [`Error::code`] and one class:
+/// [`Error::is_unauthorized`] (the user's token is the problem),
+/// [`Error::is_transient`] (a dependency failed: retry later),
+/// [`Error::is_config`] (fix the deployment), or "other" (Microsoft Graph
+/// answered something unusable, or a bound was hit).
+///
+/// | Variant | `code()` | Class |
+/// |---|---|---|
+/// | [`InvalidConfig`](Error::InvalidConfig) | `invalid_config` | config |
+/// | [`ConfigJson`](Error::ConfigJson) | `config_json` | config |
+/// | [`ConfigFile`](Error::ConfigFile) | `config_file` | config |
+/// | [`GroupOverage`](Error::GroupOverage) | `group_overage_unresolved` | config |
+/// | [`TenantNotAllowed`](Error::TenantNotAllowed) | `tenant_not_allowed` | unauthorized |
+/// | [`GroupNamesOnOverage`](Error::GroupNamesOnOverage) | `group_names_on_overage` | config |
+/// | [`MissingIdentity`](Error::MissingIdentity) | `missing_identity` | unauthorized |
+/// | [`GraphToken`](Error::GraphToken) | `graph_token_failed` | as the exchanger's error |
+/// | [`GraphForbidden`](Error::GraphForbidden) | `graph_forbidden` | config |
+/// | [`GraphUnavailable`](Error::GraphUnavailable) | `graph_unavailable` | transient |
+/// | [`GraphStatus`](Error::GraphStatus) | `graph_status` | other |
+/// | [`GraphRequest`](Error::GraphRequest) | `graph_request` | transient |
+/// | [`GraphResponse`](Error::GraphResponse) | `graph_response_invalid` | other |
+/// | [`GraphResponseTooLarge`](Error::GraphResponseTooLarge) | `graph_response_too_large` | other |
+/// | [`ForeignNextLink`](Error::ForeignNextLink) | `foreign_next_link` | other |
+/// | [`TooManyGroups`](Error::TooManyGroups) | `too_many_groups` | other |
+/// | [`TooManyPages`](Error::TooManyPages) | `too_many_pages` | other |
+/// | [`Directory`](Error::Directory) | `directory_failed` | transient |
+/// | [`GroupSource`](Error::GroupSource) | `group_source_failed` | transient |
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -73,16 +103,13 @@ pub enum Error {
     #[error("the token has no usable identity (tid and oid)")]
     MissingIdentity,
     /// Obtaining a Microsoft Graph token on behalf of the user (OBO) failed. The
-    /// exchanger's error is the source; whether it was transient is kept.
+    /// exchanger's error is the source; its class, claims challenge and
+    /// `Retry-After` are passed through.
     #[error("could not obtain a microsoft graph token on behalf of the user")]
     GraphToken {
         /// The exchanger's error.
         #[source]
-        source: Box<dyn StdError + Send + Sync>,
-        /// Whether the exchanger said the failure was transient.
-        transient: bool,
-        /// Whether the exchanger said the user's token was refused.
-        unauthorized: bool,
+        source: SeamError,
     },
     /// Microsoft Graph refused the group lookup (401 or 403): the app lacks the
     /// permission or admin consent.
@@ -168,62 +195,116 @@ impl Error {
         Self::GroupSource(source.into())
     }
 
-    /// Wraps an error of a [`entra_core::TokenExchanger`], keeping whether it was
-    /// transient or a refusal of the user's token.
-    pub fn graph_token<E: entra_core::AuthError>(source: E) -> Self {
-        Self::GraphToken {
-            transient: source.is_transient(),
-            unauthorized: source.is_unauthorized(),
-            source: Box::new(source),
-        }
+    /// Wraps an error of a [`entra_core::TokenExchanger`], keeping its class.
+    pub fn graph_token(source: impl AuthError) -> Self {
+        Self::GraphToken { source: SeamError::new(source) }
     }
 
     pub(crate) fn config(at: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::InvalidConfig { at: at.into(), reason: reason.into() }
     }
 
+    /// The stable `snake_case` code of this error (see the table on [`Error`]).
+    pub fn code(&self) -> &'static str {
+        self.classify().0
+    }
+
     /// Whether the user's token is the problem (answer 401, or 403 for
     /// [`Error::TenantNotAllowed`]).
     pub fn is_unauthorized(&self) -> bool {
-        match self {
-            Self::MissingIdentity | Self::TenantNotAllowed { .. } => true,
-            Self::GraphToken { unauthorized, .. } => *unauthorized,
-            _ => false,
-        }
+        self.classify().1 == Class::Unauthorized
     }
 
     /// Whether a dependency failed and a retry later may succeed (answer 503).
     pub fn is_transient(&self) -> bool {
-        match self {
-            Self::GraphToken { transient, .. } => *transient,
-            Self::GraphUnavailable { .. } | Self::Directory(_) | Self::GroupSource(_) => true,
-            #[cfg(feature = "graph")]
-            Self::GraphRequest(_) => true,
-            _ => false,
-        }
+        self.classify().1 == Class::Transient
     }
 
     /// Whether the error is a configuration problem of the host (settings, missing
     /// Graph permission, no group source): fix the deployment, not the request.
     pub fn is_config(&self) -> bool {
-        matches!(
-            self,
-            Self::InvalidConfig { .. }
-                | Self::ConfigJson { .. }
-                | Self::ConfigFile { .. }
-                | Self::GroupOverage
-                | Self::GroupNamesOnOverage
-                | Self::GraphForbidden { .. }
-        )
+        self.classify().1 == Class::Config
+    }
+
+    /// The delay Microsoft Graph or the exchanger asked for, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::GraphUnavailable { retry_after, .. } => *retry_after,
+            Self::GraphToken { source } => source.retry_after(),
+            _ => None,
+        }
+    }
+
+    /// The one place each variant gets its code and class: no wildcard arm, so a
+    /// new variant must be classified here.
+    fn classify(&self) -> (&'static str, Class) {
+        use Class::{Config, Other, Transient, Unauthorized};
+        let class_of = |e: &SeamError| {
+            if e.is_unauthorized() {
+                Unauthorized
+            } else if e.is_transient() {
+                Transient
+            } else if e.is_config() {
+                Config
+            } else {
+                Other
+            }
+        };
+        match self {
+            Self::InvalidConfig { .. } => ("invalid_config", Config),
+            Self::ConfigJson { .. } => ("config_json", Config),
+            Self::ConfigFile { .. } => ("config_file", Config),
+            Self::GroupOverage => ("group_overage_unresolved", Config),
+            Self::TenantNotAllowed { .. } => ("tenant_not_allowed", Unauthorized),
+            Self::GroupNamesOnOverage => ("group_names_on_overage", Config),
+            Self::MissingIdentity => ("missing_identity", Unauthorized),
+            Self::GraphToken { source } => ("graph_token_failed", class_of(source)),
+            Self::GraphForbidden { .. } => ("graph_forbidden", Config),
+            Self::GraphUnavailable { .. } => ("graph_unavailable", Transient),
+            Self::GraphStatus { .. } => ("graph_status", Other),
+            #[cfg(feature = "graph")]
+            Self::GraphRequest(_) => ("graph_request", Transient),
+            Self::GraphResponse(_) => ("graph_response_invalid", Other),
+            Self::GraphResponseTooLarge { .. } => ("graph_response_too_large", Other),
+            Self::ForeignNextLink => ("foreign_next_link", Other),
+            Self::TooManyGroups { .. } => ("too_many_groups", Other),
+            Self::TooManyPages { .. } => ("too_many_pages", Other),
+            Self::Directory(_) => ("directory_failed", Transient),
+            Self::GroupSource(_) => ("group_source_failed", Transient),
+        }
     }
 }
 
-impl entra_core::AuthError for Error {
+/// The class of an error: what the host should do about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    Unauthorized,
+    Transient,
+    Config,
+    Other,
+}
+
+impl AuthError for Error {
     fn is_unauthorized(&self) -> bool {
         Self::is_unauthorized(self)
     }
     fn is_transient(&self) -> bool {
         Self::is_transient(self)
+    }
+    fn is_config(&self) -> bool {
+        Self::is_config(self)
+    }
+    fn code(&self) -> &'static str {
+        Self::code(self)
+    }
+    fn claims_challenge(&self) -> Option<&str> {
+        match self {
+            Self::GraphToken { source } => source.claims_challenge(),
+            _ => None,
+        }
+    }
+    fn retry_after(&self) -> Option<Duration> {
+        Self::retry_after(self)
     }
 }
 
@@ -248,6 +329,74 @@ mod tests {
         assert!(s.contains("admin consent"), "{s}");
         assert!(s.contains("403, Authorization_RequestDenied"), "{s}");
         assert!(!e.is_transient() && !e.is_unauthorized() && e.is_config());
+    }
+
+    fn json() -> serde_json::Error {
+        serde_json::from_str::<u8>("x").unwrap_err()
+    }
+
+    #[test]
+    fn codes_are_unique_snake_case_and_stable() {
+        // `GraphRequest` needs a `reqwest::Error`, which cannot be built here; its
+        // code is `graph_request` (see the table).
+        let errors = [
+            Error::InvalidConfig { at: String::new(), reason: String::new() },
+            Error::ConfigJson { at: String::new(), source: json() },
+            Error::ConfigFile { path: PathBuf::new(), source: std::io::Error::other("x") },
+            Error::GroupOverage,
+            Error::TenantNotAllowed { tenant: None },
+            Error::GroupNamesOnOverage,
+            Error::MissingIdentity,
+            Error::graph_token(entra_core::Error::MissingTenantId),
+            Error::GraphForbidden { status: 403, code: None, permission: GROUP_MEMBER_READ_ALL },
+            Error::GraphUnavailable { status: 503, retry_after: None },
+            Error::GraphStatus { status: 400, code: None },
+            Error::GraphResponse(json()),
+            Error::GraphResponseTooLarge { limit: 1 },
+            Error::ForeignNextLink,
+            Error::TooManyGroups { limit: 1 },
+            Error::TooManyPages { limit: 1 },
+            Error::directory("down"),
+            Error::group_source("down"),
+        ];
+        let codes: Vec<&str> = errors.iter().map(Error::code).collect();
+        assert_eq!(
+            codes,
+            [
+                "invalid_config",
+                "config_json",
+                "config_file",
+                "group_overage_unresolved",
+                "tenant_not_allowed",
+                "group_names_on_overage",
+                "missing_identity",
+                "graph_token_failed",
+                "graph_forbidden",
+                "graph_unavailable",
+                "graph_status",
+                "graph_response_invalid",
+                "graph_response_too_large",
+                "foreign_next_link",
+                "too_many_groups",
+                "too_many_pages",
+                "directory_failed",
+                "group_source_failed",
+            ]
+        );
+        entra_testkit::doubles::assert_error_codes(&codes);
+        for e in &errors {
+            let classes = [e.is_unauthorized(), e.is_transient(), e.is_config()];
+            assert!(classes.iter().filter(|c| **c).count() <= 1, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn graph_token_keeps_the_exchangers_class() {
+        let e = Error::graph_token(entra_core::Error::MissingTenantId);
+        assert!(e.is_unauthorized() && !e.is_transient());
+        let e = Error::graph_token(entra_core::Error::Empty { what: "secret" });
+        assert!(e.is_config());
+        assert!(std::error::Error::source(&e).is_some());
     }
 
     #[test]

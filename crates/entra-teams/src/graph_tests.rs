@@ -4,7 +4,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
-use entra_core::{AccessToken, AuthError, Cloud, EntraClaims, Secret, Target, ValidatedToken};
+use entra_core::{
+    AccessToken, AuthError, Cloud, EntraClaims, SeamError, Secret, Target, ValidatedToken,
+};
 use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -24,6 +26,12 @@ impl AuthError for FakeError {
     fn is_transient(&self) -> bool {
         self.transient
     }
+    fn is_config(&self) -> bool {
+        false
+    }
+    fn code(&self) -> &'static str {
+        "fake"
+    }
 }
 
 #[derive(Default)]
@@ -35,16 +43,15 @@ struct FakeObo {
 
 #[async_trait]
 impl TokenExchanger for FakeObo {
-    type Error = FakeError;
     async fn exchange(
         &self,
         _user: &ValidatedToken,
         target: &Target,
-    ) -> Result<AccessToken, FakeError> {
+    ) -> Result<AccessToken, SeamError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         self.targets.lock().unwrap().push(target.clone());
         if let Some(transient) = self.fail {
-            return Err(FakeError { transient });
+            return Err(SeamError::new(FakeError { transient }));
         }
         Ok(AccessToken::new(
             Secret::new("graph-token"),
@@ -62,7 +69,7 @@ fn token(oid: &str) -> ValidatedToken {
         "_claim_names": {"groups": "src1"},
     }))
     .unwrap();
-    ValidatedToken::new(Secret::new("user-token"), claims)
+    entra_core::dangerous::assume_validated(Secret::new("user-token"), claims)
 }
 
 const ALICE: &str = "00000000-0000-0000-0000-0000000000aa";

@@ -95,7 +95,7 @@ pub struct SyncOutcome {
 /// }"#)?;
 /// let user = claims.identity_key().ok_or("no identity")?;
 /// // In production a validator (entra-jwks) builds this after checking the signature.
-/// let token = ValidatedToken::new(Secret::new("eyJ..."), claims);
+/// let token = entra_core::dangerous::assume_validated(Secret::new("eyJ..."), claims);
 ///
 /// let groups = StaticGroupSource::new()
 ///     .with_user(user.clone(), ["6F1D0F2A-1111-4A4A-9B9B-000000000001"]);

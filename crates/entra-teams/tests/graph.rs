@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use entra_core::{AccessToken, AuthError, Cloud, Secret, Target, TokenExchanger, ValidatedToken};
+use entra_core::{AccessToken, Cloud, SeamError, Secret, Target, TokenExchanger, ValidatedToken};
 use entra_teams::{Config, GraphGroupSource, GroupsOrigin, TeamSync};
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -12,31 +12,12 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::{G_ENG, token};
 
-#[derive(Debug)]
-struct Never;
-
-impl std::fmt::Display for Never {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("never")
-    }
-}
-impl std::error::Error for Never {}
-impl AuthError for Never {
-    fn is_unauthorized(&self) -> bool {
-        false
-    }
-    fn is_transient(&self) -> bool {
-        false
-    }
-}
-
 /// An exchanger that hands out a fixed Graph token.
 struct FixedToken;
 
 #[async_trait]
 impl TokenExchanger for FixedToken {
-    type Error = Never;
-    async fn exchange(&self, _: &ValidatedToken, _: &Target) -> Result<AccessToken, Never> {
+    async fn exchange(&self, _: &ValidatedToken, _: &Target) -> Result<AccessToken, SeamError> {
         Ok(AccessToken::new(
             Secret::new("graph-token"),
             SystemTime::now() + Duration::from_secs(3600),

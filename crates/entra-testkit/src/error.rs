@@ -1,6 +1,18 @@
 //! The error type of this crate.
 
 /// Why the mock could not do what a test asked.
+///
+/// | Variant | `code()` | Class |
+/// |---|---|---|
+/// | [`Start`](Error::Start) | `mock_start` | transient |
+/// | [`Key`](Error::Key) | `signing_key` | other |
+/// | [`Certificate`](Error::Certificate) | `certificate` | other |
+/// | [`NoSigningKey`](Error::NoSigningKey) | `no_signing_key` | config |
+/// | [`Json`](Error::Json) | `json` | other |
+/// | [`Cloud`](Error::Cloud) | `invalid_mock_address` | other |
+///
+/// "Other" is a fault of the test kit or its environment; `config` means the test
+/// set the mock up in a way that cannot work.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -24,15 +36,98 @@ pub enum Error {
     Cloud(#[source] entra_core::Error),
 }
 
-impl entra_core::AuthError for Error {
-    fn is_unauthorized(&self) -> bool {
+/// The class of an error: what the caller should do about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    Transient,
+    Config,
+    Other,
+}
+
+impl Error {
+    /// The stable `snake_case` code of this error (see the table on [`Error`]).
+    pub fn code(&self) -> &'static str {
+        self.classify().0
+    }
+
+    /// Always `false`: nothing the mock refuses is a caller's credential.
+    pub fn is_unauthorized(&self) -> bool {
         false
     }
 
+    /// Whether trying again may work (the server could not start).
+    pub fn is_transient(&self) -> bool {
+        self.classify().1 == Class::Transient
+    }
+
+    /// Whether the test set the mock up in a way that cannot work.
+    pub fn is_config(&self) -> bool {
+        self.classify().1 == Class::Config
+    }
+
+    /// The one place each variant gets its code and class: no wildcard arm, so a
+    /// new variant must be classified here.
+    fn classify(&self) -> (&'static str, Class) {
+        use Class::{Config, Other, Transient};
+        match self {
+            Self::Start(_) => ("mock_start", Transient),
+            Self::Key(_) => ("signing_key", Other),
+            Self::Certificate(_) => ("certificate", Other),
+            Self::NoSigningKey => ("no_signing_key", Config),
+            Self::Json(_) => ("json", Other),
+            Self::Cloud(_) => ("invalid_mock_address", Other),
+        }
+    }
+}
+
+impl entra_core::AuthError for Error {
+    fn is_unauthorized(&self) -> bool {
+        Self::is_unauthorized(self)
+    }
     fn is_transient(&self) -> bool {
-        matches!(self, Self::Start(_))
+        Self::is_transient(self)
+    }
+    fn is_config(&self) -> bool {
+        Self::is_config(self)
+    }
+    fn code(&self) -> &'static str {
+        Self::code(self)
     }
 }
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case_and_stable() {
+        let errors = [
+            Error::Start(std::io::Error::other("x")),
+            Error::Key(jsonwebtoken::errors::ErrorKind::InvalidToken.into()),
+            Error::Certificate(String::new()),
+            Error::NoSigningKey,
+            Error::Json(serde_json::from_str::<u8>("x").unwrap_err()),
+            Error::Cloud(entra_core::Error::MissingTenantId),
+        ];
+        let codes: Vec<&str> = errors.iter().map(Error::code).collect();
+        assert_eq!(
+            codes,
+            [
+                "mock_start",
+                "signing_key",
+                "certificate",
+                "no_signing_key",
+                "json",
+                "invalid_mock_address"
+            ]
+        );
+        crate::doubles::assert_error_codes(&codes);
+        for e in &errors {
+            let classes = [e.is_unauthorized(), e.is_transient(), e.is_config()];
+            assert!(classes.iter().filter(|c| **c).count() <= 1, "{e:?}");
+        }
+    }
+}

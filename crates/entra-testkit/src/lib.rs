@@ -55,8 +55,8 @@
 //! | `GET /v1.0/me`, `POST /v1.0/me/getMemberObjects`, `POST /v1.0/users/{id}/getMemberObjects` | Microsoft Graph (see below) |
 //!
 //! Every response of the token endpoint is Entra-shaped: success bodies carry
-//! `token_type`, `scope`, `expires_in`, `access_token` (and `id_token`,
-//! `refresh_token` when due); errors carry `error`, `error_description`
+//! `token_type`, `scope`, `expires_in`, `access_token` (and `id_token`, with a
+//! `sid` claim of `mock-session-{oid}`, and `refresh_token` when due); errors carry `error`, `error_description`
 //! (`AADSTSnnnnn: ...`), `error_codes`, `timestamp`, `trace_id`,
 //! `correlation_id`, and `suberror`/`claims` when set.
 //!
@@ -143,6 +143,7 @@
 
 mod authorize;
 mod control;
+pub mod doubles;
 mod error;
 mod fault;
 mod graph;

@@ -397,6 +397,8 @@ impl State {
                     map.insert("nonce".into(), json!(n));
                 }
                 map.insert("auth_time".into(), json!(iat));
+                // Entra's session id, for front-channel logout: one session per user here.
+                map.insert("sid".into(), json!(format!("mock-session-{}", user.oid)));
                 self.insert_groups(&mut map, spec, user);
                 (version, user.tid.clone())
             }

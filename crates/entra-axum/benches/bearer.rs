@@ -1,0 +1,84 @@
+//! What the bearer layer costs per request, measured with tower's `oneshot` on
+//! an axum router (no sockets): a bare handler, the same handler behind the
+//! layer with a token the validator has cached, and a refusal (no credentials,
+//! and a malformed header).
+
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use std::hint::black_box;
+
+use axum::Router;
+use axum::body::Body;
+use axum::routing::get;
+use criterion::{Criterion, criterion_group, criterion_main};
+use entra_axum::{BearerLayer, Caller, EntraAuth};
+use entra_testkit::{MockEntra, TestUser};
+use http::Request;
+use tower::ServiceExt as _;
+
+async fn bare() -> &'static str {
+    "ok"
+}
+
+async fn with_caller(caller: Caller) -> &'static str {
+    black_box(caller.object_id());
+    "ok"
+}
+
+fn bench(c: &mut Criterion) {
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let (layer, token): (BearerLayer, String) = rt.block_on(async {
+        let mock = MockEntra::start().await;
+        let api = mock.default_api();
+        let alice = mock.add_user(TestUser::new("alice@contoso.com"));
+        let auth = EntraAuth::builder(mock.authority(), api.client_id.clone()).build().unwrap();
+        let token = mock.access_token(&alice, &api);
+        // Fetch the keys and fill the validated-token cache once.
+        auth.validator().validate(&token).await.unwrap();
+        std::mem::forget(mock);
+        (auth.bearer().require_scope("access_as_user"), token)
+    });
+    let bare_app: Router = Router::new().route("/", get(bare));
+    let layered: Router = Router::new().route("/", get(with_caller)).layer(layer);
+    let header = format!("Bearer {token}");
+
+    let mut group = c.benchmark_group("bearer_layer");
+    group.bench_function("bare_handler", |b| {
+        b.to_async(&rt).iter(|| async {
+            let req =
+                Request::get("/").header("authorization", &header).body(Body::empty()).unwrap();
+            let r = bare_app.clone().oneshot(req).await.unwrap();
+            assert_eq!(r.status(), 200);
+        });
+    });
+    group.bench_function("layer_cached_token", |b| {
+        b.to_async(&rt).iter(|| async {
+            let req =
+                Request::get("/").header("authorization", &header).body(Body::empty()).unwrap();
+            let r = layered.clone().oneshot(req).await.unwrap();
+            assert_eq!(r.status(), 200);
+        });
+    });
+    group.bench_function("refusal_no_credentials", |b| {
+        b.to_async(&rt).iter(|| async {
+            let req = Request::get("/").body(Body::empty()).unwrap();
+            let r = layered.clone().oneshot(req).await.unwrap();
+            assert_eq!(r.status(), 401);
+        });
+    });
+    group.bench_function("refusal_malformed_header", |b| {
+        b.to_async(&rt).iter(|| async {
+            let req = Request::get("/")
+                .header("authorization", "Bearer a b")
+                .body(Body::empty())
+                .unwrap();
+            let r = layered.clone().oneshot(req).await.unwrap();
+            assert_eq!(r.status(), 401);
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

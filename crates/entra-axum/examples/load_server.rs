@@ -1,0 +1,44 @@
+//! A server for `scripts/load-bearer.sh`: the same handler bare (`/bare`) and
+//! behind the bearer layer (`/layered`), against a mocked Entra on loopback.
+//! Prints `URL=`, `TOKEN=` lines, then serves for the given number of seconds
+//! (default 120) and exits.
+
+use std::future::IntoFuture as _;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use entra_axum::{Caller, EntraAuth};
+use entra_testkit::{MockEntra, TestUser};
+
+async fn bare() -> &'static str {
+    "ok"
+}
+
+async fn layered(caller: Caller) -> &'static str {
+    std::hint::black_box(caller.object_id());
+    "ok"
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let seconds: u64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(120);
+    let mock = MockEntra::start().await;
+    let api = mock.default_api();
+    let alice = mock.add_user(TestUser::new("alice@contoso.com"));
+    let auth = EntraAuth::builder(mock.authority(), api.client_id.clone()).build()?;
+    let token = mock.access_token(&alice, &api);
+    auth.validator().validate(&token).await?;
+    let app = Router::new()
+        .route("/layered", get(layered).layer(auth.bearer().require_scope("access_as_user")))
+        .route("/bare", get(bare));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    println!("URL=http://{}", listener.local_addr()?);
+    println!("TOKEN={token}");
+    let server = axum::serve(listener, app);
+    tokio::select! {
+        r = server.into_future() => r?,
+        () = tokio::time::sleep(Duration::from_secs(seconds)) => {}
+    }
+    Ok(())
+}

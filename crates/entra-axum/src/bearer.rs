@@ -1,0 +1,378 @@
+//! The bearer-token middleware: `BearerLayer` and its service `Bearer<S>`.
+
+use std::fmt;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::body::{Body, Bytes, HttpBody};
+use axum::response::Response;
+use entra_core::{AuthError as _, EntraClaims, TokenExchanger, TokenValidator};
+use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use http::{HeaderMap, HeaderValue, Request};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::challenge::{Challenger, Refusal};
+use crate::future::ResponseFuture;
+
+/// The largest `Authorization` header read, in bytes (16 KiB). Entra access
+/// tokens are a few kilobytes, even with 200 groups.
+pub const MAX_AUTHORIZATION_BYTES: usize = 16 * 1024;
+
+/// The scopes or app roles a route requires: any one of them is enough.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Requirement {
+    scopes: Vec<String>,
+    roles: Vec<String>,
+}
+
+impl Requirement {
+    fn is_empty(&self) -> bool {
+        self.scopes.is_empty() && self.roles.is_empty()
+    }
+
+    fn satisfied_by(&self, claims: &EntraClaims) -> bool {
+        self.is_empty()
+            || self.scopes.iter().any(|s| claims.has_scope(s))
+            || self.roles.iter().any(|r| claims.has_role(r))
+    }
+}
+
+/// What the layer leaves in request extensions for the extractors: how to
+/// challenge, and the exchanger for On-Behalf-Of.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    pub(crate) validator: Arc<dyn TokenValidator>,
+    pub(crate) exchanger: Option<Arc<dyn TokenExchanger>>,
+    pub(crate) challenger: Challenger,
+    requirement: Requirement,
+    optional: bool,
+}
+
+/// The request extension through which extractors reach the layer's settings.
+#[derive(Clone)]
+pub(crate) struct LayerContext(pub(crate) Arc<Shared>);
+
+/// A tower [`Layer`] that admits a request only with a valid Entra access token
+/// in exactly one `Authorization: Bearer` header, and puts the
+/// [`ValidatedToken`](entra_core::ValidatedToken) in the request extensions (read
+/// it with [`Caller`](crate::Caller)).
+///
+/// Works on any axum `Router`, route or tower service whose response body is an
+/// HTTP body (rmcp's streamable HTTP service included). Responses follow RFC 6750
+/// and RFC 9728:
+///
+/// | request | response |
+/// |---|---|
+/// | no `Authorization`, or another scheme | 401, `WWW-Authenticate: Bearer realm="...", resource_metadata="..."` (no `error`) |
+/// | two `Authorization` headers, a malformed value, over 16 KiB, a refused token | 401, `error="invalid_token"` with a fixed `error_description` |
+/// | token without a required scope or role | 403, `error="insufficient_scope"`, `scope="..."` |
+/// | signing keys unavailable | 503 with `Retry-After`, never 401 |
+/// | a handler returns an [`Error`](crate::Error) holding a claims challenge | 401, `error="insufficient_claims"`, `claims="<base64>"` |
+///
+/// Tokens in the query string (`access_token=`) or a form body are never read.
+/// `resource_metadata` appears when the layer comes from
+/// [`ProtectedResource::bearer`](crate::ProtectedResource::bearer) or
+/// [`BearerLayer::resource_metadata`] is set.
+///
+/// # Example
+/// ```
+/// # async fn demo(validator: std::sync::Arc<dyn entra_core::TokenValidator>) {
+/// use axum::{Router, routing::get};
+/// use entra_axum::{BearerLayer, Caller};
+///
+/// async fn me(caller: Caller) -> String {
+///     caller.key().to_string()
+/// }
+/// let app: Router = Router::new()
+///     .route("/me", get(me))
+///     .layer(BearerLayer::new(validator).require_scope("access_as_user"));
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct BearerLayer {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for BearerLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = &self.shared;
+        f.debug_struct("BearerLayer")
+            .field("realm", &s.challenger.realm())
+            .field("required_scopes", &s.requirement.scopes)
+            .field("required_roles", &s.requirement.roles)
+            .field("optional", &s.optional)
+            .field("exchanger", &s.exchanger.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl BearerLayer {
+    /// A layer validating tokens with `validator` (for example an
+    /// `entra_jwks::Validator` in an `Arc`), with realm `api`, no required scope
+    /// or role, and no exchanger.
+    pub fn new(validator: Arc<dyn TokenValidator>) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                validator,
+                exchanger: None,
+                challenger: Challenger::new("api"),
+                requirement: Requirement::default(),
+                optional: false,
+            }),
+        }
+    }
+
+    fn edit(mut self, f: impl FnOnce(&mut Shared)) -> Self {
+        f(Arc::make_mut(&mut self.shared));
+        self
+    }
+
+    /// The `realm` of the challenges. Defaults to `api`, or the resource URL for
+    /// a [`ProtectedResource`](crate::ProtectedResource).
+    #[must_use]
+    pub fn realm(self, realm: impl Into<String>) -> Self {
+        let realm: Arc<str> = realm.into().into();
+        self.edit(|s| s.challenger = s.challenger.clone().with_realm(realm))
+    }
+
+    /// The absolute URL of the RFC 9728 metadata, sent as `resource_metadata` in
+    /// every challenge. Defaults to none (set by
+    /// [`ProtectedResource::bearer`](crate::ProtectedResource::bearer)).
+    #[must_use]
+    pub fn resource_metadata(self, url: impl Into<String>) -> Self {
+        let url: Arc<str> = url.into().into();
+        self.edit(|s| s.challenger = s.challenger.clone().with_resource_metadata(url))
+    }
+
+    /// Fully qualifies the scope names in `insufficient_scope` challenges
+    /// (`api://<client-id>/`). Defaults to none, or the App ID URI for layers
+    /// built by [`EntraAuth`](crate::EntraAuth).
+    #[must_use]
+    pub fn scope_prefix(self, prefix: impl Into<String>) -> Self {
+        let prefix: Arc<str> = prefix.into().into();
+        self.edit(|s| s.challenger = s.challenger.clone().with_scope_prefix(Some(prefix)))
+    }
+
+    /// Requires the delegated scope `scope` (in `scp`). Several required scopes
+    /// and roles are alternatives: any one of them admits the request. Without
+    /// one, the answer is 403 `insufficient_scope`. Defaults to none.
+    #[must_use]
+    pub fn require_scope(self, scope: impl Into<String>) -> Self {
+        let scope = scope.into();
+        self.edit(|s| s.requirement.scopes.push(scope))
+    }
+
+    /// Requires the app role `role` (in `roles`: application permissions or the
+    /// user's app roles), as an alternative to the required scopes. Defaults to none.
+    #[must_use]
+    pub fn require_role(self, role: impl Into<String>) -> Self {
+        let role = role.into();
+        self.edit(|s| s.requirement.roles.push(role))
+    }
+
+    /// Lets requests without any bearer credentials through (read them with
+    /// `Option<Caller>`); a token that is present is still validated and a bad
+    /// one refused. Defaults to off: no credentials is a 401.
+    #[must_use]
+    pub fn optional(self) -> Self {
+        self.edit(|s| s.optional = true)
+    }
+
+    /// The exchanger [`Caller::on_behalf_of`](crate::Caller::on_behalf_of) uses
+    /// (for example an `entra_obo::Obo` in an `Arc`). Defaults to none, or the
+    /// configured one for layers built by [`EntraAuth`](crate::EntraAuth).
+    #[must_use]
+    pub fn exchanger(self, exchanger: Arc<dyn TokenExchanger>) -> Self {
+        self.edit(|s| s.exchanger = Some(exchanger))
+    }
+}
+
+impl<S> Layer<S> for BearerLayer {
+    type Service = Bearer<S>;
+
+    fn layer(&self, inner: S) -> Bearer<S> {
+        Bearer { inner, shared: self.shared.clone() }
+    }
+}
+
+/// The service of [`BearerLayer`].
+#[derive(Clone)]
+pub struct Bearer<S> {
+    inner: S,
+    shared: Arc<Shared>,
+}
+
+impl<S> Bearer<S> {
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S> fmt::Debug for Bearer<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Bearer").finish_non_exhaustive()
+    }
+}
+
+impl<S, B, ResBody> Service<Request<B>> for Bearer<S>
+where
+    S: Service<Request<B>, Response = http::Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send,
+    B: Send + 'static,
+    ResBody: HttpBody<Data = Bytes> + Send + 'static,
+    ResBody::Error: Into<axum::BoxError>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<B>) -> Self::Future {
+        // The ready service goes into the future; a clone stays for the next call.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let shared = self.shared.clone();
+        ResponseFuture::new(Box::pin(async move {
+            let validated = match bearer_token(req.headers()) {
+                Err(refusal) => return Ok(shared.challenger.response(&refusal)),
+                Ok(None) if shared.optional => None,
+                Ok(None) => return Ok(shared.challenger.response(&Refusal::NoCredentials)),
+                Ok(Some(token)) => match shared.validator.validate(token).await {
+                    Ok(v) => Some(v),
+                    Err(e) => {
+                        let refusal = Refusal::from_validation(e.get_ref());
+                        tracing::debug!(code = e.code(), "bearer token refused");
+                        return Ok(shared.challenger.response(&refusal));
+                    }
+                },
+            };
+            if let Some(v) = validated {
+                if !shared.requirement.satisfied_by(v.claims()) {
+                    let scopes = shared.requirement.scopes.clone();
+                    return Ok(shared.challenger.response(&Refusal::InsufficientScope { scopes }));
+                }
+                req.extensions_mut().insert(v);
+            }
+            req.extensions_mut().insert(LayerContext(shared.clone()));
+            let response = inner.call(req).await?.map(Body::new);
+            Ok(complete_challenge(&shared.challenger, response))
+        }))
+    }
+}
+
+/// A challenge raised by a handler (an [`Error`](crate::Error) response) gets
+/// this layer's realm and `resource_metadata`.
+fn complete_challenge(challenger: &Challenger, mut response: Response) -> Response {
+    if let Some(crate::error::PendingChallenge(refusal)) =
+        response.extensions_mut().remove::<crate::error::PendingChallenge>()
+        && let Some(value) = challenger.header_value(&refusal)
+        && let Ok(value) = HeaderValue::from_str(&value)
+    {
+        response.headers_mut().insert(WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+/// The bearer token of a request: `Ok(None)` when there are no bearer
+/// credentials (no `Authorization` header, or another scheme), a refusal when
+/// the header is doubled, too large or malformed.
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, Refusal> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let Some(value) = values.next() else { return Ok(None) };
+    if values.next().is_some() {
+        return Err(Refusal::InvalidToken("more than one Authorization header"));
+    }
+    if value.len() > MAX_AUTHORIZATION_BYTES {
+        return Err(Refusal::InvalidToken("the Authorization header is too large"));
+    }
+    let Ok(value) = value.to_str() else {
+        return Err(Refusal::InvalidToken("the Authorization header is malformed"));
+    };
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        // Another scheme (Basic, DPoP, ...): no bearer credentials at all.
+        return Ok(None);
+    }
+    let token = rest.trim_start_matches(' ');
+    if token.is_empty() || !is_token68(token) {
+        return Err(Refusal::InvalidToken("the bearer token is malformed"));
+    }
+    Ok(Some(token))
+}
+
+/// RFC 9110 `token68`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+fn is_token68(s: &str) -> bool {
+    let body = s.trim_end_matches('=');
+    !body.is_empty()
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(values: &[&[u8]]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append(AUTHORIZATION, HeaderValue::from_bytes(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn header_rules() {
+        assert_eq!(bearer_token(&headers(&[])), Ok(None));
+        assert_eq!(bearer_token(&headers(&[b"Bearer abc.def-_~+/="])), Ok(Some("abc.def-_~+/=")));
+        assert_eq!(bearer_token(&headers(&[b"bEaReR  abc"])), Ok(Some("abc")));
+        assert_eq!(bearer_token(&headers(&[b"Basic dXNlcjpwYXNz"])), Ok(None));
+        assert_eq!(bearer_token(&headers(&[b"Bearerabc"])), Ok(None));
+        for bad in
+            [&b"Bearer"[..], b"Bearer ", b"Bearer a b", b"Bearer a,b", b"Bearer =", b"Bearer \xff"]
+        {
+            assert!(
+                matches!(bearer_token(&headers(&[bad])), Err(Refusal::InvalidToken(_))),
+                "{bad:?}"
+            );
+        }
+        assert!(matches!(
+            bearer_token(&headers(&[b"Bearer a", b"Bearer a"])),
+            Err(Refusal::InvalidToken("more than one Authorization header"))
+        ));
+        let big = format!("Bearer {}", "a".repeat(MAX_AUTHORIZATION_BYTES));
+        assert!(matches!(
+            bearer_token(&headers(&[big.as_bytes()])),
+            Err(Refusal::InvalidToken("the Authorization header is too large"))
+        ));
+    }
+
+    #[test]
+    fn requirement_is_any_of() {
+        let claims: EntraClaims =
+            serde_json::from_value(serde_json::json!({"scp": "a b", "roles": ["R"]})).unwrap();
+        let r = Requirement::default();
+        assert!(r.satisfied_by(&claims));
+        let r = Requirement { scopes: vec!["x".into(), "b".into()], roles: vec![] };
+        assert!(r.satisfied_by(&claims));
+        let r = Requirement { scopes: vec!["x".into()], roles: vec!["R".into()] };
+        assert!(r.satisfied_by(&claims));
+        let r = Requirement { scopes: vec!["x".into()], roles: vec!["r".into()] };
+        assert!(!r.satisfied_by(&claims));
+    }
+}

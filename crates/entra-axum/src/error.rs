@@ -1,0 +1,260 @@
+//! The error type of this crate, and how each error becomes a response.
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use entra_core::{AuthError as _, SeamError};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use http::{HeaderValue, StatusCode};
+
+use crate::challenge::{Challenger, Refusal};
+
+/// Errors of set-up (configuration), of handlers (On-Behalf-Of, scope checks)
+/// and of the sign-in routes.
+///
+/// Every error is also a response ([`IntoResponse`]): return it from a handler.
+/// Under a [`BearerLayer`](crate::BearerLayer), a claims challenge from
+/// On-Behalf-Of becomes `401 WWW-Authenticate: Bearer error="insufficient_claims",
+/// claims="<base64>"` with the layer's realm and `resource_metadata`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A required setting is missing; `name` is the environment variable (or
+    /// builder method) that sets it.
+    #[error("missing configuration: set {name}")]
+    MissingConfig {
+        /// The variable or method to set.
+        name: &'static str,
+    },
+    /// A setting has a value that cannot be used.
+    #[error("invalid configuration of {field}: {reason}")]
+    InvalidConfig {
+        /// The setting.
+        field: &'static str,
+        /// Why (with the value shortened).
+        reason: String,
+    },
+    /// The token validator could not be built.
+    #[error("cannot build the token validator")]
+    ValidatorSetup(#[source] entra_jwks::Error),
+    /// The On-Behalf-Of client could not be built.
+    #[error("cannot build the on-behalf-of client")]
+    OboSetup(#[source] entra_obo::Error),
+    /// The sign-in client could not be built.
+    #[error("cannot build the sign-in client")]
+    SignInSetup(#[source] entra_oidc::Error),
+    /// [`Caller::on_behalf_of`](crate::Caller::on_behalf_of) was called without
+    /// an exchanger: configure a client credential (`ENTRA_CLIENT_SECRET`).
+    #[error(
+        "no token exchanger is configured: set a client credential such as ENTRA_CLIENT_SECRET"
+    )]
+    NoExchanger,
+    /// On-Behalf-Of failed; a Conditional Access claims challenge, when present,
+    /// goes back to the client.
+    #[error("the downstream token could not be obtained")]
+    Exchange(#[source] SeamError),
+    /// The caller lacks every one of the listed scopes (or roles).
+    #[error("the caller lacks the required scope or role")]
+    InsufficientScope {
+        /// The scopes, any one of which would do.
+        scopes: Vec<String>,
+    },
+    /// The request needs a signed-in user and has none.
+    #[error("no user is signed in")]
+    NotSignedIn,
+    /// A state-changing sign-in request (logout) came without the session's CSRF
+    /// token.
+    #[error("the CSRF token is missing or does not match the session")]
+    Csrf,
+    /// Signing in, refreshing or signing out failed at Entra or in the callback.
+    #[error("sign-in failed")]
+    SignIn(#[source] entra_oidc::Error),
+    /// The session store failed.
+    #[cfg(feature = "sign-in")]
+    #[error("the session store failed")]
+    Session(#[source] tower_sessions::session::Error),
+    /// Teams and roles could not be resolved at sign-in.
+    #[cfg(feature = "teams")]
+    #[error("teams could not be resolved")]
+    Teams(#[source] entra_teams::Error),
+}
+
+/// A challenge a handler's error response raised, completed by the bearer layer
+/// with its realm and metadata URL.
+#[derive(Clone, Debug)]
+pub(crate) struct PendingChallenge(pub(crate) Refusal);
+
+impl Error {
+    /// A stable code for logs and metrics: `missing_config`, `invalid_config`,
+    /// `validator_setup`, `obo_setup`, `sign_in_setup`, `no_exchanger`,
+    /// `insufficient_claims` (an exchange that needs a claims challenge),
+    /// `exchange_failed`, `insufficient_scope`, `not_signed_in`, `csrf`,
+    /// `sign_in_failed`, `session_store`, `teams`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MissingConfig { .. } => "missing_config",
+            Self::InvalidConfig { .. } => "invalid_config",
+            Self::ValidatorSetup(_) => "validator_setup",
+            Self::OboSetup(_) => "obo_setup",
+            Self::SignInSetup(_) => "sign_in_setup",
+            Self::NoExchanger => "no_exchanger",
+            Self::Exchange(e) if e.claims_challenge().is_some() => "insufficient_claims",
+            Self::Exchange(_) => "exchange_failed",
+            Self::InsufficientScope { .. } => "insufficient_scope",
+            Self::NotSignedIn => "not_signed_in",
+            Self::Csrf => "csrf",
+            Self::SignIn(_) => "sign_in_failed",
+            #[cfg(feature = "sign-in")]
+            Self::Session(_) => "session_store",
+            #[cfg(feature = "teams")]
+            Self::Teams(_) => "teams",
+        }
+    }
+
+    /// The request's credentials are not good enough (sign in again, ask for a
+    /// scope, answer a claims challenge): a 401 or 403, not worth retrying as is.
+    pub fn is_unauthorized(&self) -> bool {
+        match self {
+            Self::InsufficientScope { .. } | Self::NotSignedIn | Self::Csrf => true,
+            Self::Exchange(e) => e.claims_challenge().is_some() || e.is_unauthorized(),
+            Self::SignIn(e) => e.is_unauthorized(),
+            #[cfg(feature = "teams")]
+            Self::Teams(e) => e.is_unauthorized(),
+            _ => false,
+        }
+    }
+
+    /// A dependency (Entra, the network, the session store) failed: retry later (503).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Exchange(e) => e.claims_challenge().is_none() && e.is_transient(),
+            Self::SignIn(e) => e.is_transient(),
+            #[cfg(feature = "sign-in")]
+            Self::Session(_) => true,
+            #[cfg(feature = "teams")]
+            Self::Teams(e) => e.is_transient(),
+            _ => false,
+        }
+    }
+
+    /// The application is misconfigured: fix the configuration, not the request.
+    pub fn is_config(&self) -> bool {
+        match self {
+            Self::MissingConfig { .. }
+            | Self::InvalidConfig { .. }
+            | Self::ValidatorSetup(_)
+            | Self::OboSetup(_)
+            | Self::NoExchanger => true,
+            Self::SignInSetup(_) => true,
+            Self::Exchange(e) => e.is_config(),
+            #[cfg(feature = "teams")]
+            Self::Teams(e) => e.is_config(),
+            _ => false,
+        }
+    }
+
+    /// The refusal a bearer-protected handler answers with, when it is one.
+    fn refusal(&self) -> Option<Refusal> {
+        match self {
+            Self::Exchange(e) => Some(Refusal::from_exchange(e.get_ref())),
+            Self::InsufficientScope { scopes } => {
+                Some(Refusal::InsufficientScope { scopes: scopes.clone() })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl From<SeamError> for Error {
+    fn from(e: SeamError) -> Self {
+        Self::Exchange(e)
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        if let Some(refusal) = self.refusal()
+            && !matches!(refusal, Refusal::Internal(_))
+        {
+            let mut r = Challenger::new("api").response(&refusal);
+            r.extensions_mut().insert(PendingChallenge(refusal));
+            return r;
+        }
+        let status = if self.is_transient() {
+            StatusCode::SERVICE_UNAVAILABLE
+        } else if matches!(self, Self::Csrf | Self::Exchange(_)) && self.is_unauthorized() {
+            StatusCode::FORBIDDEN
+        } else if matches!(self, Self::NotSignedIn) {
+            StatusCode::UNAUTHORIZED
+        } else if self.is_unauthorized() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::INTERNAL_SERVER_ERROR
+        };
+        if status.is_server_error() {
+            tracing::error!(code = self.code(), error = %self, "entra-axum request failed");
+        } else {
+            tracing::debug!(code = self.code(), error = %self, "entra-axum request refused");
+        }
+        text_response(status, self.public_message())
+    }
+}
+
+impl Error {
+    /// What the user or client is told: never the inner error's text.
+    fn public_message(&self) -> &'static str {
+        match self {
+            Self::NotSignedIn => "sign in first",
+            Self::Exchange(_) if self.is_unauthorized() => {
+                "the downstream API cannot be reached on behalf of this user"
+            }
+            Self::Csrf => {
+                "the request did not come from this application (missing or wrong CSRF token)"
+            }
+            Self::SignIn(_) if self.is_unauthorized() => {
+                "sign-in failed: the sign-in link expired, was already used or was refused; start again"
+            }
+            _ if self.is_transient() => "a service is temporarily unavailable; try again shortly",
+            _ => "internal error",
+        }
+    }
+}
+
+pub(crate) fn text_response(status: StatusCode, message: &'static str) -> Response {
+    let mut r = Response::new(Body::from(message));
+    *r.status_mut() = status;
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_classes() {
+        let errors = [
+            Error::MissingConfig { name: "X" },
+            Error::InvalidConfig { field: "f", reason: "r".into() },
+            Error::NoExchanger,
+            Error::InsufficientScope { scopes: vec![] },
+            Error::NotSignedIn,
+            Error::Csrf,
+            Error::SignIn(entra_oidc::Error::UnknownState),
+        ];
+        let codes: Vec<&str> = errors.iter().map(Error::code).collect();
+        entra_testkit::doubles::assert_error_codes(&codes);
+        for e in &errors {
+            let classes = [e.is_unauthorized(), e.is_transient(), e.is_config()];
+            assert!(classes.iter().filter(|c| **c).count() <= 1, "{e:?}");
+        }
+        assert!(Error::NotSignedIn.is_unauthorized() && Error::NoExchanger.is_config());
+        let r = Error::Csrf.into_response();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let r = Error::SignIn(entra_oidc::Error::StateMismatch).into_response();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    }
+}

@@ -1,0 +1,292 @@
+//! The bearer layer, its challenges and the protected-resource metadata.
+
+use axum::Router;
+use axum::routing::get;
+use entra_axum::{Caller, EntraAuth, Error};
+use entra_core::{ClientCredential, Secret};
+use entra_testkit::{Fault, JwksFault, MockEntra, TestUser, TokenSpec};
+use reqwest::StatusCode;
+
+use crate::support::{bind, http, serve};
+
+async fn whoami(caller: Caller) -> String {
+    format!("{}|{:?}", caller.object_id(), caller.kind())
+}
+
+async fn graph(caller: Caller) -> Result<String, Error> {
+    let token = caller.on_behalf_of("https://graph.microsoft.com").await?;
+    Ok(format!("graph token, {} scopes", token.scopes.len()))
+}
+
+async fn maybe(caller: Option<Caller>) -> String {
+    caller.map_or_else(|| "anonymous".to_owned(), |c| c.object_id().to_owned())
+}
+
+struct Api {
+    mock: MockEntra,
+    base: String,
+    alice: TestUser,
+}
+
+impl Api {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn realm_and_metadata(&self) -> String {
+        format!(
+            r#"realm="{b}/mcp", resource_metadata="{b}/.well-known/oauth-protected-resource/mcp""#,
+            b = self.base
+        )
+    }
+
+    async fn get(&self, path: &str, auth: Option<&str>) -> reqwest::Response {
+        let mut r = http().get(self.url(path));
+        if let Some(a) = auth {
+            r = r.header("authorization", a);
+        }
+        r.send().await.unwrap()
+    }
+}
+
+async fn api() -> Api {
+    let mock = MockEntra::start().await;
+    let api = mock.default_api();
+    mock.grant_consent(&api.client_id, "https://graph.microsoft.com", &["User.Read"]);
+    let alice = mock.add_user(TestUser::new("alice@contoso.com").name("Alice"));
+    let auth = EntraAuth::builder(mock.authority(), api.client_id.clone())
+        .credential(ClientCredential::secret(Secret::new("mock-api-secret")))
+        .build()
+        .unwrap();
+    let (listener, base) = bind().await;
+    let mcp = auth.resource(&format!("{base}/mcp"), ["access_as_user"]).unwrap();
+    let app = Router::new()
+        .route("/mcp", get(whoami))
+        .route("/mcp/graph", get(graph))
+        .layer(mcp.bearer().require_scope("access_as_user"))
+        .route("/mcp/app", get(whoami).layer(mcp.bearer().require_role("Data.Read")))
+        .route("/mcp/optional", get(maybe).layer(mcp.bearer().optional()))
+        .merge(mcp.metadata_router());
+    serve(listener, app);
+    Api { mock, base, alice }
+}
+
+fn www(r: &reqwest::Response) -> String {
+    r.headers()["www-authenticate"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn valid_token_passes_and_missing_credentials_get_a_bare_challenge() {
+    let t = api().await;
+    let token = t.mock.access_token(&t.alice, &t.mock.default_api());
+
+    let r = t.get("/mcp", Some(&format!("Bearer {token}"))).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.text().await.unwrap(), format!("{}|Delegated", t.alice.oid));
+    // The scheme is case-insensitive.
+    let r = t.get("/mcp", Some(&format!("bEARER {token}"))).await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // No credentials: 401 without `error`.
+    let r = t.get("/mcp", None).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(www(&r), format!("Bearer {}", t.realm_and_metadata()));
+    // Another scheme is no bearer credentials at all.
+    let r = t.get("/mcp", Some("Basic dXNlcjpwYXNz")).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(www(&r), format!("Bearer {}", t.realm_and_metadata()));
+    // A token in the query string is not read.
+    let r = http().get(t.url(&format!("/mcp?access_token={token}"))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(www(&r), format!("Bearer {}", t.realm_and_metadata()));
+    // ... nor one in a form body.
+    let r = http()
+        .get(t.url("/mcp"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("access_token={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refused_tokens_get_invalid_token() {
+    let t = api().await;
+    let api = t.mock.default_api();
+    let expired = t.mock.mint(TokenSpec::access(&t.alice, &api).expired());
+    let graph = t.mock.graph_token(&t.alice);
+    for token in [expired, graph, "abc.def.ghi".to_owned()] {
+        let r = t.get("/mcp", Some(&format!("Bearer {token}"))).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        let h = www(&r);
+        assert!(
+            h.starts_with(&format!(
+                r#"Bearer realm="{}/mcp", error="invalid_token", error_description=""#,
+                t.base
+            )),
+            "{h}"
+        );
+        assert!(h.ends_with(&format!(
+            r#"resource_metadata="{}/.well-known/oauth-protected-resource/mcp""#,
+            t.base
+        )));
+        assert!(!h.contains(&token), "the token is never echoed");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doubled_oversize_and_malformed_headers_get_401_never_500() {
+    let t = api().await;
+    let token = t.mock.access_token(&t.alice, &t.mock.default_api());
+    let expect = |desc: &str| {
+        format!(
+            r#"Bearer realm="{b}/mcp", error="invalid_token", error_description="{desc}", resource_metadata="{b}/.well-known/oauth-protected-resource/mcp""#,
+            b = t.base
+        )
+    };
+    // Two Authorization headers, even both valid.
+    let r = http()
+        .get(t.url("/mcp"))
+        .header("authorization", format!("Bearer {token}"))
+        .header("authorization", format!("Bearer {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(www(&r), expect("more than one Authorization header"));
+    // Over 16 KiB.
+    let big = format!("Bearer {}", "a".repeat(17 * 1024));
+    let r = t.get("/mcp", Some(&big)).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(www(&r), expect("the Authorization header is too large"));
+    // Malformed values.
+    for bad in ["Bearer", "Bearer ", "Bearer a b", "Bearer a,b=c", "Bearer =="] {
+        let r = t.get("/mcp", Some(bad)).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{bad:?}");
+        assert_eq!(www(&r), expect("the bearer token is malformed"), "{bad:?}");
+    }
+    let r = http()
+        .get(t.url("/mcp"))
+        .header(
+            "authorization",
+            reqwest::header::HeaderValue::from_bytes(b"Bearer \xff\xfe").unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(www(&r), expect("the Authorization header is malformed"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_scope_or_role_gets_403_insufficient_scope() {
+    let t = api().await;
+    let api = t.mock.default_api();
+    let app_only = t.mock.app_token(&t.mock.default_client(), &api);
+    // Failing: an app-only token (roles, no scp) on a route requiring a scope.
+    let r = t.get("/mcp", Some(&format!("Bearer {app_only}"))).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        www(&r),
+        format!(
+            r#"Bearer realm="{b}/mcp", error="insufficient_scope", scope="api://{id}/access_as_user", error_description="the access token does not grant the required permissions", resource_metadata="{b}/.well-known/oauth-protected-resource/mcp""#,
+            b = t.base,
+            id = api.client_id
+        )
+    );
+    // Passing: the same token on a route requiring its role.
+    let r = t.get("/mcp/app", Some(&format!("Bearer {app_only}"))).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().ends_with("|AppOnly"));
+    // Failing: a user token without the role; no scope to name.
+    let user = t.mock.access_token(&t.alice, &api);
+    let r = t.get("/mcp/app", Some(&format!("Bearer {user}"))).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(www(&r).starts_with(&format!(
+        r#"Bearer realm="{}/mcp", error="insufficient_scope", error_description="#,
+        t.base
+    )));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn optional_layer_admits_anonymous_but_refuses_bad_tokens() {
+    let t = api().await;
+    let r = t.get("/mcp/optional", None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.text().await.unwrap(), "anonymous");
+    let token = t.mock.access_token(&t.alice, &t.mock.default_api());
+    let r = t.get("/mcp/optional", Some(&format!("Bearer {token}"))).await;
+    assert_eq!(r.text().await.unwrap(), t.alice.oid);
+    let r = t.get("/mcp/optional", Some("Bearer not.a.token")).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_unavailable_is_503_with_retry_after_never_401() {
+    let t = api().await;
+    t.mock.set_jwks_fault(Some(JwksFault::Status(500)));
+    let token = t.mock.access_token(&t.alice, &t.mock.default_api());
+    let r = t.get("/mcp", Some(&format!("Bearer {token}"))).await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let after: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=300).contains(&after));
+    assert!(r.headers().get("www-authenticate").is_none());
+    // Passing once the keys are back.
+    t.mock.set_jwks_fault(None);
+    let mut status = StatusCode::SERVICE_UNAVAILABLE;
+    for _ in 0..3 {
+        status = t.get("/mcp", Some(&format!("Bearer {token}"))).await.status();
+        if status == StatusCode::OK {
+            break;
+        }
+    }
+    let _ = status;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn obo_claims_challenge_becomes_insufficient_claims() {
+    let t = api().await;
+    let token = t.mock.access_token(&t.alice, &t.mock.default_api());
+    // Passing: OBO to Graph as Alice.
+    let r = t.get("/mcp/graph", Some(&format!("Bearer {token}"))).await;
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    // Conditional Access asks for MFA: the claims go back to the client.
+    let claims = r#"{"access_token":{"acrs":{"essential":true,"value":"c1"}}}"#;
+    t.mock.fail_next(1, Fault::aadsts(50076).claims(claims));
+    let token2 = t.mock.access_token(&t.alice, &t.mock.default_api());
+    let r = t.get("/mcp/graph", Some(&format!("Bearer {token2}"))).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(claims);
+    assert_eq!(
+        www(&r),
+        format!(
+            r#"Bearer realm="{b}/mcp", error="insufficient_claims", claims="{b64}", resource_metadata="{b}/.well-known/oauth-protected-resource/mcp""#,
+            b = t.base
+        )
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metadata_is_public_and_path_inserted() {
+    let t = api().await;
+    let api = t.mock.default_api();
+    let r = http().get(t.url("/.well-known/oauth-protected-resource/mcp")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    let doc: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        doc,
+        serde_json::json!({
+            "resource": format!("{}/mcp", t.base),
+            "authorization_servers": [format!("{}/{}/v2.0", t.mock.uri(), t.mock.tenant_id())],
+            "scopes_supported": [format!("api://{}/access_as_user", api.client_id)],
+            "bearer_methods_supported": ["header"],
+            "resource_name": "127.0.0.1",
+        })
+    );
+    // Not at the root well-known path: the resource has a path.
+    let r = http().get(t.url("/.well-known/oauth-protected-resource")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}

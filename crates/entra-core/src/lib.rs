@@ -36,6 +36,12 @@
 //!
 //! - [`Secret`] zeroizes its memory, prints as `Secret([redacted])` and has no
 //!   `Display`; tokens, codes and PKCE verifiers travel in it.
+//! - A [`ValidatedToken`] has no public constructor: validators build it after
+//!   verifying a token, and anything else must go through [`dangerous`], whose
+//!   name says what skipping the check means. Errors crossing the seams are
+//!   [`SeamError`]s with a stable [`AuthError::code`] and a class (unauthorized,
+//!   transient, configuration).
+//! - [`PendingLogin`] keeps the `nonce` and PKCE verifier in [`Secret`]s.
 //! - Issuer checks never skip: a `{tenantid}` template requires a GUID `tid`, an
 //!   exact match after substitution, and an issuer that names that tenant.
 //! - Untrusted input placed in error messages is shortened, and `Debug` of claims

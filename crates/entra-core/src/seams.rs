@@ -351,13 +351,37 @@ impl<T: TokenCache + ?Sized> TokenCache for Arc<T> {
 }
 
 /// A sign-in that has started and not yet come back: what the callback needs.
+///
+/// The `nonce` and the PKCE verifier are [`Secret`]s: they never print. A
+/// [`LoginStateStore`] that serializes a pending login (to Redis, a cookie) writes
+/// them in clear as plain strings, so such a store must keep its entries
+/// server-side or encrypt them.
+///
+/// ```
+/// use entra_core::{PendingLogin, Secret};
+///
+/// let login = PendingLogin::new(
+///     Secret::new("nonce-1"),
+///     Secret::new("verifier-1"),
+///     "/reports".into(),
+///     "https://app.example.com/callback".into(),
+///     1_700_000_000,
+/// );
+/// assert!(!format!("{login:?}").contains("nonce-1"));
+/// let stored = serde_json::to_string(&login)?;
+/// let back: PendingLogin = serde_json::from_str(&stored)?;
+/// assert_eq!(back.pkce_verifier.expose_secret(), "verifier-1");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Clone, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PendingLogin {
-    /// The `nonce` sent in the authorization request. Never log it.
-    pub nonce: String,
-    /// The PKCE code verifier. Never log it.
-    pub pkce_verifier: String,
+    /// The `nonce` sent in the authorization request.
+    #[serde(serialize_with = "expose")]
+    pub nonce: Secret,
+    /// The PKCE code verifier.
+    #[serde(serialize_with = "expose")]
+    pub pkce_verifier: Secret,
     /// The local path to return to after sign-in (already checked to be local).
     pub return_to: String,
     /// The redirect URI used in the authorization request.
@@ -369,8 +393,8 @@ pub struct PendingLogin {
 impl PendingLogin {
     /// A pending sign-in.
     pub fn new(
-        nonce: String,
-        pkce_verifier: String,
+        nonce: Secret,
+        pkce_verifier: Secret,
         return_to: String,
         redirect_uri: String,
         created_at: i64,
@@ -387,6 +411,12 @@ impl fmt::Debug for PendingLogin {
             .field("created_at", &self.created_at)
             .finish_non_exhaustive()
     }
+}
+
+/// Writes a secret of a [`PendingLogin`] for its store: the one place a
+/// [`Secret`] is serialized.
+fn expose<S: serde::Serializer>(secret: &Secret, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(secret.expose_secret())
 }
 
 /// Stores pending sign-ins by their `state` value.

@@ -106,10 +106,6 @@ impl Algorithm {
     pub(crate) fn index(self) -> usize {
         self as usize
     }
-
-    pub(crate) fn is_rsa(self) -> bool {
-        !matches!(self, Self::ES256 | Self::ES384)
-    }
 }
 
 impl fmt::Display for Algorithm {
@@ -170,7 +166,10 @@ pub struct Options {
     /// The signature algorithm allow-list. Defaults to `[RS256]`, which is all
     /// Entra uses.
     pub algorithms: Vec<Algorithm>,
-    /// Clock skew tolerated on `exp` and `nbf`. Defaults to 60 seconds.
+    /// Clock skew tolerated on `exp` and `nbf`, at most [`Options::MAX_LEEWAY`]
+    /// (a larger one would in effect switch the expiry check off, and
+    /// [`ValidatorBuilder::build`] refuses it with [`Error::LeewayTooLarge`]).
+    /// Defaults to 60 seconds.
     pub leeway: Duration,
     /// Scopes (`scp`) a delegated access token must carry. Defaults to `None`.
     pub required_scopes: Option<Match>,
@@ -215,6 +214,12 @@ pub struct Options {
     /// Longest time a validated access token stays cached (its `exp` is rechecked
     /// on every hit regardless). Defaults to 5 minutes.
     pub token_cache_ttl: Duration,
+}
+
+impl Options {
+    /// The largest [`Options::leeway`] a validator accepts: 5 minutes, the clock
+    /// skew Entra itself tolerates.
+    pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
 }
 
 impl fmt::Debug for Options {
@@ -342,7 +347,8 @@ impl ValidatorBuilder {
         self
     }
 
-    /// Clock skew tolerated on `exp` and `nbf`. See [`Options::leeway`].
+    /// Clock skew tolerated on `exp` and `nbf`, at most [`Options::MAX_LEEWAY`].
+    /// See [`Options::leeway`].
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.options.leeway = leeway;
         self
@@ -466,6 +472,9 @@ impl ValidatorBuilder {
             || o.required_roles.as_ref().is_some_and(Match::is_empty)
         {
             return Err(Error::Config { reason: "a required scope or role rule is empty" });
+        }
+        if o.leeway > Options::MAX_LEEWAY {
+            return Err(Error::LeewayTooLarge { leeway: o.leeway, max: Options::MAX_LEEWAY });
         }
         if o.max_token_bytes == 0 || o.jwks_max_bytes == 0 {
             return Err(Error::Config { reason: "size limits must be above zero" });

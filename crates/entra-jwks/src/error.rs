@@ -37,6 +37,7 @@ use entra_core::{AuthError, TenantId};
 /// | [`AppOnlyNotAllowed`](Error::AppOnlyNotAllowed) | `app_only_not_allowed` | unauthorized |
 /// | [`NonceMismatch`](Error::NonceMismatch) | `nonce_mismatch` | unauthorized |
 /// | [`Config`](Error::Config) | `invalid_config` | config |
+/// | [`LeewayTooLarge`](Error::LeewayTooLarge) | `leeway_too_large` | config |
 /// | [`HttpClient`](Error::HttpClient) | `http_client` | config |
 /// | [`TenantPolicyRequired`](Error::TenantPolicyRequired) | `tenant_policy_required` | config |
 #[derive(Debug, thiserror::Error)]
@@ -166,6 +167,15 @@ pub enum Error {
         /// What to change.
         reason: &'static str,
     },
+    /// The configured leeway is larger than [`crate::Options::MAX_LEEWAY`]: it
+    /// would in effect switch the expiry check off.
+    #[error("leeway of {}s is more than the maximum of {}s", leeway.as_secs(), max.as_secs())]
+    LeewayTooLarge {
+        /// The configured leeway.
+        leeway: std::time::Duration,
+        /// The maximum, [`crate::Options::MAX_LEEWAY`].
+        max: std::time::Duration,
+    },
     /// The default HTTP client could not be built (for example, no TLS roots).
     #[error("cannot build the HTTP client for the keys endpoint")]
     HttpClient(#[source] reqwest::Error),
@@ -237,6 +247,7 @@ impl Error {
             Self::AppOnlyNotAllowed => ("app_only_not_allowed", Unauthorized),
             Self::NonceMismatch => ("nonce_mismatch", Unauthorized),
             Self::Config { .. } => ("invalid_config", Config),
+            Self::LeewayTooLarge { .. } => ("leeway_too_large", Config),
             Self::HttpClient(_) => ("http_client", Config),
             Self::TenantPolicyRequired { .. } => ("tenant_policy_required", Config),
         }
@@ -327,6 +338,8 @@ mod tests {
         );
     }
 
+    use std::time::Duration;
+
     #[test]
     fn codes_are_unique_snake_case_and_stable() {
         let tenant = TenantId::parse("72f988bf-86f1-41af-91ab-2d7cd011db47").unwrap();
@@ -356,6 +369,10 @@ mod tests {
             Error::AppOnlyNotAllowed,
             Error::NonceMismatch,
             Error::Config { reason: "" },
+            Error::LeewayTooLarge {
+                leeway: Duration::from_secs(301),
+                max: Duration::from_secs(300),
+            },
             Error::TenantPolicyRequired { authority: String::new() },
         ];
         let codes: Vec<&str> = errors.iter().map(Error::code).collect();
@@ -385,6 +402,7 @@ mod tests {
                 "app_only_not_allowed",
                 "nonce_mismatch",
                 "invalid_config",
+                "leeway_too_large",
                 "tenant_policy_required",
             ]
         );

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
-use aws_lc_rs::signature::{self as sig, ParsedPublicKey, RsaParameters, RsaPublicKeyComponents};
+use aws_lc_rs::signature::{
+    self as sig, EcdsaVerificationAlgorithm, ParsedPublicKey, RsaParameters, RsaPublicKeyComponents,
+};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use entra_core::{Clock, IssuerTemplate};
@@ -35,16 +37,14 @@ fn rsa_params(alg: Algorithm) -> Option<&'static RsaParameters> {
     })
 }
 
-fn jwt_alg(alg: Algorithm) -> jsonwebtoken::Algorithm {
+/// The verification algorithm, JWK curve name and coordinate length of an EC
+/// algorithm. JWS carries ECDSA signatures as fixed-width `r || s` (RFC 7518,
+/// section 3.4).
+fn ec_params(alg: Algorithm) -> Option<(&'static EcdsaVerificationAlgorithm, &'static str, usize)> {
     match alg {
-        Algorithm::RS256 => jsonwebtoken::Algorithm::RS256,
-        Algorithm::RS384 => jsonwebtoken::Algorithm::RS384,
-        Algorithm::RS512 => jsonwebtoken::Algorithm::RS512,
-        Algorithm::PS256 => jsonwebtoken::Algorithm::PS256,
-        Algorithm::PS384 => jsonwebtoken::Algorithm::PS384,
-        Algorithm::PS512 => jsonwebtoken::Algorithm::PS512,
-        Algorithm::ES256 => jsonwebtoken::Algorithm::ES256,
-        Algorithm::ES384 => jsonwebtoken::Algorithm::ES384,
+        Algorithm::ES256 => Some((&sig::ECDSA_P256_SHA256_FIXED, "P-256", 32)),
+        Algorithm::ES384 => Some((&sig::ECDSA_P384_SHA384_FIXED, "P-384", 48)),
+        _ => None,
     }
 }
 
@@ -55,10 +55,8 @@ pub(crate) struct Key {
     pub(crate) issuer: Option<IssuerTemplate>,
     /// The key's `alg`, when it names one.
     alg: Option<Algorithm>,
-    /// The jsonwebtoken key (used for EC keys).
-    decoding: jsonwebtoken::DecodingKey,
-    /// RSA keys parsed by aws-lc-rs for each allowed RSA algorithm, indexed by
-    /// [`Algorithm::index`]: no RSA key is rebuilt per validation.
+    /// The key parsed by aws-lc-rs for each allowed algorithm it fits, indexed by
+    /// [`Algorithm::index`]: no key is rebuilt per validation.
     parsed: [Option<ParsedPublicKey>; Algorithm::ALL.len()],
 }
 
@@ -84,19 +82,10 @@ impl Key {
         if self.alg.is_some_and(|a| a != alg) {
             return Err(mismatch());
         }
-        if alg.is_rsa() {
-            let key = self.parsed[alg.index()].as_ref().ok_or_else(mismatch)?;
-            let signature = b64url(signature_b64)
-                .ok_or(Error::Malformed { reason: "signature is not base64url" })?;
-            return key.verify_sig(message, &signature).map_err(|_| Error::InvalidSignature);
-        }
-        if self.decoding.family() != jsonwebtoken::AlgorithmFamily::Ec {
-            return Err(mismatch());
-        }
-        match jsonwebtoken::crypto::verify(signature_b64, message, &self.decoding, jwt_alg(alg)) {
-            Ok(true) => Ok(()),
-            _ => Err(Error::InvalidSignature),
-        }
+        let key = self.parsed[alg.index()].as_ref().ok_or_else(mismatch)?;
+        let signature = b64url(signature_b64)
+            .ok_or(Error::Malformed { reason: "signature is not base64url" })?;
+        key.verify_sig(message, &signature).map_err(|_| Error::InvalidSignature)
     }
 
     /// Builds a key from one JWKS entry; `None` when it is not a usable signing key.
@@ -110,31 +99,38 @@ impl Key {
             Some(name) => Some(Algorithm::from_name(name)?),
         };
         let issuer = raw.issuer.map(IssuerTemplate::new);
+        let mut parsed: [Option<ParsedPublicKey>; Algorithm::ALL.len()] = Default::default();
+        let usable = allowed.iter().copied().filter(|a| alg.is_none_or(|k| k == *a));
         match raw.kty.as_str() {
             "RSA" => {
                 let n = strip_zeros(b64url(raw.n.as_deref()?)?);
                 let e = strip_zeros(b64url(raw.e.as_deref()?)?);
-                let mut parsed: [Option<ParsedPublicKey>; Algorithm::ALL.len()] =
-                    Default::default();
                 let components = RsaPublicKeyComponents { n: &n[..], e: &e[..] };
-                for a in allowed.iter().copied().filter(|a| alg.is_none_or(|k| k == *a)) {
+                for a in usable {
                     if let Some(params) = rsa_params(a) {
                         parsed[a.index()] = Some(components.to_parsed_public_key(params).ok()?);
                     }
                 }
-                let decoding = jsonwebtoken::DecodingKey::from_rsa_raw_components(&n, &e);
-                Some(Self { kid, issuer, alg, decoding, parsed })
             }
             "EC" => {
-                let decoding = jsonwebtoken::DecodingKey::from_ec_components(
-                    raw.x.as_deref()?,
-                    raw.y.as_deref()?,
-                )
-                .ok()?;
-                Some(Self { kid, issuer, alg, decoding, parsed: Default::default() })
+                let x = b64url(raw.x.as_deref()?)?;
+                let y = b64url(raw.y.as_deref()?)?;
+                for a in usable {
+                    let Some((params, crv, len)) = ec_params(a) else { continue };
+                    if raw.crv.as_deref().is_some_and(|c| c != crv)
+                        || x.len() != len
+                        || y.len() != len
+                    {
+                        continue;
+                    }
+                    // The uncompressed point: 0x04 || x || y (SEC 1, section 2.3.3).
+                    let point = [&[4u8][..], &x, &y].concat();
+                    parsed[a.index()] = Some(ParsedPublicKey::new(params, point).ok()?);
+                }
             }
-            _ => None,
+            _ => return None,
         }
+        Some(Self { kid, issuer, alg, parsed })
     }
 }
 
@@ -161,6 +157,8 @@ struct RawJwk {
     x: Option<String>,
     #[serde(default)]
     y: Option<String>,
+    #[serde(default)]
+    crv: Option<String>,
     #[serde(default)]
     issuer: Option<String>,
 }
@@ -499,6 +497,39 @@ mod tests {
         assert!(matches!(k.verify(Algorithm::PS256, b"m", "AAAA"), Err(Error::KeyMismatch { .. })));
         assert!(matches!(k.verify(Algorithm::RS256, b"m", "AAAA"), Err(Error::InvalidSignature)));
         assert!(matches!(k.verify(Algorithm::ES256, b"m", "AAAA"), Err(Error::KeyMismatch { .. })));
+    }
+
+    #[test]
+    fn ec_keys_verify_with_the_same_backend() {
+        use aws_lc_rs::rand::SystemRandom;
+        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
+
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let pair =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref()).unwrap();
+        let point = pair.public_key().as_ref();
+        let (x, y) = (URL_SAFE_NO_PAD.encode(&point[1..33]), URL_SAFE_NO_PAD.encode(&point[33..]));
+        let doc = |crv: &str| {
+            format!(r#"{{"keys":[{{"kty":"EC","kid":"e","crv":"{crv}","x":"{x}","y":"{y}"}}]}}"#)
+        };
+        let keys =
+            parse_jwks(doc("P-256").as_bytes(), &[Algorithm::RS256, Algorithm::ES256]).unwrap();
+        let k = &keys["e"];
+        let sig = pair.sign(&rng, b"header.payload").unwrap();
+        let sig = URL_SAFE_NO_PAD.encode(sig.as_ref());
+        k.verify(Algorithm::ES256, b"header.payload", &sig).unwrap();
+        assert!(matches!(
+            k.verify(Algorithm::ES256, b"header.other", &sig),
+            Err(Error::InvalidSignature)
+        ));
+        assert!(matches!(k.verify(Algorithm::RS256, b"m", &sig), Err(Error::KeyMismatch { .. })));
+        // A curve that does not fit the algorithm gives no usable key.
+        let keys = parse_jwks(doc("P-384").as_bytes(), &[Algorithm::ES256]).unwrap();
+        assert!(matches!(
+            keys["e"].verify(Algorithm::ES256, b"header.payload", &sig),
+            Err(Error::KeyMismatch { .. })
+        ));
     }
 
     #[test]

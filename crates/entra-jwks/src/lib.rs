@@ -53,8 +53,9 @@
 //!
 //! # Crate features
 //!
-//! None: this crate has no optional features. Signatures are verified with
-//! `aws-lc-rs` (the backend pinned for `jsonwebtoken` in the workspace).
+//! None: this crate has no optional features. Signatures (RSA and EC) are verified
+//! with `aws-lc-rs`, its one signature backend (the one pinned for `jsonwebtoken`
+//! elsewhere in the workspace).
 //!
 //! # Security
 //!
@@ -74,7 +75,9 @@
 //!   ever fetched, validation fails with the *transient*
 //!   [`Error::KeysUnavailable`], never with "invalid token".
 //! - **Expiry**: `exp` is required and `nbf` checked, both against the [`Clock`]
-//!   seam (not the system time inside `jsonwebtoken`) with a 60 s leeway.
+//!   seam with a 60 s leeway; a leeway above 5 minutes
+//!   ([`Options::MAX_LEEWAY`]) is refused when building
+//!   ([`Error::LeewayTooLarge`]).
 //! - **Issuer**: never skipped. v1 tokens must carry the v1 issuer and v2 tokens the
 //!   v2 issuer. For `common`/`organizations` (and domain) authorities the
 //!   `{tenantid}` template is resolved with the token's `tid`, which must be a GUID

@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use aws_lc_rs::constant_time::verify_slices_are_equal;
 use aws_lc_rs::digest;
 use entra_core::{
     Authority, ClientId, Clock, EntraClaims, IssuerTemplate, SeamError, Secret, Tenant,
@@ -181,7 +182,8 @@ impl Validator {
         let key = i.cache.as_ref().and_then(|_| token.rsplit_once('.')).map(|(_, s)| sha256(s));
         if let (Some(cache), Some(key)) = (&i.cache, &key)
             && let Some(hit) = cache.get(key)
-            && constant_time_eq(hit.raw().expose_secret().as_bytes(), token.as_bytes())
+            && verify_slices_are_equal(hit.raw().expose_secret().as_bytes(), token.as_bytes())
+                .is_ok()
         {
             i.check_exp(hit.claims())?;
             return Ok(hit);
@@ -224,11 +226,6 @@ fn sha256(data: &str) -> [u8; 32] {
     let mut out = [0u8; 32];
     out.copy_from_slice(d.as_ref());
     out
-}
-
-/// Compares without an early exit on the first differing byte.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn malformed(reason: &'static str) -> Error {
@@ -349,7 +346,9 @@ impl Inner {
             }
             Kind::Id { nonce } => {
                 let got = claims.nonce.as_deref().unwrap_or("");
-                if nonce.is_empty() || !constant_time_eq(got.as_bytes(), nonce.as_bytes()) {
+                if nonce.is_empty()
+                    || verify_slices_are_equal(got.as_bytes(), nonce.as_bytes()).is_err()
+                {
                     return Err(Error::NonceMismatch);
                 }
             }

@@ -6,27 +6,23 @@
 //! # Example
 //!
 //! An MCP server (`mcp-server`) received Alice's token, validated it, and calls
-//! Microsoft Graph as Alice. Here the mocked Entra of `entra-testkit` plays Entra
-//! and the validation step is reduced to decoding the mock's token.
+//! Microsoft Graph as Alice. Here the mocked Entra of `entra-testkit` plays Entra,
+//! and mints and verifies Alice's token as `entra-jwks` would in the server.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use entra_core::{ClientCredential, EntraClaims, Secret, ValidatedToken};
+//! use entra_core::{ClientCredential, Secret};
 //! use entra_obo::{Error, Obo};
 //! use entra_testkit::{Fault, MockEntra, TestApp, TestUser};
-//! # use base64::Engine as _;
 //!
 //! // A mocked Entra with the MCP server's app registration and a user.
 //! let mock = MockEntra::start().await;
 //! let app = mock.register_app(TestApp::new("mcp-server").secret("app-secret").expose_scope("access_as_user"));
 //! mock.grant_consent(&app.client_id, "https://graph.microsoft.com", &["User.Read"]);
 //! let alice = mock.add_user(TestUser::new("alice@contoso.com"));
-//! let incoming = mock.access_token(&alice, &app);
-//! # let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(incoming.split('.').nth(1).unwrap())?;
-//! # let claims: EntraClaims = serde_json::from_slice(&payload)?;
 //! // In a server, entra-jwks validates the bearer token and returns this.
-//! let user_token = entra_core::dangerous::assume_validated(Secret::new(incoming), claims);
+//! let user_token = mock.validated_token(&alice, &app);
 //!
 //! // Once, at start-up; keep it in your server state (it is Clone + Send + Sync).
 //! let obo = Obo::builder(mock.authority(), app.client_id.clone(), ClientCredential::secret(Secret::new("app-secret")))

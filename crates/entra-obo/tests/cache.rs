@@ -1,12 +1,11 @@
 //! Caching: hits, expiry with the ManualClock, claims bypass, errors never cached,
 //! and single-flight under concurrency.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use entra_core::{Secret, StoreError, TokenCache};
-use entra_obo::{Error, MemoryTokenCache};
+use entra_obo::Error;
+use entra_testkit::doubles::{FailingStore, RecordingCache};
 use entra_testkit::{Fault, TestUser};
 
 use crate::support::Env;
@@ -170,52 +169,14 @@ async fn concurrent_callers_share_an_error_too() {
     assert_eq!(env.token_requests().len(), 2);
 }
 
-/// A cache that records what it is asked to store.
-#[derive(Debug, Default)]
-struct Recording {
-    inner: MemoryTokenCache,
-    puts: Mutex<Vec<(String, Duration)>>,
-}
-
-#[async_trait]
-impl TokenCache for Recording {
-    async fn get(&self, key: &str) -> Result<Option<Secret>, StoreError> {
-        self.inner.get(key).await
-    }
-    async fn put(&self, key: &str, value: Secret, ttl: Duration) -> Result<(), StoreError> {
-        self.puts.lock().unwrap().push((key.to_owned(), ttl));
-        self.inner.put(key, value, ttl).await
-    }
-    async fn remove(&self, key: &str) -> Result<(), StoreError> {
-        self.inner.remove(key).await
-    }
-}
-
-/// A cache whose backend is down: exchanges still work, uncached.
-#[derive(Debug)]
-struct Broken;
-
-#[async_trait]
-impl TokenCache for Broken {
-    async fn get(&self, _: &str) -> Result<Option<Secret>, StoreError> {
-        Err(StoreError::new("test cache", "down"))
-    }
-    async fn put(&self, _: &str, _: Secret, _: Duration) -> Result<(), StoreError> {
-        Err(StoreError::new("test cache", "down"))
-    }
-    async fn remove(&self, _: &str) -> Result<(), StoreError> {
-        Err(StoreError::new("test cache", "down"))
-    }
-}
-
 #[tokio::test]
 async fn keys_hold_no_token_and_ttl_is_lifetime_minus_skew() {
     let env = Env::start().await;
-    let cache = Arc::new(Recording::default());
+    let cache = RecordingCache::with_clock(env.clock.clone());
     let obo = env.builder().cache(cache.clone()).build().unwrap();
     let user = env.user_token(&env.alice);
     obo.exchange_on_behalf_of(&user, GRAPH).await.unwrap();
-    let puts = cache.puts.lock().unwrap().clone();
+    let puts = cache.puts();
     assert_eq!(puts.len(), 1);
     let (key, ttl) = &puts[0];
     assert_eq!(*ttl, Duration::from_secs(3600 - 300));
@@ -226,7 +187,8 @@ async fn keys_hold_no_token_and_ttl_is_lifetime_minus_skew() {
         key.contains(env.api.client_id.as_str()) && key.contains(env.mock.tenant_id().as_str())
     );
 
-    let broken = env.builder().cache(Broken).build().unwrap();
+    // A cache whose backend is down: exchanges still work, uncached.
+    let broken = env.builder().cache(FailingStore).build().unwrap();
     broken.exchange_on_behalf_of(&user, GRAPH).await.unwrap();
     broken.exchange_on_behalf_of(&user, GRAPH).await.unwrap();
     assert_eq!(env.token_requests().len(), 3);

@@ -5,7 +5,7 @@ use entra_core::{ClientCredential, ClientId, Secret};
 use entra_obo::{Error, Obo};
 use entra_testkit::{Fault, TestApp};
 
-use crate::support::{API_SECRET, Env, validated};
+use crate::support::{API_SECRET, Env};
 
 const GRAPH: &str = "https://graph.microsoft.com";
 const CLAIMS: &str = r#"{"access_token":{"capolids":{"essential":true,"values":["1"]}}}"#;
@@ -104,7 +104,8 @@ async fn errors_entra_raises_on_its_own() {
 
     let obo = env.obo();
     // A user token issued for another API (here the downstream one): AADSTS50013.
-    let for_other = validated(&env.mock.access_token(&env.alice, &env.downstream));
+    let for_other =
+        env.mock.verify_token(&env.mock.access_token(&env.alice, &env.downstream)).unwrap();
     let e = obo.exchange_on_behalf_of(&for_other, GRAPH).await.unwrap_err();
     assert!(matches!(e, Error::WrongAudience { .. }), "{e}");
     assert!(e.is_unauthorized());

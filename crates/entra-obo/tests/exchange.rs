@@ -10,7 +10,7 @@ use entra_core::{
 use entra_obo::Error;
 use entra_testkit::{TestApp, TestCertificate, TestUser, TokenSpec};
 
-use crate::support::{API_SECRET, Env, claims_of, validated};
+use crate::support::{API_SECRET, Env, claims_of, unverified};
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -99,7 +99,7 @@ async fn certificate_assertion_is_accepted_and_has_the_documented_shape() {
     let env = Env::start().await;
     let cert = TestCertificate::generate("CN=mcp-cert");
     let app = cert_env_app(&env, &cert);
-    let user = validated(&env.mock.access_token(&env.alice, &app));
+    let user = env.mock.verify_token(&env.mock.access_token(&env.alice, &app)).unwrap();
     for algorithm in [AssertionAlgorithm::Ps256, AssertionAlgorithm::Rs256] {
         env.mock.clear_requests();
         let cred = CertificateCredential::from_pem(cert.cert_pem(), cert.key_pem())
@@ -168,7 +168,7 @@ async fn an_unregistered_certificate_is_refused_by_entra() {
     )
     .build()
     .unwrap();
-    let user = validated(&env.mock.access_token(&env.alice, &app));
+    let user = env.mock.verify_token(&env.mock.access_token(&env.alice, &app)).unwrap();
     let e = obo.exchange_on_behalf_of(&user, ["User.Read"]).await.unwrap_err();
     assert!(matches!(e, Error::InvalidClientCredential { .. }), "{e}");
     assert_eq!(e.aadsts(), Some(700027));
@@ -179,7 +179,7 @@ async fn federated_assertions_from_a_file_and_a_closure() {
     let env = Env::start().await;
     let cert = TestCertificate::generate("CN=workload");
     let app = cert_env_app(&env, &cert);
-    let user = validated(&env.mock.access_token(&env.alice, &app));
+    let user = env.mock.verify_token(&env.mock.access_token(&env.alice, &app)).unwrap();
     // Stand-in for the federated token: an assertion the mock accepts for this app.
     let signer = CertificateCredential::from_pem(cert.cert_pem(), cert.key_pem()).unwrap();
     let assertion =
@@ -283,7 +283,8 @@ async fn invalid_targets_and_app_only_tokens_are_refused_before_any_request() {
         assert!(expected(&e), "{target:?}: {e}");
         assert!(!entra_core::AuthError::is_transient(&e));
     }
-    let app_only = validated(&env.mock.app_token(&env.mock.default_client(), &env.api));
+    let app_only =
+        env.mock.verify_token(&env.mock.app_token(&env.mock.default_client(), &env.api)).unwrap();
     let e = obo.exchange_on_behalf_of(&app_only, "https://graph.microsoft.com").await.unwrap_err();
     assert!(matches!(e, Error::AppOnlyToken { response: None }), "{e}");
     assert!(entra_core::AuthError::is_unauthorized(&e));
@@ -319,7 +320,7 @@ async fn multi_tenant_apps_call_the_users_tenant() {
     // No usable tid: refused before any request.
     env.mock.clear_requests();
     let no_tid =
-        validated(&env.mock.mint(TokenSpec::access_v2(&env.alice, &env.api).without("tid")));
+        unverified(&env.mock.mint(TokenSpec::access_v2(&env.alice, &env.api).without("tid")));
     let e = obo.exchange_on_behalf_of(&no_tid, "https://graph.microsoft.com").await.unwrap_err();
     assert!(matches!(e, Error::MissingTenant), "{e}");
     assert!(env.token_requests().is_empty());
@@ -398,8 +399,8 @@ async fn a_certificate_assertion_is_reused_per_token_endpoint() {
     .clock(env.clock.clone())
     .build()
     .unwrap();
-    let alice_token = validated(&env.mock.access_token(&env.alice, &app));
-    let bob_token = validated(&env.mock.access_token(&bob, &app));
+    let alice_token = env.mock.verify_token(&env.mock.access_token(&env.alice, &app)).unwrap();
+    let bob_token = env.mock.verify_token(&env.mock.access_token(&bob, &app)).unwrap();
     obo.exchange_on_behalf_of(&alice_token, ["User.Read"]).await.unwrap();
     obo.exchange_on_behalf_of(&alice_token, ["Mail.Read"]).await.unwrap_err(); // not consented
     obo.exchange_on_behalf_of(&bob_token, ["User.Read"]).await.unwrap();

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use entra_core::{Authority, ClientCredential, Cloud, Secret, StoreError, Tenant, TokenCache};
 use entra_obo::{Error, Obo};
 use entra_testkit::Fault;
+use entra_testkit::doubles::TamperingCache;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -86,23 +87,6 @@ async fn an_expires_in_beyond_48_hours_is_an_invalid_response() {
     }
 }
 
-/// A shared store holding garbage for every key (another writer, corruption).
-#[derive(Debug)]
-struct Garbage(&'static str);
-
-#[async_trait]
-impl TokenCache for Garbage {
-    async fn get(&self, _: &str) -> Result<Option<Secret>, StoreError> {
-        Ok(Some(Secret::new(self.0)))
-    }
-    async fn put(&self, _: &str, _: Secret, _: Duration) -> Result<(), StoreError> {
-        Ok(())
-    }
-    async fn remove(&self, _: &str) -> Result<(), StoreError> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn a_corrupt_cache_entry_is_a_miss() {
     let env = Env::start().await;
@@ -114,7 +98,7 @@ async fn a_corrupt_cache_entry_is_a_miss() {
         "not a cache entry",
     ] {
         env.mock.clear_requests();
-        let obo = env.builder().cache(Garbage(garbage)).build().unwrap();
+        let obo = env.builder().cache(TamperingCache::returning(garbage)).build().unwrap();
         let token = obo.exchange_on_behalf_of(&user, GRAPH).await.unwrap();
         assert_ne!(token.secret.expose_secret(), "eyJ.a.b", "{garbage:?}");
         assert_eq!(env.token_requests().len(), 1, "{garbage:?}");

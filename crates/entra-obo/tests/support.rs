@@ -10,9 +10,10 @@ use entra_testkit::{MockEntra, RecordedRequest, TestApp, TestUser};
 
 pub(crate) const API_SECRET: &str = "api-secret~with+special&chars=";
 
-/// Wraps a mock-minted token as a validator would (claims decoded from the
-/// payload: the mock signed it, and these tests are about the exchange).
-pub(crate) fn validated(token: &str) -> ValidatedToken {
+/// Wraps a token *without* verifying it: only for tokens no validator would pass
+/// (no `tid`), to check the exchanger's own defences. Everything else goes
+/// through [`MockEntra::verify_token`].
+pub(crate) fn unverified(token: &str) -> ValidatedToken {
     let payload = token.split('.').nth(1).unwrap();
     let claims: EntraClaims =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
@@ -50,7 +51,7 @@ impl Env {
 
     /// A user token for the middle-tier app.
     pub(crate) fn user_token(&self, user: &TestUser) -> ValidatedToken {
-        validated(&self.mock.access_token(user, &self.api))
+        self.mock.validated_token(user, &self.api)
     }
 
     pub(crate) fn builder_with(

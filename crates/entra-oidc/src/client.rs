@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_lc_rs::constant_time::verify_slices_are_equal;
 use entra_core::{
     Authority, ClientCredential, ClientId, Clock, LoginStateStore, PendingLogin, Secret,
     SystemClock, Tenant,
@@ -12,7 +13,7 @@ use entra_jwks::{TenantPolicy, Validator};
 
 use crate::config::{Resolved, check_hint};
 use crate::discovery::Discovery;
-use crate::pkce::{constant_time_eq, random_token, s256_challenge};
+use crate::pkce::{random_token, s256_challenge};
 use crate::tokens::{Grant, TokenRequest};
 use crate::{
     CallbackParams, Config, Error, MemoryLoginStateStore, Metadata, Prompt, Result, SignedIn,
@@ -384,8 +385,13 @@ impl Client {
                 q.append_pair("domain_hint", h);
             }
         }
-        let pending =
-            PendingLogin::new(nonce, verifier, options.return_to, redirect_uri, i.clock.unix_now());
+        let pending = PendingLogin::new(
+            Secret::new(nonce),
+            Secret::new(verifier),
+            options.return_to,
+            redirect_uri,
+            i.clock.unix_now(),
+        );
         i.store.put(&state, pending, i.login_ttl()).await.map_err(Error::Store)?;
         tracing::debug!(authority = %i.resolved.authority, "sign-in started");
         Ok(Login { url: url.into(), state: Secret::new(state) })
@@ -440,7 +446,9 @@ impl Client {
         let i = &self.inner;
         if let Some(expected) = browser_state {
             let got = params.state.as_deref().unwrap_or("");
-            if expected.is_empty() || !constant_time_eq(got, expected) {
+            if expected.is_empty()
+                || verify_slices_are_equal(got.as_bytes(), expected.as_bytes()).is_err()
+            {
                 return Err(Error::StateMismatch);
             }
         }
@@ -481,7 +489,7 @@ impl Client {
             scope: &i.resolved.scope,
             grant: Grant::Code {
                 code,
-                verifier: &pending.pkce_verifier,
+                verifier: pending.pkce_verifier.expose_secret(),
                 redirect_uri: &pending.redirect_uri,
             },
             now: i.clock.now(),
@@ -492,7 +500,7 @@ impl Client {
         let validated = i
             .validator()
             .await?
-            .validate_id_token(id_token.expose_secret(), &pending.nonce)
+            .validate_id_token(id_token.expose_secret(), pending.nonce.expose_secret())
             .await
             .map_err(Error::IdToken)?;
         let (claims, _) = validated.into_parts();

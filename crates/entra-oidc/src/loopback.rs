@@ -5,12 +5,12 @@ use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+use aws_lc_rs::constant_time::verify_slices_are_equal;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
 use crate::client::{Login, LoginOptions};
-use crate::pkce::constant_time_eq;
 use crate::{CallbackParams, Client, Error, Result, SignedIn};
 
 /// The largest request read from the browser, in bytes.
@@ -176,7 +176,10 @@ async fn handle(mut stream: TcpStream, expected_state: &str) -> Option<CallbackP
             return None;
         }
     };
-    let state_ok = params.state.as_deref().is_some_and(|s| constant_time_eq(s, expected_state));
+    let state_ok = params
+        .state
+        .as_deref()
+        .is_some_and(|s| verify_slices_are_equal(s.as_bytes(), expected_state.as_bytes()).is_ok());
     if !state_ok {
         respond(&mut stream, 400, "Bad Request", PAGE_BAD).await;
         return None;

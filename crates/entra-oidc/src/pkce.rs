@@ -20,11 +20,6 @@ pub(crate) fn s256_challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(digest(&SHA256, verifier.as_bytes()).as_ref())
 }
 
-/// Compares two strings in time independent of where they differ.
-pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
-    aws_lc_rs::constant_time::verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,12 +39,5 @@ mod tests {
         assert_eq!(a.len(), 43);
         assert_ne!(a, b);
         assert!(a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
-    }
-
-    #[test]
-    fn constant_time_compare() {
-        assert!(constant_time_eq("abc", "abc"));
-        assert!(!constant_time_eq("abc", "abd"));
-        assert!(!constant_time_eq("abc", "abcd"));
     }
 }

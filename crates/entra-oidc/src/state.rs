@@ -37,12 +37,13 @@ use entra_core::{Clock, LoginStateStore, PendingLogin, StoreError, SystemClock};
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// use std::time::Duration;
-/// use entra_core::{LoginStateStore, ManualClock, PendingLogin};
+/// use entra_core::{LoginStateStore, ManualClock, PendingLogin, Secret};
 /// use entra_oidc::MemoryLoginStateStore;
 ///
 /// let clock = ManualClock::at_unix(1_700_000_000);
 /// let store = MemoryLoginStateStore::new(100).with_clock(clock.clone());
-/// let login = PendingLogin::new("n".into(), "v".into(), "/".into(), "http://127.0.0.1/cb".into(), 0);
+/// let login =
+///     PendingLogin::new(Secret::new("n"), Secret::new("v"), "/".into(), "http://127.0.0.1/cb".into(), 0);
 /// store.put("s1", login.clone(), Duration::from_secs(600)).await.unwrap();
 /// assert!(store.take("s1").await.unwrap().is_some());
 /// assert!(store.take("s1").await.unwrap().is_none()); // taken once
@@ -206,12 +207,18 @@ impl LoginStateStore for MemoryLoginStateStore {
 
 #[cfg(test)]
 mod tests {
-    use entra_core::ManualClock;
+    use entra_core::{ManualClock, Secret};
 
     use super::*;
 
     fn login(tag: &str) -> PendingLogin {
-        PendingLogin::new(tag.into(), "v".into(), "/".into(), "http://127.0.0.1/cb".into(), 0)
+        PendingLogin::new(
+            Secret::new(tag),
+            Secret::new("v"),
+            "/".into(),
+            "http://127.0.0.1/cb".into(),
+            0,
+        )
     }
 
     fn block_on<F: Future>(f: F) -> F::Output {
@@ -226,7 +233,7 @@ mod tests {
             let ttl = Duration::from_secs(60);
             store.put("a", login("a"), ttl).await.unwrap();
             store.put("b", login("b"), ttl).await.unwrap();
-            assert_eq!(store.take("a").await.unwrap().unwrap().nonce, "a");
+            assert_eq!(store.take("a").await.unwrap().unwrap().nonce.expose_secret(), "a");
             assert!(store.take("a").await.unwrap().is_none());
             assert!(store.take("zzz").await.unwrap().is_none());
             clock.advance(Duration::from_secs(59));

@@ -4,9 +4,10 @@ use std::time::Duration;
 
 use entra_core::{ErrorKind, Secret};
 use entra_oidc::{CallbackParams, Error, LoginOptions};
+use entra_testkit::doubles::TamperingLoginStore;
 use entra_testkit::{Fault, TestUser};
 
-use crate::support::{Env, TamperingStore, authorize};
+use crate::support::{Env, authorize};
 
 async fn begin_for(client: &entra_oidc::Client, user: &TestUser) -> CallbackParams {
     let login = client.begin_with(LoginOptions::new("/").login_hint(&user.username)).await.unwrap();
@@ -51,8 +52,7 @@ async fn expired_state() {
     assert!(matches!(client.complete(&late).await, Err(Error::UnknownState)));
 
     // A store that keeps entries too long: the client's own age check refuses it.
-    let mut store = TamperingStore::new(|_| {});
-    store.lenient = true;
+    let store = TamperingLoginStore::new(|_| {}).ignoring_ttl();
     let client = env.client_with_store(env.config(), store);
     let late = begin_for(&client, &env.alice).await;
     env.clock.advance(Duration::from_secs(601));
@@ -65,7 +65,7 @@ async fn wrong_nonce_is_refused() {
     let env = Env::start().await;
     let client = env.client_with_store(
         env.config(),
-        TamperingStore::new(|l| l.nonce = "another-sign-in's-nonce".into()),
+        TamperingLoginStore::new(|l| l.nonce = Secret::new("another-sign-in's-nonce")),
     );
     let params = begin_for(&client, &env.alice).await;
     let err = client.complete(&params).await.unwrap_err();
@@ -76,8 +76,10 @@ async fn wrong_nonce_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pkce_verifier_mismatch_is_detected_by_entra() {
     let env = Env::start().await;
-    let client = env
-        .client_with_store(env.config(), TamperingStore::new(|l| l.pkce_verifier = "x".repeat(43)));
+    let client = env.client_with_store(
+        env.config(),
+        TamperingLoginStore::new(|l| l.pkce_verifier = Secret::new("x".repeat(43))),
+    );
     let params = begin_for(&client, &env.alice).await;
     let err = client.complete(&params).await.unwrap_err();
     let entra = err.entra_error().expect("an entra error");
@@ -199,7 +201,7 @@ async fn open_redirect_shapes_are_refused() {
     // A return path altered in the store is checked again on the way back.
     let client = env.client_with_store(
         env.config(),
-        TamperingStore::new(|l| l.return_to = "//evil.example".into()),
+        TamperingLoginStore::new(|l| l.return_to = "//evil.example".into()),
     );
     let err = client.complete(&begin_for(&client, &env.alice).await).await.unwrap_err();
     assert!(matches!(err, Error::InvalidReturnPath { .. }), "{err:?}");

@@ -1,11 +1,9 @@
 //! Shared set-up: a mock Entra, a web client registered there, and helpers that
 //! play the browser.
 
-use std::time::Duration;
 
-use async_trait::async_trait;
-use entra_core::{LoginStateStore, ManualClock, PendingLogin, StoreError};
-use entra_oidc::{CallbackParams, Client, Config, MemoryLoginStateStore};
+use entra_core::{LoginStateStore, ManualClock};
+use entra_oidc::{CallbackParams, Client, Config};
 use entra_testkit::{MockEntra, TestApp, TestUser};
 
 pub(crate) const REDIRECT: &str = "http://localhost:3000/auth/callback";
@@ -96,38 +94,6 @@ pub(crate) fn form_post_body(html: &str) -> String {
         }
     }
     serde_urlencoded::to_string(pairs).unwrap()
-}
-
-/// A store that changes each pending sign-in when it is taken: the nonce, the
-/// PKCE verifier, the return path, or the age of the entry.
-#[derive(Debug, Clone)]
-pub(crate) struct TamperingStore {
-    inner: MemoryLoginStateStore,
-    tamper: fn(&mut PendingLogin),
-    /// Ignore the TTL (to reach the client's own age check).
-    pub(crate) lenient: bool,
-}
-
-impl TamperingStore {
-    pub(crate) fn new(tamper: fn(&mut PendingLogin)) -> Self {
-        Self { inner: MemoryLoginStateStore::default(), tamper, lenient: false }
-    }
-}
-
-#[async_trait]
-impl LoginStateStore for TamperingStore {
-    async fn put(&self, state: &str, login: PendingLogin, ttl: Duration) -> Result<(), StoreError> {
-        let ttl = if self.lenient { Duration::from_secs(86_400) } else { ttl };
-        self.inner.put(state, login, ttl).await
-    }
-
-    async fn take(&self, state: &str) -> Result<Option<PendingLogin>, StoreError> {
-        let mut login = self.inner.take(state).await?;
-        if let Some(l) = login.as_mut() {
-            (self.tamper)(l);
-        }
-        Ok(login)
-    }
 }
 
 /// Decodes the claims of a JWT without checking anything (for assertions only).

@@ -1,64 +1,28 @@
-//! Unit tests of `GraphGroupSource` against wiremock, with a fake exchanger.
+//! Unit tests of `GraphGroupSource` against wiremock, with a static exchanger.
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
-use entra_core::{
-    AccessToken, AuthError, Cloud, EntraClaims, SeamError, Secret, Target, ValidatedToken,
-};
+use entra_core::{AccessToken, Cloud, EntraClaims, SeamError, Secret, Target, ValidatedToken};
+use entra_testkit::doubles::{StaticError, StaticExchanger};
 use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
 
-#[derive(Debug, thiserror::Error)]
-#[error("fake exchange failed")]
-struct FakeError {
-    transient: bool,
+/// An exchanger handing out the Graph token the wiremock Graph expects.
+fn graph_obo() -> StaticExchanger {
+    let expires = SystemTime::now() + Duration::from_secs(3600);
+    StaticExchanger::issuing(AccessToken::new(Secret::new("graph-token"), expires, vec![]))
 }
 
-impl AuthError for FakeError {
-    fn is_unauthorized(&self) -> bool {
-        !self.transient
-    }
-    fn is_transient(&self) -> bool {
-        self.transient
-    }
-    fn is_config(&self) -> bool {
-        false
-    }
-    fn code(&self) -> &'static str {
-        "fake"
-    }
-}
-
-#[derive(Default)]
-struct FakeObo {
-    calls: AtomicUsize,
-    fail: Option<bool>,
-    targets: Mutex<Vec<Target>>,
-}
-
-#[async_trait]
-impl TokenExchanger for FakeObo {
-    async fn exchange(
-        &self,
-        _user: &ValidatedToken,
-        target: &Target,
-    ) -> Result<AccessToken, SeamError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        self.targets.lock().unwrap().push(target.clone());
-        if let Some(transient) = self.fail {
-            return Err(SeamError::new(FakeError { transient }));
-        }
-        Ok(AccessToken::new(
-            Secret::new("graph-token"),
-            SystemTime::now() + Duration::from_secs(3600),
-            vec![],
-        ))
-    }
+/// An exchanger failing transiently or with a refusal of the user's token.
+fn failing_obo(transient: bool) -> StaticExchanger {
+    StaticExchanger::refusing(if transient {
+        StaticError::transient("entra_unavailable")
+    } else {
+        StaticError::unauthorized("invalid_grant")
+    })
 }
 
 fn token(oid: &str) -> ValidatedToken {
@@ -79,7 +43,7 @@ fn ids(n: usize, offset: usize) -> Vec<String> {
     (0..n).map(|i| format!("00000000-0000-4000-8000-{:012x}", i + offset)).collect()
 }
 
-fn source(server: &MockServer, obo: FakeObo) -> GraphGroupSourceBuilder<FakeObo> {
+fn source(server: &MockServer, obo: StaticExchanger) -> GraphGroupSourceBuilder<StaticExchanger> {
     let cloud = Cloud::custom(&server.uri(), &server.uri()).unwrap();
     GraphGroupSource::builder(obo, &cloud)
 }
@@ -100,11 +64,11 @@ async fn resolves_groups_with_an_obo_token_for_graph() {
     let groups = ids(250, 0);
     member_objects(&server, ResponseTemplate::new(200).set_body_json(json!({"value": groups})))
         .await;
-    let src = source(&server, FakeObo::default()).build().unwrap();
+    let src = source(&server, graph_obo()).build().unwrap();
     let got = src.groups(&token(ALICE)).await.unwrap();
     assert_eq!(got.len(), 250);
     assert_eq!(got, groups);
-    let targets = src.get_ref().targets.lock().unwrap().clone();
+    let targets = src.get_ref().targets();
     assert_eq!(targets, [Target::Resource(server.uri())]);
 }
 
@@ -118,16 +82,16 @@ async fn security_enabled_only_is_configurable() {
         .expect(1)
         .mount(&server)
         .await;
-    let src = source(&server, FakeObo::default()).security_enabled_only(false).build().unwrap();
+    let src = source(&server, graph_obo()).security_enabled_only(false).build().unwrap();
     assert_eq!(src.groups(&token(ALICE)).await.unwrap().len(), 1);
 }
 
 #[tokio::test]
 async fn public_cloud_targets_graph_resource() {
     let cloud = Cloud::Public;
-    let src = GraphGroupSource::builder(FakeObo::default(), &cloud).build().unwrap();
+    let src = GraphGroupSource::builder(graph_obo(), &cloud).build().unwrap();
     assert_eq!(src.target, Target::Resource("https://graph.microsoft.com".into()));
-    let gov = GraphGroupSource::builder(FakeObo::default(), &Cloud::UsGovernment).build().unwrap();
+    let gov = GraphGroupSource::builder(graph_obo(), &Cloud::UsGovernment).build().unwrap();
     assert_eq!(gov.graph_base, "https://graph.microsoft.us");
 }
 
@@ -148,7 +112,7 @@ async fn follows_next_link_on_the_same_host() {
         .expect(1)
         .mount(&server)
         .await;
-    let src = source(&server, FakeObo::default()).build().unwrap();
+    let src = source(&server, graph_obo()).build().unwrap();
     assert_eq!(src.groups(&token(ALICE)).await.unwrap(), ids(5, 0));
 }
 
@@ -163,7 +127,7 @@ async fn never_follows_a_next_link_to_another_host() {
             .set_body_json(json!({"value": ids(3, 0), "@odata.nextLink": next})),
     )
     .await;
-    let src = source(&server, FakeObo::default()).build().unwrap();
+    let src = source(&server, graph_obo()).build().unwrap();
     let err = src.groups(&token(ALICE)).await.unwrap_err();
     assert!(matches!(err, Error::ForeignNextLink), "{err}");
     assert!(elsewhere.received_requests().await.unwrap().is_empty());
@@ -187,7 +151,7 @@ async fn page_bound_is_enforced() {
         )
         .mount(&server)
         .await;
-    let src = source(&server, FakeObo::default()).max_pages(3).build().unwrap();
+    let src = source(&server, graph_obo()).max_pages(3).build().unwrap();
     let err = src.groups(&token(ALICE)).await.unwrap_err();
     assert!(matches!(err, Error::TooManyPages { limit: 3 }), "{err}");
     assert_eq!(server.received_requests().await.unwrap().len(), 3);
@@ -198,10 +162,10 @@ async fn group_cap_fails_instead_of_truncating() {
     let server = MockServer::start().await;
     member_objects(&server, ResponseTemplate::new(200).set_body_json(json!({"value": ids(11, 0)})))
         .await;
-    let src = source(&server, FakeObo::default()).max_groups(10).build().unwrap();
+    let src = source(&server, graph_obo()).max_groups(10).build().unwrap();
     let err = src.groups(&token(ALICE)).await.unwrap_err();
     assert!(matches!(err, Error::TooManyGroups { limit: 10 }), "{err}");
-    let ok = source(&server, FakeObo::default()).max_groups(11).build().unwrap();
+    let ok = source(&server, graph_obo()).max_groups(11).build().unwrap();
     assert_eq!(ok.groups(&token(ALICE)).await.unwrap().len(), 11);
 }
 
@@ -217,7 +181,7 @@ async fn graph_refusal_names_the_permission() {
             }})),
         )
         .await;
-        let src = source(&server, FakeObo::default()).build().unwrap();
+        let src = source(&server, graph_obo()).build().unwrap();
         let err = src.groups(&token(ALICE)).await.unwrap_err();
         assert!(matches!(err, Error::GraphForbidden { status: s, .. } if s == status), "{err}");
         let text = err.to_string();
@@ -232,7 +196,7 @@ async fn graph_refusal_names_the_permission() {
 async fn throttling_and_outages_are_transient() {
     let server = MockServer::start().await;
     member_objects(&server, ResponseTemplate::new(429).insert_header("Retry-After", "7")).await;
-    let src = source(&server, FakeObo::default()).build().unwrap();
+    let src = source(&server, graph_obo()).build().unwrap();
     let err = src.groups(&token(ALICE)).await.unwrap_err();
     assert!(
         matches!(err, Error::GraphUnavailable { status: 429, retry_after: Some(d) } if d == Duration::from_secs(7)),
@@ -242,12 +206,12 @@ async fn throttling_and_outages_are_transient() {
 
     let server = MockServer::start().await;
     member_objects(&server, ResponseTemplate::new(503)).await;
-    let src = source(&server, FakeObo::default()).build().unwrap();
+    let src = source(&server, graph_obo()).build().unwrap();
     assert!(src.groups(&token(ALICE)).await.unwrap_err().is_transient());
 
     let server = MockServer::start().await;
     member_objects(&server, ResponseTemplate::new(400).set_body_string("<html>")).await;
-    let src = source(&server, FakeObo::default()).build().unwrap();
+    let src = source(&server, graph_obo()).build().unwrap();
     let err = src.groups(&token(ALICE)).await.unwrap_err();
     assert!(matches!(err, Error::GraphStatus { status: 400, code: None }), "{err}");
     assert!(!err.is_transient());
@@ -263,7 +227,7 @@ async fn timeouts_are_transient() {
             .set_delay(Duration::from_secs(5)),
     )
     .await;
-    let src = source(&server, FakeObo::default()).timeout(Duration::from_secs(1)).build().unwrap();
+    let src = source(&server, graph_obo()).timeout(Duration::from_secs(1)).build().unwrap();
     let err = src.groups(&token(ALICE)).await.unwrap_err();
     assert!(matches!(err, Error::GraphRequest(_)) && err.is_transient(), "{err}");
 }
@@ -272,7 +236,7 @@ async fn timeouts_are_transient() {
 async fn bad_body_is_a_response_error() {
     let server = MockServer::start().await;
     member_objects(&server, ResponseTemplate::new(200).set_body_string("not json")).await;
-    let src = source(&server, FakeObo::default()).build().unwrap();
+    let src = source(&server, graph_obo()).build().unwrap();
     let err = src.groups(&token(ALICE)).await.unwrap_err();
     assert!(matches!(err, Error::GraphResponse(_)), "{err}");
 }
@@ -281,14 +245,15 @@ async fn bad_body_is_a_response_error() {
 async fn exchange_failure_is_wrapped_with_its_kind() {
     for transient in [true, false] {
         let server = MockServer::start().await;
-        let obo = FakeObo { fail: Some(transient), ..FakeObo::default() };
+        let obo = failing_obo(transient);
         let src = source(&server, obo).build().unwrap();
         let err = src.groups(&token(ALICE)).await.unwrap_err();
         assert!(matches!(err, Error::GraphToken { .. }), "{err}");
         assert_eq!(err.is_transient(), transient);
         assert_eq!(err.is_unauthorized(), !transient);
         let source = std::error::Error::source(&err).unwrap();
-        assert!(source.downcast_ref::<FakeError>().is_some());
+        let seam = source.downcast_ref::<SeamError>().unwrap();
+        assert!(seam.downcast_ref::<StaticError>().is_some());
         assert!(server.received_requests().await.unwrap().is_empty(), "no graph call");
     }
 }
@@ -298,37 +263,36 @@ async fn cache_is_per_user_and_skips_errors() {
     let server = MockServer::start().await;
     member_objects(&server, ResponseTemplate::new(200).set_body_json(json!({"value": ids(2, 0)})))
         .await;
-    let src = source(&server, FakeObo::default()).build().unwrap();
+    let src = source(&server, graph_obo()).build().unwrap();
     let a1 = src.groups(&token(ALICE)).await.unwrap();
     let a2 = src.groups(&token(ALICE)).await.unwrap();
     assert_eq!(a1, a2);
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
     src.groups(&token(BOB)).await.unwrap();
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
-    assert_eq!(src.get_ref().calls.load(Ordering::SeqCst), 2);
+    assert_eq!(src.get_ref().calls(), 2);
     let alice = token(ALICE).claims().identity_key().unwrap();
     src.invalidate(&alice).await;
     src.groups(&token(ALICE)).await.unwrap();
     assert_eq!(server.received_requests().await.unwrap().len(), 3);
 
     // Without a cache every call asks Graph; errors are never cached.
-    let uncached = source(&server, FakeObo::default()).cache_ttl(Duration::ZERO).build().unwrap();
+    let uncached = source(&server, graph_obo()).cache_ttl(Duration::ZERO).build().unwrap();
     uncached.groups(&token(ALICE)).await.unwrap();
     uncached.groups(&token(ALICE)).await.unwrap();
     assert_eq!(server.received_requests().await.unwrap().len(), 5);
-    let failing =
-        source(&server, FakeObo { fail: Some(true), ..FakeObo::default() }).build().unwrap();
+    let failing = source(&server, failing_obo(true)).build().unwrap();
     assert!(failing.groups(&token(ALICE)).await.is_err());
     assert!(failing.groups(&token(ALICE)).await.is_err());
-    assert_eq!(failing.get_ref().calls.load(Ordering::SeqCst), 2);
+    assert_eq!(failing.get_ref().calls(), 2);
 }
 
 #[tokio::test]
 async fn invalid_bounds_are_rejected() {
     let server = MockServer::start().await;
-    let err = source(&server, FakeObo::default()).max_pages(0).build().unwrap_err();
+    let err = source(&server, graph_obo()).max_pages(0).build().unwrap_err();
     assert!(err.to_string().contains("graph.max_pages"), "{err}");
-    let err = source(&server, FakeObo::default()).max_groups(0).build().unwrap_err();
+    let err = source(&server, graph_obo()).max_groups(0).build().unwrap_err();
     assert!(err.to_string().contains("graph.max_groups"), "{err}");
 }
 
@@ -352,7 +316,7 @@ async fn concurrent_callers_share_one_lookup() {
             .set_delay(Duration::from_millis(300)),
     )
     .await;
-    let src = Arc::new(source(&server, FakeObo::default()).build().unwrap());
+    let src = Arc::new(source(&server, graph_obo()).build().unwrap());
     let tasks = (0..8).map(|_| {
         let src = src.clone();
         tokio::spawn(async move { src.groups(&token(ALICE)).await })
@@ -361,7 +325,7 @@ async fn concurrent_callers_share_one_lookup() {
         assert_eq!(result.unwrap().len(), 250);
     }
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
-    assert_eq!(src.get_ref().calls.load(Ordering::SeqCst), 1);
+    assert_eq!(src.get_ref().calls(), 1);
     assert!(src.inflight.lock().unwrap().is_empty());
 }
 
@@ -369,7 +333,7 @@ async fn concurrent_callers_share_one_lookup() {
 async fn concurrent_failures_are_not_shared() {
     let server = MockServer::start().await;
     member_objects(&server, ResponseTemplate::new(503).set_delay(Duration::from_millis(200))).await;
-    let src = Arc::new(source(&server, FakeObo::default()).build().unwrap());
+    let src = Arc::new(source(&server, graph_obo()).build().unwrap());
     let tasks = (0..4).map(|_| {
         let src = src.clone();
         tokio::spawn(async move { src.groups(&token(ALICE)).await })
@@ -395,7 +359,7 @@ async fn a_cancelled_leader_releases_its_followers() {
             .set_delay(Duration::from_millis(300)),
     )
     .await;
-    let src = Arc::new(source(&server, FakeObo::default()).build().unwrap());
+    let src = Arc::new(source(&server, graph_obo()).build().unwrap());
     let leader = {
         let src = src.clone();
         tokio::spawn(async move { src.groups(&token(ALICE)).await })
@@ -420,7 +384,7 @@ async fn oversized_body_is_refused_without_buffering_it() {
     let body = serde_json::to_vec(&json!({"value": groups})).unwrap();
     member_objects(&server, ResponseTemplate::new(200).set_body_bytes(body.clone())).await;
     // A cap one byte short of the page fails; a cap of exactly the page passes.
-    let src = source(&server, FakeObo::default())
+    let src = source(&server, graph_obo())
         .max_response_bytes(body.len() - 1)
         .cache_ttl(Duration::ZERO)
         .build()
@@ -428,7 +392,7 @@ async fn oversized_body_is_refused_without_buffering_it() {
     let err = src.groups(&token(ALICE)).await.unwrap_err();
     assert!(matches!(err, Error::GraphResponseTooLarge { limit } if limit == body.len() - 1));
     assert!(!err.is_transient() && !err.is_unauthorized(), "{err}");
-    let ok = source(&server, FakeObo::default()).max_response_bytes(body.len()).build().unwrap();
+    let ok = source(&server, graph_obo()).max_response_bytes(body.len()).build().unwrap();
     assert_eq!(ok.groups(&token(ALICE)).await.unwrap(), groups);
 }
 
@@ -437,7 +401,7 @@ async fn oversized_error_body_keeps_the_status() {
     let server = MockServer::start().await;
     member_objects(&server, ResponseTemplate::new(403).set_body_string("x".repeat(64 * 1024)))
         .await;
-    let src = source(&server, FakeObo::default()).build().unwrap();
+    let src = source(&server, graph_obo()).build().unwrap();
     let err = src.groups(&token(ALICE)).await.unwrap_err();
     assert!(matches!(err, Error::GraphForbidden { status: 403, code: None, .. }), "{err}");
 }
@@ -485,7 +449,7 @@ async fn chunked_server(size: usize) -> String {
 async fn oversized_chunked_body_is_cut_off_while_streaming() {
     let uri = chunked_server(1024 * 1024).await;
     let cloud = Cloud::custom(&uri, &uri).unwrap();
-    let src = GraphGroupSource::builder(FakeObo::default(), &cloud)
+    let src = GraphGroupSource::builder(graph_obo(), &cloud)
         .max_response_bytes(16 * 1024)
         .build()
         .unwrap();

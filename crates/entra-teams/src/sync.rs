@@ -77,8 +77,8 @@ pub struct SyncOutcome {
 /// Cheap to clone; no type parameters, so it fits in a web framework's state.
 ///
 /// ```
-/// use entra_core::{EntraClaims, Secret, ValidatedToken};
 /// use entra_teams::{Config, MemoryDirectory, MembershipSource, StaticGroupSource, TeamSync};
+/// use entra_testkit::{MockEntra, TestUser, TokenSpec};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -86,16 +86,12 @@ pub struct SyncOutcome {
 ///     "rules": [{"group_id": "6f1d0f2a-1111-4a4a-9b9b-000000000001", "teams": "platform"}],
 ///     "default_role": "viewer"
 /// }"#)?;
-/// // A token with group overage: Entra left `groups` out.
-/// let claims: EntraClaims = serde_json::from_str(r#"{
-///     "tid": "72f988bf-86f1-41af-91ab-2d7cd011db47",
-///     "oid": "00000000-0000-0000-0000-0000000000aa",
-///     "_claim_names": {"groups": "src1"},
-///     "_claim_sources": {"src1": {"endpoint": "https://graph.windows.net/never-called"}}
-/// }"#)?;
-/// let user = claims.identity_key().ok_or("no identity")?;
-/// // In production a validator (entra-jwks) builds this after checking the signature.
-/// let token = entra_core::dangerous::assume_validated(Secret::new("eyJ..."), claims);
+/// // A token with group overage: Entra left `groups` out. In production entra-jwks
+/// // validates the bearer token; here the mocked Entra mints and verifies one.
+/// let mock = MockEntra::start().await;
+/// let alice = mock.add_user(TestUser::new("alice@contoso.com"));
+/// let token = mock.verify_token(&mock.mint(TokenSpec::access(&alice, &mock.default_api()).overage(true)))?;
+/// let user = token.claims().identity_key().ok_or("no identity")?;
 ///
 /// let groups = StaticGroupSource::new()
 ///     .with_user(user.clone(), ["6F1D0F2A-1111-4A4A-9B9B-000000000001"]);

@@ -3,9 +3,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use async_trait::async_trait;
-use entra_core::{AccessToken, Cloud, SeamError, Secret, Target, TokenExchanger, ValidatedToken};
+use entra_core::{AccessToken, Cloud, Secret};
 use entra_teams::{Config, GraphGroupSource, GroupsOrigin, TeamSync};
+use entra_testkit::doubles::StaticExchanger;
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -13,17 +13,9 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::common::{G_ENG, token};
 
 /// An exchanger that hands out a fixed Graph token.
-struct FixedToken;
-
-#[async_trait]
-impl TokenExchanger for FixedToken {
-    async fn exchange(&self, _: &ValidatedToken, _: &Target) -> Result<AccessToken, SeamError> {
-        Ok(AccessToken::new(
-            Secret::new("graph-token"),
-            SystemTime::now() + Duration::from_secs(3600),
-            vec![],
-        ))
-    }
+fn fixed_token() -> StaticExchanger {
+    let expires = SystemTime::now() + Duration::from_secs(3600);
+    StaticExchanger::issuing(AccessToken::new(Secret::new("graph-token"), expires, vec![]))
 }
 
 #[tokio::test]
@@ -37,7 +29,7 @@ async fn claim_sources_endpoint_is_never_called() {
         .mount(&graph)
         .await;
     let cloud = Cloud::custom(&graph.uri(), &graph.uri()).unwrap();
-    let source = GraphGroupSource::builder(FixedToken, &cloud).build().unwrap();
+    let source = GraphGroupSource::builder(fixed_token(), &cloud).build().unwrap();
     let config =
         Config::from_json(&format!(r#"{{"rules": [{{"group_id": "{G_ENG}", "teams": "eng"}}]}}"#))
             .unwrap();

@@ -9,6 +9,7 @@
 /// | [`Certificate`](Error::Certificate) | `certificate` | other |
 /// | [`NoSigningKey`](Error::NoSigningKey) | `no_signing_key` | config |
 /// | [`Json`](Error::Json) | `json` | other |
+/// | [`TokenRefused`](Error::TokenRefused) | `token_refused` | unauthorized |
 /// | [`Cloud`](Error::Cloud) | `invalid_mock_address` | other |
 ///
 /// "Other" is a fault of the test kit or its environment; `config` means the test
@@ -31,6 +32,12 @@ pub enum Error {
     /// JSON serialization failed.
     #[error("json serialization failed")]
     Json(#[source] serde_json::Error),
+    /// [`crate::MockEntra::verify_token`] refused a token.
+    #[error("token refused: {reason}")]
+    TokenRefused {
+        /// The check that failed.
+        reason: &'static str,
+    },
     /// The mock's address does not make a valid cloud.
     #[error("invalid mock address")]
     Cloud(#[source] entra_core::Error),
@@ -39,6 +46,7 @@ pub enum Error {
 /// The class of an error: what the caller should do about it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Class {
+    Unauthorized,
     Transient,
     Config,
     Other,
@@ -50,9 +58,9 @@ impl Error {
         self.classify().0
     }
 
-    /// Always `false`: nothing the mock refuses is a caller's credential.
+    /// Whether a token was refused ([`Error::TokenRefused`]).
     pub fn is_unauthorized(&self) -> bool {
-        false
+        self.classify().1 == Class::Unauthorized
     }
 
     /// Whether trying again may work (the server could not start).
@@ -68,13 +76,14 @@ impl Error {
     /// The one place each variant gets its code and class: no wildcard arm, so a
     /// new variant must be classified here.
     fn classify(&self) -> (&'static str, Class) {
-        use Class::{Config, Other, Transient};
+        use Class::{Config, Other, Transient, Unauthorized};
         match self {
             Self::Start(_) => ("mock_start", Transient),
             Self::Key(_) => ("signing_key", Other),
             Self::Certificate(_) => ("certificate", Other),
             Self::NoSigningKey => ("no_signing_key", Config),
             Self::Json(_) => ("json", Other),
+            Self::TokenRefused { .. } => ("token_refused", Unauthorized),
             Self::Cloud(_) => ("invalid_mock_address", Other),
         }
     }
@@ -110,6 +119,7 @@ mod tests {
             Error::Certificate(String::new()),
             Error::NoSigningKey,
             Error::Json(serde_json::from_str::<u8>("x").unwrap_err()),
+            Error::TokenRefused { reason: "" },
             Error::Cloud(entra_core::Error::MissingTenantId),
         ];
         let codes: Vec<&str> = errors.iter().map(Error::code).collect();
@@ -121,6 +131,7 @@ mod tests {
                 "certificate",
                 "no_signing_key",
                 "json",
+                "token_refused",
                 "invalid_mock_address"
             ]
         );

@@ -123,6 +123,15 @@
 //!   (fetched with GET, same token checks); [`MockEntra::fail_graph_next`] injects
 //!   429 / 5xx / latency.
 //!
+//! ## Validated tokens and seam doubles
+//!
+//! [`MockEntra::validated_token`] mints an access token and verifies it against
+//! the mock's keys, issuers and apps ([`MockEntra::verify_token`] for any minted
+//! token): a real `ValidatedToken` for code that sits behind a validator (OBO,
+//! team mapping, handlers). The [`doubles`] module has stand-ins for the seams of
+//! `entra-core`: a static validator and exchanger, a recording token cache, and
+//! failing or tampering stores.
+//!
 //! ## Standalone server
 //!
 //! `cargo run -p entra-testkit --bin mock-entra -- --port 8400` serves a mock with
@@ -156,6 +165,7 @@ mod record;
 mod router;
 mod state;
 mod token;
+mod verify;
 
 pub use error::{Error, Result};
 pub use fault::{Fault, JwksFault};

@@ -480,10 +480,19 @@ fn builder_requires_choices_and_rejects_empty_lists() {
 }
 
 #[test]
-fn constant_time_eq_works() {
-    assert!(super::constant_time_eq(b"abc", b"abc"));
-    assert!(!super::constant_time_eq(b"abc", b"abd"));
-    assert!(!super::constant_time_eq(b"abc", b"ab"));
+fn leeway_is_capped_at_five_minutes() {
+    let single = Authority::new(Cloud::Public, Tenant::parse(TID).unwrap());
+    let client: ClientId = CLIENT.parse().unwrap();
+    let at_cap = Validator::builder(single.clone(), client.clone())
+        .leeway(crate::Options::MAX_LEEWAY)
+        .build()
+        .unwrap();
+    assert_eq!(at_cap.options().leeway, Duration::from_secs(300));
+    let e =
+        Validator::builder(single, client).leeway(Duration::from_secs(301)).build().unwrap_err();
+    assert!(matches!(e, Error::LeewayTooLarge { .. }) && e.is_config(), "{e:?}");
+    assert_eq!(e.code(), "leeway_too_large");
+    assert_eq!(e.to_string(), "leeway of 301s is more than the maximum of 300s");
 }
 
 #[tokio::test]

@@ -1,7 +1,6 @@
 //! Shared set-up: a mock Entra, a web client registered there, and helpers that
 //! play the browser.
 
-
 use entra_core::{LoginStateStore, ManualClock};
 use entra_oidc::{CallbackParams, Client, Config};
 use entra_testkit::{MockEntra, TestApp, TestUser};

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use entra_core::AuthError;
+
 /// Why a Redis backend could not be set up or could not answer.
 ///
 /// Configuration variants ([`Error::is_config`]) come from [`crate::RedisConfig`]
@@ -133,6 +135,21 @@ impl Error {
     }
 }
 
+impl AuthError for Error {
+    fn is_unauthorized(&self) -> bool {
+        false
+    }
+    fn is_transient(&self) -> bool {
+        Self::is_transient(self)
+    }
+    fn is_config(&self) -> bool {
+        Self::is_config(self)
+    }
+    fn code(&self) -> &'static str {
+        Self::code(self)
+    }
+}
+
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -164,6 +181,8 @@ mod tests {
             assert!(seen.insert(code), "duplicate {code}");
             assert!(code.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{code}");
             assert!(!(e.is_config() && e.is_transient()), "{code}");
+            assert!(!AuthError::is_unauthorized(e));
+            assert_eq!(AuthError::code(e), code);
         }
         assert!(all[4].is_transient() && all[6].is_transient() && all[7].is_transient());
         assert!(all[0].is_config() && all[3].is_config() && !all[5].is_config());

@@ -30,7 +30,7 @@
 //! assert_eq!(hit.expose_secret(), "eyJ0eXAi.downstream");
 //!
 //! let (logins_a, logins_b) = (LoginStateStore::new(&replica_a), LoginStateStore::new(&replica_b));
-//! let login = PendingLogin::new("n".into(), "v".into(), "/".into(), "https://app/cb".into(), 0);
+//! let login = PendingLogin::new(Secret::new("n"), Secret::new("v"), "/".into(), "https://app/cb".into(), 0);
 //! logins_a.put("state-123", login, Duration::from_secs(600)).await?;
 //! assert!(logins_b.take("state-123").await?.is_some());
 //! assert!(logins_a.take("state-123").await?.is_none(), "taken once");

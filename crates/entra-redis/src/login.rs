@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use entra_core::{PendingLogin, StoreError};
+use entra_core::{PendingLogin, Secret, StoreError};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -72,8 +72,8 @@ impl entra_core::LoginStateStore for LoginStateStore {
             return Ok(());
         }
         let wire = Wire {
-            nonce: Cow::Borrowed(&login.nonce),
-            pkce_verifier: Cow::Borrowed(&login.pkce_verifier),
+            nonce: Cow::Borrowed(login.nonce.expose_secret()),
+            pkce_verifier: Cow::Borrowed(login.pkce_verifier.expose_secret()),
             return_to: Cow::Borrowed(&login.return_to),
             redirect_uri: Cow::Borrowed(&login.redirect_uri),
             created_at: login.created_at,
@@ -112,8 +112,8 @@ impl entra_core::LoginStateStore for LoginStateStore {
         let wire: Wire<'_> =
             serde_json::from_slice(&plain).map_err(Error::Decode).map_err(store_error)?;
         Ok(Some(PendingLogin::new(
-            wire.nonce.into_owned(),
-            wire.pkce_verifier.into_owned(),
+            Secret::new(wire.nonce),
+            Secret::new(wire.pkce_verifier),
             wire.return_to.into_owned(),
             wire.redirect_uri.into_owned(),
             wire.created_at,

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use entra_core::{LoginStateStore as _, PendingLogin};
+use entra_core::{LoginStateStore as _, PendingLogin, Secret};
 use entra_redis::{Connection, LoginStateStore};
 
 use crate::support::{Prefix, contains_piece};
@@ -13,8 +13,8 @@ const VERIFIER: &str = "pkce-verifier-Zx9Qm3Lr7Tk1Vb5Nc8Hd2Jf6Gs4Pw0Ye";
 
 fn login() -> PendingLogin {
     PendingLogin::new(
-        NONCE.into(),
-        VERIFIER.into(),
+        Secret::new(NONCE),
+        Secret::new(VERIFIER),
         "/reports?id=7".into(),
         "https://app.example/callback".into(),
         1_700_000_000,
@@ -39,7 +39,11 @@ async fn a_sign_in_put_on_a_is_taken_once_on_b() {
 
     let taken = b.take("state-1").await.unwrap().unwrap();
     assert_eq!(
-        (taken.nonce.as_str(), taken.pkce_verifier.as_str(), taken.return_to.as_str()),
+        (
+            taken.nonce.expose_secret(),
+            taken.pkce_verifier.expose_secret(),
+            taken.return_to.as_str()
+        ),
         (NONCE, VERIFIER, "/reports?id=7")
     );
     assert_eq!(

@@ -3,21 +3,12 @@
 
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use entra_core::{ClientCredential, EntraClaims, ManualClock, Secret, ValidatedToken};
+use entra_core::{ClientCredential, ManualClock, Secret};
 use entra_obo::Obo;
 use entra_redis::TokenCache;
 use entra_testkit::{MockEntra, TestApp, TestUser};
 
 use crate::support::{Prefix, contains_piece};
-
-fn validated(token: &str) -> ValidatedToken {
-    let payload = token.split('.').nth(1).unwrap();
-    let claims: EntraClaims =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
-    ValidatedToken::new(Secret::new(token), claims)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_obo_token_fetched_on_a_is_an_l2_hit_on_b() {
@@ -27,8 +18,8 @@ async fn an_obo_token_fetched_on_a_is_an_l2_hit_on_b() {
         mock.register_app(TestApp::new("mcp-server").secret("s").expose_scope("access_as_user"));
     mock.grant_consent(&api.client_id, "https://graph.microsoft.com", &["User.Read"]);
     let alice = mock.add_user(TestUser::new("alice@contoso.com").name("Alice"));
-    let user_token = mock.access_token(&alice, &api);
-    let user = validated(&user_token);
+    let user = mock.validated_token(&alice, &api);
+    let user_token = user.raw().expose_secret().to_owned();
 
     let p = Prefix::new();
     let replica = |cache: TokenCache| {

@@ -32,7 +32,7 @@ impl Capture {
 }
 
 fn login() -> PendingLogin {
-    PendingLogin::new("n".into(), "v".into(), "/".into(), "https://app/cb".into(), 0)
+    PendingLogin::new(Secret::new("n"), Secret::new("v"), "/".into(), "https://app/cb".into(), 0)
 }
 
 fn assert_transient(e: &StoreError) {

@@ -10,5 +10,7 @@ mod login;
 mod obo;
 mod outage;
 #[cfg(feature = "sessions")]
+mod replicas;
+#[cfg(feature = "sessions")]
 mod session;
 mod support;

@@ -53,7 +53,8 @@
 //! than fred: one multiplexed connection per replica is all these stores need
 //! (every operation is a single command or a one-key pipeline), the manager
 //! reconnects by itself after Redis restarts, and with default features off it
-//! adds about ten small crates to the tree. fred's strengths (pools, its own
+//! brings five small crates the workspace did not already have (arc-swap,
+//! arcstr, backon, fastrand, xxhash-rust). fred's strengths (pools, its own
 //! reconnection policies) are not needed here. The one reason to take fred
 //! would have been the fred-based `tower-sessions-redis-store`, and it does not
 //! fit: it stores records in clear text (MessagePack) under the raw session id,

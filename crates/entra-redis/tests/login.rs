@@ -130,6 +130,7 @@ async fn redis_unreachable_is_a_transient_error_never_a_silent_accept() {
         assert!(inner.is_transient(), "{inner:?}");
     }
     assert!(!connection.is_reachable());
+    assert!(connection.ping().await.unwrap_err().is_transient());
     // `connect` refuses at start-up instead.
     let err = Connection::connect(p.config().connect_timeout(Duration::from_millis(100)))
         .await

@@ -76,6 +76,7 @@ async fn redis_killed_mid_load_degrades_then_recovers() {
     for round in 0..UP_BEFORE + DOWN + UP_AFTER {
         if round == UP_BEFORE {
             server.kill();
+            assert!(replica_a.ping().await.unwrap_err().is_transient());
         }
         if round == UP_BEFORE + DOWN {
             server.restart().await;
@@ -117,6 +118,7 @@ async fn redis_killed_mid_load_degrades_then_recovers() {
     assert_eq!(logs.count("redis unreachable"), 2, "{}", logs_text(&logs));
     assert_eq!(logs.count("redis reachable again"), 2, "{}", logs_text(&logs));
     assert!(replica_a.is_reachable() && replica_b.is_reachable());
+    replica_a.ping().await.unwrap();
     assert!(!logs_text(&logs).contains("warm-token"));
 }
 

@@ -54,6 +54,7 @@ impl Default for Paths {
 pub(crate) struct SignInOptions {
     pub(crate) config: Option<entra_oidc::Config>,
     store: Option<DynStore>,
+    login_states: Option<Arc<dyn entra_core::LoginStateStore>>,
     idle_timeout: Option<Duration>,
     refresh_before: Option<Duration>,
     paths: Paths,
@@ -99,6 +100,9 @@ impl SignInOptions {
         if let Some(c) = credential {
             builder = builder.credential(c.clone());
         }
+        if let Some(states) = self.login_states {
+            builder = builder.state_store(states);
+        }
         let client = builder.build().map_err(Error::SignInSetup)?;
         let store = self
             .store
@@ -138,6 +142,14 @@ impl EntraAuthBuilder {
     /// Defaults to a tower-sessions `MemoryStore` (one process only).
     pub fn session_store(mut self, store: impl SessionStore) -> Self {
         self.sign_in.store = Some(DynStore(Arc::new(store)));
+        self
+    }
+
+    /// Where pending sign-ins are kept between `/login` and the callback (a
+    /// shared store such as entra-redis's lets the callback reach any replica).
+    /// Defaults to entra-oidc's in-memory store (one process only).
+    pub fn login_state_store(mut self, store: impl entra_core::LoginStateStore + 'static) -> Self {
+        self.sign_in.login_states = Some(Arc::new(store));
         self
     }
 

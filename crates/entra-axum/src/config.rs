@@ -53,7 +53,7 @@ impl EntraAuth {
 fn config_error(e: entra_core::Error) -> Error {
     match e {
         entra_core::Error::MissingEnv { vars } => {
-            Error::MissingConfig { name: vars.first().map_or("ENTRA_CLIENT_ID", |v| v.name) }
+            Error::MissingConfig { name: vars.first().map_or(env::CLIENT_ID.name, |v| v.name) }
         }
         other => Error::InvalidConfig { field: "environment", reason: other.to_string() },
     }

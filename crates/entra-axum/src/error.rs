@@ -45,7 +45,7 @@ pub enum Error {
     /// [`Caller::on_behalf_of`](crate::Caller::on_behalf_of) was called without
     /// an exchanger: configure a client credential (`ENTRA_CLIENT_SECRET`).
     #[error(
-        "no token exchanger is configured: set a client credential such as ENTRA_CLIENT_SECRET"
+        "no token exchanger is configured: set a client credential (a secret, a certificate or a federated token file)"
     )]
     NoExchanger,
     /// On-Behalf-Of failed; a Conditional Access claims challenge, when present,

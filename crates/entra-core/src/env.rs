@@ -108,6 +108,8 @@ const VALIDATION: &[&str] = &["entra-jwks", "entra-oidc"];
 const JWKS: &[&str] = &["entra-jwks"];
 const OIDC: &[&str] = &["entra-oidc"];
 const TEAMS: &[&str] = &["entra-teams"];
+const DOCTOR: &[&str] = &["entra-doctor"];
+const REDIS: &[&str] = &["entra-redis"];
 
 const fn var(
     name: &'static str,
@@ -392,7 +394,69 @@ pub const GRAPH_API_MAX_GROUPS: EnvVar = var(
     "",
 );
 
-/// Every variable, in the order of the documentation table.
+// Validation rules read by entra-doctor when it runs the validator.
+
+/// Accepted access token versions.
+pub const ACCEPTED_VERSIONS: EnvVar = var(
+    "ENTRA_ACCEPTED_VERSIONS",
+    &[],
+    "Access token versions the API accepts: `1`, `2` or `both`. Defaults to both.",
+    DOCTOR,
+    "",
+);
+/// Scopes a delegated token must carry.
+pub const REQUIRED_SCOPES: EnvVar = var(
+    "ENTRA_REQUIRED_SCOPES",
+    &[],
+    "Delegated scopes of which a token must carry one (comma-separated). Defaults to none.",
+    DOCTOR,
+    "",
+);
+/// App roles a token must carry.
+pub const REQUIRED_ROLES: EnvVar = var(
+    "ENTRA_REQUIRED_ROLES",
+    &[],
+    "App roles of which a token must carry one (comma-separated). Defaults to none.",
+    DOCTOR,
+    "",
+);
+
+// Several replicas (entra-redis).
+
+/// The Redis URL.
+pub const REDIS_URL: EnvVar = var(
+    "ENTRA_REDIS_URL",
+    &[],
+    "The Redis server shared by the replicas (`redis://host:6379/0`, `rediss://` for TLS). Unset: in-memory stores only.",
+    REDIS,
+    "",
+);
+/// The Redis encryption keyring.
+pub const REDIS_KEYS: EnvVar = secret(var(
+    "ENTRA_REDIS_KEYS",
+    &[],
+    "The keys that encrypt values in Redis: `id:base64key[,id:base64key...]`, current key first (32-byte keys).",
+    REDIS,
+    "when ENTRA_REDIS_URL is set",
+));
+/// The Redis key prefix.
+pub const REDIS_PREFIX: EnvVar = var(
+    "ENTRA_REDIS_PREFIX",
+    &[],
+    "The prefix of every Redis key this app writes. Defaults to `entra:`.",
+    REDIS,
+    "",
+);
+/// The token cache's Redis time limit.
+pub const REDIS_TIMEOUT_MS: EnvVar = var(
+    "ENTRA_REDIS_TIMEOUT_MS",
+    &[],
+    "The token cache's time limit for one Redis call, in milliseconds; past it the cache answers from memory. Defaults to 50.",
+    REDIS,
+    "",
+);
+
+/// Every variable, in the order of `docs/configuration.md`.
 pub const ALL: &[EnvVar] = &[
     TENANT_ID,
     AUTHORITY,
@@ -427,6 +491,13 @@ pub const ALL: &[EnvVar] = &[
     GRAPH_API_ENABLED,
     GRAPH_API_TIMEOUT,
     GRAPH_API_MAX_GROUPS,
+    ACCEPTED_VERSIONS,
+    REQUIRED_SCOPES,
+    REQUIRED_ROLES,
+    REDIS_URL,
+    REDIS_KEYS,
+    REDIS_PREFIX,
+    REDIS_TIMEOUT_MS,
 ];
 
 /// The variables that name the tenant: the tenant, or an authority.

@@ -68,9 +68,9 @@ const TABLE: &[(Setting, &str, Option<&EnvVar>)] = &[
     (Setting::RedirectUri, "redirect_uri", Some(&env::REDIRECT_URI)),
     (Setting::Audiences, "audiences", Some(&env::AUDIENCES)),
     (Setting::AllowedTenants, "allowed_tenants", Some(&env::ALLOWED_TENANTS)),
-    (Setting::AcceptedVersions, "accepted_versions", None),
-    (Setting::RequiredScopes, "required_scopes", None),
-    (Setting::RequiredRoles, "required_roles", None),
+    (Setting::AcceptedVersions, "accepted_versions", Some(&env::ACCEPTED_VERSIONS)),
+    (Setting::RequiredScopes, "required_scopes", Some(&env::REQUIRED_SCOPES)),
+    (Setting::RequiredRoles, "required_roles", Some(&env::REQUIRED_ROLES)),
 ];
 
 /// The names of `var`, canonical first.

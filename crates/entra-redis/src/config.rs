@@ -8,16 +8,16 @@ use entra_core::Secret;
 
 use crate::{Error, Keyring, Result};
 
-/// The environment variables this crate reads, in one place.
+/// The environment variables this crate reads, from the workspace's one table.
 pub(crate) mod env {
     /// The Redis URL.
-    pub(crate) const URL: &str = "ENTRA_REDIS_URL";
+    pub(crate) const URL: &str = entra_core::env::REDIS_URL.name;
     /// The keyring, `id:base64key[,id:base64key...]`, current key first.
-    pub(crate) const KEYS: &str = "ENTRA_REDIS_KEYS";
+    pub(crate) const KEYS: &str = entra_core::env::REDIS_KEYS.name;
     /// The key prefix.
-    pub(crate) const PREFIX: &str = "ENTRA_REDIS_PREFIX";
+    pub(crate) const PREFIX: &str = entra_core::env::REDIS_PREFIX.name;
     /// The token cache's Redis time limit, in milliseconds.
-    pub(crate) const TIMEOUT_MS: &str = "ENTRA_REDIS_TIMEOUT_MS";
+    pub(crate) const TIMEOUT_MS: &str = entra_core::env::REDIS_TIMEOUT_MS.name;
 }
 
 const MAX_PREFIX_LEN: usize = 64;

@@ -227,7 +227,10 @@ fn shipped_lines(path: &Path) -> Vec<(usize, String)> {
     let text = std::fs::read_to_string(path).unwrap();
     text.lines()
         .enumerate()
-        .take_while(|(_, l)| l.trim() != "#[cfg(test)]")
+        .take_while(|(_, l)| {
+            let l = l.trim();
+            !(l.starts_with("#[cfg(") && l.contains("test"))
+        })
         .filter(|(_, l)| !l.trim_start().starts_with("//"))
         .map(|(i, l)| (i + 1, l.to_owned()))
         .collect()

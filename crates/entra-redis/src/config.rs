@@ -84,7 +84,7 @@ impl RedisConfig {
     /// [`Error::MissingVariable`] when the URL is set without keys;
     /// [`Error::InvalidKeys`] and [`Error::InvalidSetting`] for malformed values.
     pub fn from_env() -> Result<Option<Self>> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_lookup(entra_core::env::process_env)
     }
 
     /// As [`RedisConfig::from_env`], reading variables through `lookup`.

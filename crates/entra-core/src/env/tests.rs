@@ -38,7 +38,15 @@ fn table_follows_the_one_precedence_rule() {
         assert!(!var.sets.is_empty() && !var.read_by.is_empty(), "{}", var.name);
         for krate in var.read_by {
             assert!(
-                ["entra-jwks", "entra-oidc", "entra-obo", "entra-teams"].contains(krate),
+                [
+                    "entra-jwks",
+                    "entra-oidc",
+                    "entra-obo",
+                    "entra-teams",
+                    "entra-doctor",
+                    "entra-redis"
+                ]
+                .contains(krate),
                 "{}: {krate}",
                 var.name
             );

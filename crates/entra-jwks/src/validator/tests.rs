@@ -51,6 +51,15 @@ impl Signer {
         format!("{msg}.{}", B64.encode(sig))
     }
 
+    /// Signs a payload given as JSON text (which may repeat a member).
+    fn sign_text(&self, payload: &str) -> String {
+        let header = json!({"typ": "JWT", "alg": "RS256", "kid": self.kid}).to_string();
+        let msg = format!("{}.{}", B64.encode(header), B64.encode(payload));
+        let mut sig = vec![0; self.kp.public_modulus_len()];
+        self.kp.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), msg.as_bytes(), &mut sig).unwrap();
+        format!("{msg}.{}", B64.encode(sig))
+    }
+
     fn sign(&self, claims: &Value) -> String {
         self.sign_raw(&json!({"typ": "JWT", "alg": "RS256", "kid": self.kid}), claims)
     }
@@ -263,6 +272,24 @@ async fn refuses_none_hmac_and_bad_signatures() {
     let stranger = Signer::new("key-1").sign(&env.claims());
     assert!(matches!(v.validate(&stranger).await, Err(Error::InvalidSignature)));
     v.validate(&good).await.unwrap();
+}
+
+#[tokio::test]
+async fn refuses_signed_payloads_that_repeat_a_claim() {
+    let env = Env::new().await;
+    let v = env.builder().build().unwrap();
+    let claims = env.claims().to_string();
+    // The same claims, signed: accepted.
+    v.validate(&env.signer.sign_text(&claims)).await.unwrap();
+    // A second `aud` (or `tid`) after the good one: which one would a reader see?
+    for dup in
+        [r#","aud":"api://someone-else"}"#, r#","tid":"99999999-2222-3333-4444-555555555555"}"#]
+    {
+        let twice = format!("{}{dup}", claims.strip_suffix('}').unwrap());
+        let e = v.validate(&env.signer.sign_text(&twice)).await.unwrap_err();
+        assert!(matches!(e, Error::Malformed { .. }), "{e:?}");
+        assert_eq!(e.code(), "token_malformed");
+    }
 }
 
 #[tokio::test]

@@ -351,7 +351,7 @@ async fn callback(
         Err(e) => Err(Error::SignIn(e)),
     };
     let mut response = match result {
-        Ok(signed_in) => match start_session(&auth, s, &session, signed_in).await {
+        Ok(signed_in) => match start_session(s, &session, signed_in).await {
             Ok(return_to) => redirect(&return_to),
             Err(e) => e.into_response(),
         },
@@ -365,7 +365,6 @@ async fn callback(
 }
 
 async fn start_session(
-    auth: &EntraAuth,
     s: &SignIn,
     session: &tower_sessions::Session,
     signed_in: entra_oidc::SignedIn,
@@ -409,7 +408,6 @@ async fn start_session(
         tracing::warn!(error = %e, "front-channel logout index not stored");
     }
     tracing::info!(tid = %state.user.key.tid, "signed in");
-    let _ = auth;
     Ok(return_to)
 }
 

@@ -12,6 +12,7 @@ use axum::body::Body;
 use axum::routing::get;
 use criterion::{Criterion, criterion_group, criterion_main};
 use entra_axum::{BearerLayer, Caller, EntraAuth};
+use entra_testkit::doubles::StaticValidator;
 use entra_testkit::{MockEntra, TestUser};
 use http::Request;
 use tower::ServiceExt as _;
@@ -28,7 +29,7 @@ async fn with_caller(caller: Caller) -> &'static str {
 fn bench(c: &mut Criterion) {
     let rt =
         tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let (layer, token): (BearerLayer, String) = rt.block_on(async {
+    let (layer, token, validator, user) = rt.block_on(async {
         let mock = MockEntra::start().await;
         let api = mock.default_api();
         let alice = mock.add_user(TestUser::new("alice@contoso.com"));
@@ -36,9 +37,14 @@ fn bench(c: &mut Criterion) {
         let token = mock.access_token(&alice, &api);
         // Fetch the keys and fill the validated-token cache once.
         auth.validator().validate(&token).await.unwrap();
+        let user = mock.validated_token(&alice, &api);
         std::mem::forget(mock);
-        (auth.bearer().require_scope("access_as_user"), token)
+        (auth.bearer().require_scope("access_as_user"), token, auth.validator().clone(), user)
     });
+    let static_layer: BearerLayer =
+        BearerLayer::new(std::sync::Arc::new(StaticValidator::accepting(user)))
+            .require_scope("access_as_user");
+    let layered_static: Router = Router::new().route("/", get(with_caller)).layer(static_layer);
     let bare_app: Router = Router::new().route("/", get(bare));
     let layered: Router = Router::new().route("/", get(with_caller)).layer(layer);
     let header = format!("Bearer {token}");
@@ -57,6 +63,19 @@ fn bench(c: &mut Criterion) {
             let req =
                 Request::get("/").header("authorization", &header).body(Body::empty()).unwrap();
             let r = layered.clone().oneshot(req).await.unwrap();
+            assert_eq!(r.status(), 200);
+        });
+    });
+    group.bench_function("validator_cached_token_alone", |b| {
+        b.to_async(&rt).iter(|| async {
+            black_box(validator.validate(&token).await.unwrap());
+        });
+    });
+    group.bench_function("layer_static_validator", |b| {
+        b.to_async(&rt).iter(|| async {
+            let req =
+                Request::get("/").header("authorization", &header).body(Body::empty()).unwrap();
+            let r = layered_static.clone().oneshot(req).await.unwrap();
             assert_eq!(r.status(), 200);
         });
     });

@@ -300,28 +300,56 @@ pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, Refusal>
     if value.len() > MAX_AUTHORIZATION_BYTES {
         return Err(Refusal::InvalidToken("the Authorization header is too large"));
     }
-    let Ok(value) = value.to_str() else {
-        return Err(Refusal::InvalidToken("the Authorization header is malformed"));
+    // One pass over the bytes: the token68 check implies printable ASCII.
+    let bytes = value.as_bytes();
+    let (scheme, rest) = match bytes.iter().position(|b| *b == b' ') {
+        Some(i) => (&bytes[..i], &bytes[i + 1..]),
+        None => (bytes, &b""[..]),
     };
-    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    if !scheme.eq_ignore_ascii_case(b"bearer") {
+        if value.to_str().is_err() {
+            return Err(Refusal::InvalidToken("the Authorization header is malformed"));
+        }
         // Another scheme (Basic, DPoP, ...): no bearer credentials at all.
         return Ok(None);
     }
-    let token = rest.trim_start_matches(' ');
+    let start = rest.iter().position(|b| *b != b' ').unwrap_or(rest.len());
+    let token = &rest[start..];
     if token.is_empty() || !is_token68(token) {
-        return Err(Refusal::InvalidToken("the bearer token is malformed"));
+        return Err(if value.to_str().is_ok() {
+            Refusal::InvalidToken("the bearer token is malformed")
+        } else {
+            Refusal::InvalidToken("the Authorization header is malformed")
+        });
     }
-    Ok(Some(token))
+    // Cannot fail: token68 is ASCII.
+    std::str::from_utf8(token)
+        .map(Some)
+        .map_err(|_| Refusal::InvalidToken("the bearer token is malformed"))
 }
 
+/// The bytes of RFC 9110 `token68` before its `=` padding.
+const TOKEN68: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric()
+            || b == b'-'
+            || b == b'.'
+            || b == b'_'
+            || b == b'~'
+            || b == b'+'
+            || b == b'/';
+        i += 1;
+    }
+    t
+};
+
 /// RFC 9110 `token68`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
-fn is_token68(s: &str) -> bool {
-    let body = s.trim_end_matches('=');
-    !body.is_empty()
-        && body.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
-        })
+fn is_token68(s: &[u8]) -> bool {
+    let end = s.iter().rposition(|b| *b != b'=').map_or(0, |i| i + 1);
+    end > 0 && s[..end].iter().all(|b| TOKEN68[usize::from(*b)])
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! RFC 6750 / RFC 9728 challenges: the one place that writes `WWW-Authenticate`
 //! and turns a refusal into a response.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -27,6 +27,8 @@ pub(crate) struct Challenger {
     resource_metadata: Option<Arc<str>>,
     /// Fully qualifies a bare scope name in `scope="..."` (`api://<client-id>/`).
     scope_prefix: Option<Arc<str>>,
+    /// The `WWW-Authenticate` value of [`Refusal::NoCredentials`], once built.
+    no_credentials: Arc<OnceLock<Option<HeaderValue>>>,
 }
 
 /// Why a request was refused, before it is written as a response.
@@ -106,16 +108,23 @@ fn describe(code: &str) -> &'static str {
 
 impl Challenger {
     pub(crate) fn new(realm: impl Into<Arc<str>>) -> Self {
-        Self { realm: realm.into(), resource_metadata: None, scope_prefix: None }
+        Self {
+            realm: realm.into(),
+            resource_metadata: None,
+            scope_prefix: None,
+            no_credentials: Arc::default(),
+        }
     }
 
     pub(crate) fn with_realm(mut self, realm: impl Into<Arc<str>>) -> Self {
         self.realm = realm.into();
+        self.no_credentials = Arc::default();
         self
     }
 
     pub(crate) fn with_resource_metadata(mut self, url: impl Into<Arc<str>>) -> Self {
         self.resource_metadata = Some(url.into());
+        self.no_credentials = Arc::default();
         self
     }
 
@@ -197,13 +206,23 @@ impl Challenger {
             ),
             Refusal::Internal(d) => (StatusCode::INTERNAL_SERVER_ERROR, "server_error", d),
         };
-        let body = serde_json::json!({ "error": code, "error_description": description });
-        let mut response = Response::new(Body::from(body.to_string()));
+        // `code` and `description` are fixed ASCII texts without quotes or
+        // backslashes, so this is valid JSON without an encoder.
+        let body = format!(r#"{{"error":"{code}","error_description":"{description}"}}"#);
+        let mut response = Response::new(Body::from(body));
         *response.status_mut() = status;
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if let Some(value) = self.header_value(refusal)
+        if let Refusal::NoCredentials = refusal {
+            // The commonest refusal (every client's first request): built once.
+            let value = self.no_credentials.get_or_init(|| {
+                self.header_value(refusal).and_then(|v| HeaderValue::from_str(&v).ok())
+            });
+            if let Some(value) = value {
+                headers.insert(WWW_AUTHENTICATE, value.clone());
+            }
+        } else if let Some(value) = self.header_value(refusal)
             && let Ok(value) = HeaderValue::from_str(&value)
         {
             headers.insert(WWW_AUTHENTICATE, value);

@@ -363,7 +363,7 @@ async fn callback(
         Err(e) => Err(Error::SignIn(e)),
     };
     let mut response = match result {
-        Ok(signed_in) => match start_session(&auth, s, &session, signed_in).await {
+        Ok(signed_in) => match start_session(s, &session, signed_in).await {
             Ok(return_to) => redirect(&return_to),
             Err(e) => e.into_response(),
         },
@@ -377,7 +377,6 @@ async fn callback(
 }
 
 async fn start_session(
-    auth: &EntraAuth,
     s: &SignIn,
     session: &tower_sessions::Session,
     signed_in: entra_oidc::SignedIn,
@@ -421,7 +420,6 @@ async fn start_session(
         tracing::warn!(error = %e, "front-channel logout index not stored");
     }
     tracing::info!(tid = %state.user.key.tid, "signed in");
-    let _ = auth;
     Ok(return_to)
 }
 

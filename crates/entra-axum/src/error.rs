@@ -2,7 +2,7 @@
 
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
-use entra_core::{AuthError as _, SeamError};
+use entra_core::{AuthError as _, ErrorClass, SeamError};
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderValue, StatusCode};
 
@@ -84,71 +84,39 @@ pub enum Error {
 pub(crate) struct PendingChallenge(pub(crate) Refusal);
 
 impl Error {
-    /// A stable code for logs and metrics: `missing_config`, `invalid_config`,
-    /// `validator_setup`, `obo_setup`, `sign_in_setup`, `no_exchanger`,
-    /// `insufficient_claims` (an exchange that needs a claims challenge),
-    /// `exchange_failed`, `insufficient_scope`, `not_signed_in`, `csrf`,
-    /// `sign_in_failed`, `session_store`, `teams`.
-    pub fn code(&self) -> &'static str {
+    /// The one place each variant gets its code (stable, for logs and metrics)
+    /// and class: no wildcard arm, so a new variant must be classified here.
+    /// An error wrapping another one (an exchange, the sign-in, teams) takes its
+    /// class; an exchange that needs a claims challenge is `insufficient_claims`.
+    fn classify(&self) -> (&'static str, ErrorClass) {
+        use ErrorClass::{Config, Transient, Unauthorized};
         match self {
-            Self::MissingConfig { .. } => "missing_config",
-            Self::InvalidConfig { .. } => "invalid_config",
-            Self::ValidatorSetup(_) => "validator_setup",
-            Self::OboSetup(_) => "obo_setup",
-            Self::SignInSetup(_) => "sign_in_setup",
-            Self::NoExchanger => "no_exchanger",
-            Self::Exchange(e) if e.claims_challenge().is_some() => "insufficient_claims",
-            Self::Exchange(_) => "exchange_failed",
-            Self::InsufficientScope { .. } => "insufficient_scope",
-            Self::NotSignedIn => "not_signed_in",
-            Self::Csrf => "csrf",
-            Self::SignIn(_) => "sign_in_failed",
+            Self::MissingConfig { .. } => ("missing_config", Config),
+            Self::InvalidConfig { .. } => ("invalid_config", Config),
+            Self::ValidatorSetup(_) => ("validator_setup", Config),
+            Self::OboSetup(_) => ("obo_setup", Config),
+            Self::SignInSetup(_) => ("sign_in_setup", Config),
+            Self::NoExchanger => ("no_exchanger", Config),
+            Self::Exchange(e) if e.claims_challenge().is_some() => {
+                ("insufficient_claims", Unauthorized)
+            }
+            Self::Exchange(e) => ("exchange_failed", ErrorClass::of(e)),
+            Self::InsufficientScope { .. } => ("insufficient_scope", Unauthorized),
+            Self::NotSignedIn => ("not_signed_in", Unauthorized),
+            Self::Csrf => ("csrf", Unauthorized),
+            Self::SignIn(e) => ("sign_in_failed", ErrorClass::of(e)),
             #[cfg(feature = "sign-in")]
-            Self::Session(_) => "session_store",
+            Self::Session(_) => ("session_store", Transient),
             #[cfg(feature = "teams")]
-            Self::Teams(_) => "teams",
+            Self::Teams(e) => ("teams", ErrorClass::of(e)),
         }
     }
 
-    /// The request's credentials are not good enough (sign in again, ask for a
-    /// scope, answer a claims challenge): a 401 or 403, not worth retrying as is.
-    pub fn is_unauthorized(&self) -> bool {
+    /// The claims challenge of an exchange error, passed across the seams.
+    fn seam_claims_challenge(&self) -> Option<&str> {
         match self {
-            Self::InsufficientScope { .. } | Self::NotSignedIn | Self::Csrf => true,
-            Self::Exchange(e) => e.claims_challenge().is_some() || e.is_unauthorized(),
-            Self::SignIn(e) => e.is_unauthorized(),
-            #[cfg(feature = "teams")]
-            Self::Teams(e) => e.is_unauthorized(),
-            _ => false,
-        }
-    }
-
-    /// A dependency (Entra, the network, the session store) failed: retry later (503).
-    pub fn is_transient(&self) -> bool {
-        match self {
-            Self::Exchange(e) => e.claims_challenge().is_none() && e.is_transient(),
-            Self::SignIn(e) => e.is_transient(),
-            #[cfg(feature = "sign-in")]
-            Self::Session(_) => true,
-            #[cfg(feature = "teams")]
-            Self::Teams(e) => e.is_transient(),
-            _ => false,
-        }
-    }
-
-    /// The application is misconfigured: fix the configuration, not the request.
-    pub fn is_config(&self) -> bool {
-        match self {
-            Self::MissingConfig { .. }
-            | Self::InvalidConfig { .. }
-            | Self::ValidatorSetup(_)
-            | Self::OboSetup(_)
-            | Self::NoExchanger => true,
-            Self::SignInSetup(_) => true,
-            Self::Exchange(e) => e.is_config(),
-            #[cfg(feature = "teams")]
-            Self::Teams(e) => e.is_config(),
-            _ => false,
+            Self::Exchange(e) => e.claims_challenge(),
+            _ => None,
         }
     }
 
@@ -163,6 +131,8 @@ impl Error {
         }
     }
 }
+
+entra_core::auth_error!(Error, claims_challenge = Error::seam_claims_challenge);
 
 impl From<SeamError> for Error {
     fn from(e: SeamError) -> Self {

@@ -153,42 +153,11 @@ pub enum Error {
     },
 }
 
-/// The class of an error: what the host should do about it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Class {
-    Unauthorized,
-    Transient,
-    Config,
-    Other,
-}
-
 impl Error {
-    /// The stable `snake_case` code of this error (see the table on [`Error`]).
-    pub fn code(&self) -> &'static str {
-        self.classify().0
-    }
-
-    /// Whether the token (or the input standing for it) is refused: answer 401 or
-    /// 403, do not retry with the same input.
-    pub fn is_unauthorized(&self) -> bool {
-        self.classify().1 == Class::Unauthorized
-    }
-
-    /// Whether a retry later may succeed (a federated token file being rotated,
-    /// an assertion callback failing).
-    pub fn is_transient(&self) -> bool {
-        self.classify().1 == Class::Transient
-    }
-
-    /// Whether the host's configuration is wrong: fix the deployment.
-    pub fn is_config(&self) -> bool {
-        self.classify().1 == Class::Config
-    }
-
     /// The one place each variant gets its code and class: no wildcard arm, so a
     /// new variant must be classified here.
-    fn classify(&self) -> (&'static str, Class) {
-        use Class::{Config, Other, Transient, Unauthorized};
+    fn classify(&self) -> (&'static str, crate::ErrorClass) {
+        use crate::ErrorClass::{Config, Other, Transient, Unauthorized};
         match self {
             Self::InvalidTenantId { .. } => ("invalid_tenant_id", Config),
             Self::InvalidClientId { .. } => ("invalid_client_id", Config),
@@ -211,20 +180,7 @@ impl Error {
     }
 }
 
-impl crate::AuthError for Error {
-    fn is_unauthorized(&self) -> bool {
-        Self::is_unauthorized(self)
-    }
-    fn is_transient(&self) -> bool {
-        Self::is_transient(self)
-    }
-    fn is_config(&self) -> bool {
-        Self::is_config(self)
-    }
-    fn code(&self) -> &'static str {
-        Self::code(self)
-    }
-}
+crate::auth_error!(Error);
 
 /// Shortens untrusted text (a claim, a URL, a configuration value) before it is
 /// placed in an error message or a log line: at most 64 bytes, cut on a character

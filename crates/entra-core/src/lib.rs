@@ -34,6 +34,9 @@
 //! - `http` (off by default): the `http` module, the one HTTP and token-endpoint layer of
 //!   the entra-* crates (reqwest 0.13: no redirects, timeouts, capped bodies,
 //!   `client-request-id`, token responses and Entra errors parsed once).
+//! - `memory-cache` (off by default): [`MemoryTokenCache`], the bounded in-memory
+//!   token cache (moka) that entra-obo uses by default and entra-redis keeps in
+//!   front of Redis.
 //!
 //! # Security
 //!
@@ -73,12 +76,16 @@ pub mod dangerous;
 mod entra_error;
 pub mod env;
 mod error;
+mod error_class;
 mod federated;
 mod guid;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
 mod identity;
+#[cfg(feature = "memory-cache")]
+#[cfg_attr(docsrs, doc(cfg(feature = "memory-cache")))]
+mod memory_cache;
 mod pkcs8;
 mod seams;
 mod secret;
@@ -94,9 +101,12 @@ pub use credential::{
 };
 pub use entra_error::{EntraErrorResponse, ErrorKind};
 pub use error::{Error, shorten_untrusted};
+pub use error_class::ErrorClass;
 pub use federated::{BoxError, FileAssertion, FnAssertion};
 pub use guid::{ClientId, TenantId};
 pub use identity::{AppIdentity, CredentialConfig, TenantPolicy};
+#[cfg(feature = "memory-cache")]
+pub use memory_cache::MemoryTokenCache;
 pub use seams::{
     AuthError, LoginStateStore, PendingLogin, SeamError, StoreError, TokenCache, TokenExchanger,
     TokenValidator,

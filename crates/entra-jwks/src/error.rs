@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use entra_core::{AuthError, TenantId};
+use entra_core::TenantId;
 
 /// Why a token was refused, why the keys could not be obtained, or why a
 /// [`crate::ValidatorBuilder`] could not build.
@@ -194,40 +194,11 @@ pub enum Error {
     },
 }
 
-/// The class of an error: what the host should do about it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Class {
-    Unauthorized,
-    Transient,
-    Config,
-}
-
 impl Error {
-    /// The stable `snake_case` code of this error (see the table on [`Error`]).
-    pub fn code(&self) -> &'static str {
-        self.classify().0
-    }
-
-    /// Whether the token is bad: answer 401 (403 for the permission checks) and do
-    /// not retry with the same token.
-    pub fn is_unauthorized(&self) -> bool {
-        self.classify().1 == Class::Unauthorized
-    }
-
-    /// Whether the validator could not decide (keys unavailable): answer 503.
-    pub fn is_transient(&self) -> bool {
-        self.classify().1 == Class::Transient
-    }
-
-    /// Whether the validator's configuration is wrong: fix the deployment.
-    pub fn is_config(&self) -> bool {
-        self.classify().1 == Class::Config
-    }
-
     /// The one place each variant gets its code and class: no wildcard arm, so a
     /// new variant must be classified here.
-    fn classify(&self) -> (&'static str, Class) {
-        use Class::{Config, Transient, Unauthorized};
+    fn classify(&self) -> (&'static str, entra_core::ErrorClass) {
+        use entra_core::ErrorClass::{Config, Transient, Unauthorized};
         match self {
             Self::TokenTooLarge { .. } => ("token_too_large", Unauthorized),
             Self::Malformed { .. } => ("token_malformed", Unauthorized),
@@ -260,20 +231,7 @@ impl Error {
     }
 }
 
-impl AuthError for Error {
-    fn is_unauthorized(&self) -> bool {
-        Self::is_unauthorized(self)
-    }
-    fn is_transient(&self) -> bool {
-        Self::is_transient(self)
-    }
-    fn is_config(&self) -> bool {
-        Self::is_config(self)
-    }
-    fn code(&self) -> &'static str {
-        Self::code(self)
-    }
-}
+entra_core::auth_error!(Error);
 
 /// Why fetching the JWKS failed.
 #[derive(Debug, thiserror::Error)]

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use entra_core::{AuthError, EntraErrorResponse, ErrorKind};
+use entra_core::{EntraErrorResponse, ErrorKind};
 
 use crate::ClaimsChallenge;
 
@@ -308,32 +308,10 @@ impl Error {
 }
 
 impl Error {
-    /// The stable `snake_case` code of this error (see the table on [`Error`]).
-    pub fn code(&self) -> &'static str {
-        self.classify().0
-    }
-
-    /// The user's token cannot be exchanged as it is: answer 401 (with the claims
-    /// challenge, if any) or 403.
-    pub fn is_unauthorized(&self) -> bool {
-        self.classify().1 == Class::Unauthorized
-    }
-
-    /// Entra or the network failed: answer 503 and retry later.
-    pub fn is_transient(&self) -> bool {
-        self.classify().1 == Class::Transient
-    }
-
-    /// The app registration, its credential or the requested target is wrong:
-    /// fix the deployment, not the request.
-    pub fn is_config(&self) -> bool {
-        self.classify().1 == Class::Config
-    }
-
     /// The one place each variant gets its code and class: no wildcard arm, so a
     /// new variant must be classified here.
-    fn classify(&self) -> (&'static str, Class) {
-        use Class::{Config, Other, Transient, Unauthorized};
+    fn classify(&self) -> (&'static str, entra_core::ErrorClass) {
+        use entra_core::ErrorClass::{Config, Other, Transient, Unauthorized};
         match self {
             Self::NoScopes => ("no_scopes", Config),
             Self::MultipleResources { .. } => ("multiple_resources", Config),
@@ -367,35 +345,7 @@ impl Error {
     }
 }
 
-/// The class of an error: what the host should do about it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Class {
-    Unauthorized,
-    Transient,
-    Config,
-    Other,
-}
-
-impl AuthError for Error {
-    fn is_unauthorized(&self) -> bool {
-        Self::is_unauthorized(self)
-    }
-    fn is_transient(&self) -> bool {
-        Self::is_transient(self)
-    }
-    fn is_config(&self) -> bool {
-        Self::is_config(self)
-    }
-    fn code(&self) -> &'static str {
-        Self::code(self)
-    }
-    fn claims_challenge(&self) -> Option<&str> {
-        self.claims()
-    }
-    fn retry_after(&self) -> Option<Duration> {
-        Self::retry_after(self)
-    }
-}
+entra_core::auth_error!(Error, claims_challenge = Error::claims, retry_after = Error::retry_after);
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -405,6 +355,7 @@ pub(crate) use entra_core::shorten_untrusted as shorten;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use entra_core::AuthError as _;
 
     fn entra() -> Box<EntraErrorResponse> {
         Box::new(EntraErrorResponse::parse(br#"{"error":"invalid_request"}"#).unwrap())

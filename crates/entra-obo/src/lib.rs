@@ -87,9 +87,9 @@ mod obo;
 mod request;
 mod scope;
 
-pub use cache::MemoryTokenCache;
 pub use challenge::ClaimsChallenge;
 pub use config::{DownstreamApi, OboConfig};
+pub use entra_core::MemoryTokenCache;
 pub use error::{Error, Result};
 pub use obo::{Obo, OboBuilder};
 pub use scope::Scopes;

@@ -1,6 +1,6 @@
 //! The error type of this crate.
 
-use entra_core::{AuthError, EntraErrorResponse, StoreError};
+use entra_core::{EntraErrorResponse, StoreError};
 
 /// Everything that can go wrong while configuring a client, signing a user in,
 /// refreshing tokens or waiting on a loopback redirect.
@@ -197,32 +197,10 @@ impl Error {
         self.entra_error().map(EntraErrorResponse::remedy)
     }
 
-    /// The stable `snake_case` code of this error (see the table on [`Error`]).
-    pub fn code(&self) -> &'static str {
-        self.classify().0
-    }
-
-    /// The sign-in is refused: the callback, the state, the user or a token is not
-    /// acceptable. Show an error page (and maybe a new sign-in), do not retry.
-    pub fn is_unauthorized(&self) -> bool {
-        self.classify().1 == Class::Unauthorized
-    }
-
-    /// Entra, the network or a store is unavailable: the same request may succeed later.
-    pub fn is_transient(&self) -> bool {
-        self.classify().1 == Class::Transient
-    }
-
-    /// The client's configuration or the app registration is wrong (settings, the
-    /// client credential, the redirect URI, the authority): fix the deployment.
-    pub fn is_config(&self) -> bool {
-        self.classify().1 == Class::Config
-    }
-
     /// The one place each variant gets its code and class: no wildcard arm, so a
     /// new variant must be classified here.
-    fn classify(&self) -> (&'static str, Class) {
-        use Class::{Config, Other, Transient, Unauthorized};
+    fn classify(&self) -> (&'static str, entra_core::ErrorClass) {
+        use entra_core::ErrorClass::{Config, Other, Transient, Unauthorized};
         let entra = |e: &EntraErrorResponse| {
             let kind = e.kind();
             if kind.is_transient() {
@@ -280,29 +258,7 @@ impl Error {
     }
 }
 
-/// The class of an error: what the host should do about it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Class {
-    Unauthorized,
-    Transient,
-    Config,
-    Other,
-}
-
-impl AuthError for Error {
-    fn is_unauthorized(&self) -> bool {
-        Self::is_unauthorized(self)
-    }
-    fn is_transient(&self) -> bool {
-        Self::is_transient(self)
-    }
-    fn is_config(&self) -> bool {
-        Self::is_config(self)
-    }
-    fn code(&self) -> &'static str {
-        Self::code(self)
-    }
-}
+entra_core::auth_error!(Error);
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

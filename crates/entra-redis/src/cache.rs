@@ -1,17 +1,16 @@
 //! The two-level token cache: memory in each replica (L1) in front of Redis (L2).
 
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
-use entra_core::{Secret, StoreError};
-use moka::Expiry;
+use entra_core::{MemoryTokenCache, Secret, StoreError};
 
 use crate::keyring::{Purpose, Refusal};
 use crate::{Connection, Error};
 
 /// An [`entra_core::TokenCache`] for several replicas: each replica's bounded
-/// in-memory level (L1, as fast as `entra_obo::MemoryTokenCache`) in front of one
+/// in-memory level (L1: an [`entra_core::MemoryTokenCache`]) in front of one
 /// shared Redis (L2).
 ///
 /// - `get` answers from L1; on a miss it reads Redis (one round trip for the
@@ -34,31 +33,7 @@ use crate::{Connection, Error};
 #[derive(Clone)]
 pub struct TokenCache {
     connection: Connection,
-    l1: moka::sync::Cache<String, Entry>,
-}
-
-#[derive(Clone)]
-struct Entry {
-    value: Secret,
-    ttl: Duration,
-}
-
-struct PerEntryTtl;
-
-impl Expiry<String, Entry> for PerEntryTtl {
-    fn expire_after_create(&self, _: &String, entry: &Entry, _: Instant) -> Option<Duration> {
-        Some(entry.ttl)
-    }
-
-    fn expire_after_update(
-        &self,
-        _: &String,
-        entry: &Entry,
-        _: Instant,
-        _: Option<Duration>,
-    ) -> Option<Duration> {
-        Some(entry.ttl)
-    }
+    l1: MemoryTokenCache,
 }
 
 impl TokenCache {
@@ -66,13 +41,7 @@ impl TokenCache {
     /// [`crate::RedisConfig::l1_capacity`] entries.
     pub fn new(connection: &Connection) -> Self {
         let config = connection.config();
-        Self {
-            connection: connection.clone(),
-            l1: moka::sync::Cache::builder()
-                .max_capacity(config.l1_capacity)
-                .expire_after(PerEntryTtl)
-                .build(),
-        }
+        Self { connection: connection.clone(), l1: MemoryTokenCache::new(config.l1_capacity) }
     }
 
     /// The number of entries in this replica's L1 (approximate: moka counts
@@ -127,7 +96,7 @@ impl TokenCache {
             Err(_) => return None,
         };
         if !ttl.is_zero() {
-            self.l1.insert(key.to_owned(), Entry { value: value.clone(), ttl: self.l1_ttl(ttl) });
+            self.l1.insert(key, value.clone(), self.l1_ttl(ttl));
         }
         Some(value)
     }
@@ -136,8 +105,8 @@ impl TokenCache {
 #[async_trait]
 impl entra_core::TokenCache for TokenCache {
     async fn get(&self, key: &str) -> Result<Option<Secret>, StoreError> {
-        if let Some(entry) = self.l1.get(key) {
-            return Ok(Some(entry.value));
+        if let Some(value) = self.l1.get_now(key) {
+            return Ok(Some(value));
         }
         Ok(self.get_l2(key).await)
     }
@@ -158,7 +127,7 @@ impl entra_core::TokenCache for TokenCache {
             &redis_key,
             value.expose_secret().as_bytes(),
         );
-        self.l1.insert(key.to_owned(), Entry { value, ttl: self.l1_ttl(ttl) });
+        self.l1.insert(key, value, self.l1_ttl(ttl));
         match sealed {
             Ok(sealed) => {
                 let cmd = redis::cmd("SET").arg(&redis_key).arg(sealed).arg("PX").arg(ms).clone();

@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use entra_core::AuthError;
-
 /// Why a Redis backend could not be set up or could not answer.
 ///
 /// Configuration variants ([`Error::is_config`]) come from [`crate::RedisConfig`]
@@ -100,55 +98,29 @@ pub enum Error {
 }
 
 impl Error {
-    /// A stable code naming the failure (see the table on [`Error`]).
-    pub fn code(&self) -> &'static str {
+    /// The one place each variant gets its code and class: no wildcard arm, so a
+    /// new variant must be classified here. Redis never judges a caller's
+    /// credentials: nothing here is "unauthorized".
+    fn classify(&self) -> (&'static str, entra_core::ErrorClass) {
+        use entra_core::ErrorClass::{Config, Other, Transient};
         match self {
-            Self::MissingVariable { .. } => "missing_variable",
-            Self::InvalidSetting { .. } => "invalid_setting",
-            Self::InvalidUrl { .. } => "invalid_redis_url",
-            Self::InvalidKeys { .. } => "invalid_keys",
-            Self::Connect { .. } => "redis_unreachable",
-            Self::NoRuntime => "no_runtime",
-            Self::Redis(_) => "redis_failed",
-            Self::Timeout { .. } => "redis_timeout",
-            Self::Encode(_) => "encode_failed",
-            Self::Decode(_) => "decode_failed",
-            Self::ValueTooLarge { .. } => "value_too_large",
-            Self::Encrypt => "encrypt_failed",
+            Self::MissingVariable { .. } => ("missing_variable", Config),
+            Self::InvalidSetting { .. } => ("invalid_setting", Config),
+            Self::InvalidUrl { .. } => ("invalid_redis_url", Config),
+            Self::InvalidKeys { .. } => ("invalid_keys", Config),
+            Self::Connect { .. } => ("redis_unreachable", Transient),
+            Self::NoRuntime => ("no_runtime", Other),
+            Self::Redis(_) => ("redis_failed", Transient),
+            Self::Timeout { .. } => ("redis_timeout", Transient),
+            Self::Encode(_) => ("encode_failed", Other),
+            Self::Decode(_) => ("decode_failed", Other),
+            Self::ValueTooLarge { .. } => ("value_too_large", Other),
+            Self::Encrypt => ("encrypt_failed", Other),
         }
     }
-
-    /// Redis was unreachable, failed or slow: answer 503 and retry later.
-    pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Connect { .. } | Self::Redis(_) | Self::Timeout { .. })
-    }
-
-    /// The configuration is wrong: fix the deployment.
-    pub fn is_config(&self) -> bool {
-        matches!(
-            self,
-            Self::MissingVariable { .. }
-                | Self::InvalidSetting { .. }
-                | Self::InvalidUrl { .. }
-                | Self::InvalidKeys { .. }
-        )
-    }
 }
 
-impl AuthError for Error {
-    fn is_unauthorized(&self) -> bool {
-        false
-    }
-    fn is_transient(&self) -> bool {
-        Self::is_transient(self)
-    }
-    fn is_config(&self) -> bool {
-        Self::is_config(self)
-    }
-    fn code(&self) -> &'static str {
-        Self::code(self)
-    }
-}
+entra_core::auth_error!(Error);
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -181,8 +153,8 @@ mod tests {
             assert!(seen.insert(code), "duplicate {code}");
             assert!(code.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{code}");
             assert!(!(e.is_config() && e.is_transient()), "{code}");
-            assert!(!AuthError::is_unauthorized(e));
-            assert_eq!(AuthError::code(e), code);
+            assert!(!entra_core::AuthError::is_unauthorized(e));
+            assert_eq!(entra_core::AuthError::code(e), code);
         }
         assert!(all[4].is_transient() && all[6].is_transient() && all[7].is_transient());
         assert!(all[0].is_config() && all[3].is_config() && !all[5].is_config());

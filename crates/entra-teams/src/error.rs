@@ -205,28 +205,6 @@ impl Error {
         Self::InvalidConfig { at: at.into(), reason: reason.into() }
     }
 
-    /// The stable `snake_case` code of this error (see the table on [`Error`]).
-    pub fn code(&self) -> &'static str {
-        self.classify().0
-    }
-
-    /// Whether the user's token is the problem (answer 401, or 403 for
-    /// [`Error::TenantNotAllowed`]).
-    pub fn is_unauthorized(&self) -> bool {
-        self.classify().1 == Class::Unauthorized
-    }
-
-    /// Whether a dependency failed and a retry later may succeed (answer 503).
-    pub fn is_transient(&self) -> bool {
-        self.classify().1 == Class::Transient
-    }
-
-    /// Whether the error is a configuration problem of the host (settings, missing
-    /// Graph permission, no group source): fix the deployment, not the request.
-    pub fn is_config(&self) -> bool {
-        self.classify().1 == Class::Config
-    }
-
     /// The delay Microsoft Graph or the exchanger asked for, if any.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
@@ -236,21 +214,18 @@ impl Error {
         }
     }
 
+    /// The claims challenge of the exchanger's error, passed across the seams.
+    fn seam_claims_challenge(&self) -> Option<&str> {
+        match self {
+            Self::GraphToken { source } => source.claims_challenge(),
+            _ => None,
+        }
+    }
+
     /// The one place each variant gets its code and class: no wildcard arm, so a
     /// new variant must be classified here.
-    fn classify(&self) -> (&'static str, Class) {
-        use Class::{Config, Other, Transient, Unauthorized};
-        let class_of = |e: &SeamError| {
-            if e.is_unauthorized() {
-                Unauthorized
-            } else if e.is_transient() {
-                Transient
-            } else if e.is_config() {
-                Config
-            } else {
-                Other
-            }
-        };
+    fn classify(&self) -> (&'static str, entra_core::ErrorClass) {
+        use entra_core::ErrorClass::{Config, Other, Transient, Unauthorized};
         match self {
             Self::InvalidConfig { .. } => ("invalid_config", Config),
             Self::ConfigJson { .. } => ("config_json", Config),
@@ -259,7 +234,9 @@ impl Error {
             Self::TenantNotAllowed { .. } => ("tenant_not_allowed", Unauthorized),
             Self::GroupNamesOnOverage => ("group_names_on_overage", Config),
             Self::MissingIdentity => ("missing_identity", Unauthorized),
-            Self::GraphToken { source } => ("graph_token_failed", class_of(source)),
+            Self::GraphToken { source } => {
+                ("graph_token_failed", entra_core::ErrorClass::of(source))
+            }
             Self::GraphForbidden { .. } => ("graph_forbidden", Config),
             Self::GraphUnavailable { .. } => ("graph_unavailable", Transient),
             Self::GraphStatus { .. } => ("graph_status", Other),
@@ -278,38 +255,11 @@ impl Error {
     }
 }
 
-/// The class of an error: what the host should do about it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Class {
-    Unauthorized,
-    Transient,
-    Config,
-    Other,
-}
-
-impl AuthError for Error {
-    fn is_unauthorized(&self) -> bool {
-        Self::is_unauthorized(self)
-    }
-    fn is_transient(&self) -> bool {
-        Self::is_transient(self)
-    }
-    fn is_config(&self) -> bool {
-        Self::is_config(self)
-    }
-    fn code(&self) -> &'static str {
-        Self::code(self)
-    }
-    fn claims_challenge(&self) -> Option<&str> {
-        match self {
-            Self::GraphToken { source } => source.claims_challenge(),
-            _ => None,
-        }
-    }
-    fn retry_after(&self) -> Option<Duration> {
-        Self::retry_after(self)
-    }
-}
+entra_core::auth_error!(
+    Error,
+    claims_challenge = Error::seam_claims_challenge,
+    retry_after = Error::retry_after
+);
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -74,40 +74,11 @@ impl Error {
     }
 }
 
-/// The class of an error: what the caller should do about it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Class {
-    Unauthorized,
-    Transient,
-    Config,
-    Other,
-}
-
 impl Error {
-    /// The stable `snake_case` code of this error (see the table on [`Error`]).
-    pub fn code(&self) -> &'static str {
-        self.classify().0
-    }
-
-    /// Whether a token was refused ([`Error::TokenRefused`]).
-    pub fn is_unauthorized(&self) -> bool {
-        self.classify().1 == Class::Unauthorized
-    }
-
-    /// Whether trying again may work (the server could not start).
-    pub fn is_transient(&self) -> bool {
-        self.classify().1 == Class::Transient
-    }
-
-    /// Whether the test set the mock up in a way that cannot work.
-    pub fn is_config(&self) -> bool {
-        self.classify().1 == Class::Config
-    }
-
     /// The one place each variant gets its code and class: no wildcard arm, so a
     /// new variant must be classified here.
-    fn classify(&self) -> (&'static str, Class) {
-        use Class::{Config, Other, Transient, Unauthorized};
+    fn classify(&self) -> (&'static str, entra_core::ErrorClass) {
+        use entra_core::ErrorClass::{Config, Other, Transient, Unauthorized};
         match self {
             Self::Start(_) => ("mock_start", Transient),
             Self::Key(_) => ("signing_key", Other),
@@ -122,20 +93,7 @@ impl Error {
     }
 }
 
-impl entra_core::AuthError for Error {
-    fn is_unauthorized(&self) -> bool {
-        Self::is_unauthorized(self)
-    }
-    fn is_transient(&self) -> bool {
-        Self::is_transient(self)
-    }
-    fn is_config(&self) -> bool {
-        Self::is_config(self)
-    }
-    fn code(&self) -> &'static str {
-        Self::code(self)
-    }
-}
+entra_core::auth_error!(Error);
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

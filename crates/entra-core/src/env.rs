@@ -110,6 +110,7 @@ const OIDC: &[&str] = &["entra-oidc"];
 const TEAMS: &[&str] = &["entra-teams"];
 const DOCTOR: &[&str] = &["entra-doctor"];
 const REDIS: &[&str] = &["entra-redis"];
+const MOCK: &[&str] = &["entra-testkit"];
 
 const fn var(
     name: &'static str,
@@ -456,6 +457,34 @@ pub const REDIS_TIMEOUT_MS: EnvVar = var(
     "",
 );
 
+// The mocked Entra of entra-testkit (the `mock-entra` binary): its own settings,
+// not an app's.
+
+/// The mock's port.
+pub const MOCK_PORT: EnvVar = var(
+    "MOCK_ENTRA_PORT",
+    &[],
+    "`mock-entra serve`: the port to listen on (`0`: any free port). Defaults to `8400`.",
+    MOCK,
+    "",
+);
+/// Where the mock runs, for its control commands.
+pub const MOCK_URL: EnvVar = var(
+    "MOCK_ENTRA_URL",
+    &[],
+    "`mock-entra` control commands: the running mock's URL. Defaults to `http://127.0.0.1:8400`.",
+    MOCK,
+    "",
+);
+/// The mock's CA, for its control commands.
+pub const MOCK_CA: EnvVar = var(
+    "MOCK_ENTRA_CA",
+    &[],
+    "`mock-entra` control commands: the CA file (PEM) of a mock started with `--tls`.",
+    MOCK,
+    "when the mock serves HTTPS",
+);
+
 /// Every variable, in the order of `docs/configuration.md`.
 pub const ALL: &[EnvVar] = &[
     TENANT_ID,
@@ -498,6 +527,9 @@ pub const ALL: &[EnvVar] = &[
     REDIS_KEYS,
     REDIS_PREFIX,
     REDIS_TIMEOUT_MS,
+    MOCK_PORT,
+    MOCK_URL,
+    MOCK_CA,
 ];
 
 /// The variables that name the tenant: the tenant, or an authority.

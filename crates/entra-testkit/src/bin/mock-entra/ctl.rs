@@ -1,12 +1,18 @@
 //! The control commands: each one is a call to the control API of a running mock,
 //! and each `--field value` a field of its JSON body.
 
+use entra_core::env;
 use serde_json::{Map, Value, json};
 
-pub(crate) const USAGE: &str = "\
+/// The usage text, with the variable names of the one env table.
+pub(crate) fn usage() -> String {
+    USAGE.replace("{url_var}", env::MOCK_URL.name).replace("{ca_var}", env::MOCK_CA.name)
+}
+
+const USAGE: &str = "\
 usage: mock-entra COMMAND [--url URL] [--ca FILE] [--FIELD VALUE]... [--json '{...}']
-  The mock is found at --url, else MOCK_ENTRA_URL, else http://127.0.0.1:8400;
-  for HTTPS its CA is --ca, else MOCK_ENTRA_CA. Each --field-name value becomes
+  The mock is found at --url, else {url_var}, else http://127.0.0.1:8400;
+  for HTTPS its CA is --ca, else {ca_var}. Each --field-name value becomes
   the JSON field field_name of the request (see docs/testing-with-mock-entra.md).
 commands (control API path in brackets):
   settings                      where the mock is, its apps and users   [GET /_mock]
@@ -203,16 +209,19 @@ pub(crate) async fn run(command: &str, args: &[String]) -> Result<(), String> {
     let (body, opts) = body_of(args)?;
     let base = opts
         .url
-        .or_else(|| std::env::var("MOCK_ENTRA_URL").ok())
+        .or_else(|| env::process_env(env::MOCK_URL.name))
         .unwrap_or_else(|| "http://127.0.0.1:8400".into());
-    let ca = opts.ca.or_else(|| std::env::var("MOCK_ENTRA_CA").ok()).filter(|c| !c.is_empty());
+    let ca = opts.ca.or_else(|| env::process_env(env::MOCK_CA.name)).filter(|c| !c.is_empty());
     let mut client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(60));
     if let Some(path) = &ca {
         let pem = std::fs::read(path).map_err(|e| format!("cannot read the CA {path}: {e}"))?;
         let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| format!("{path}: {e}"))?;
         client = client.tls_certs_only([cert]);
     } else if base.starts_with("https:") {
-        return Err("the mock serves HTTPS: give its CA with --ca or MOCK_ENTRA_CA".into());
+        return Err(format!(
+            "the mock serves HTTPS: give its CA with --ca or {}",
+            env::MOCK_CA.name
+        ));
     }
     let client = client.build().map_err(|e| e.to_string())?;
     let url = format!("{}/_mock{path}", base.trim_end_matches('/'));

@@ -34,8 +34,8 @@ fn main() {
             runtime.block_on(serve::run(&args))
         }
         Some("help" | "-h" | "--help") => {
-            println!("{}", serve::USAGE);
-            println!("{}", ctl::USAGE);
+            println!("{}", serve::usage());
+            println!("{}", ctl::usage());
             Ok(())
         }
         Some(command) => runtime.block_on(ctl::run(command, &args[1..])),

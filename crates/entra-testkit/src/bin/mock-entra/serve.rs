@@ -4,13 +4,19 @@
 use std::net::TcpListener;
 use std::path::PathBuf;
 
+use entra_core::env::{self, EnvVar};
 use entra_core::{ClientId, TenantId};
 use entra_testkit::{MockEntra, TestUser};
 use serde_json::{Value, json};
 
-pub(crate) const USAGE: &str = "\
+/// The usage text, with the variable names of the one env table.
+pub(crate) fn usage() -> String {
+    USAGE.replace("{port_var}", env::MOCK_PORT.name)
+}
+
+const USAGE: &str = "\
 usage: mock-entra [serve] [OPTIONS]
-  --port N               port (else MOCK_ENTRA_PORT, else 8400; 0 = any free port)
+  --port N               port (else {port_var}, else 8400; 0 = any free port)
   --bind ADDR            address to listen on (default 127.0.0.1; 0.0.0.0 in a container)
   --tls                  serve HTTPS with a CA generated at start (its path is printed)
   --public-base-url URL  the origin published in discovery, issuers and links
@@ -44,7 +50,9 @@ struct Options {
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut o = Options {
-        port: std::env::var("MOCK_ENTRA_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(8400),
+        port: env::process_env(env::MOCK_PORT.name)
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or(8400),
         bind: "127.0.0.1".into(),
         tls: false,
         public_base_url: None,
@@ -57,10 +65,10 @@ fn parse(args: &[String]) -> Result<Options, String> {
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let mut value =
-            || it.next().cloned().ok_or_else(|| format!("{arg} needs a value\n{USAGE}"));
+            || it.next().cloned().ok_or_else(|| format!("{arg} needs a value\n{}", usage()));
         match arg.as_str() {
             "--port" | "-p" => {
-                o.port = value()?.parse().map_err(|_| format!("--port: not a port\n{USAGE}"))?
+                o.port = value()?.parse().map_err(|_| format!("--port: not a port\n{}", usage()))?
             }
             "--bind" => o.bind = value()?,
             "--tls" => o.tls = true,
@@ -70,7 +78,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--auto-login" => o.auto_login = Some(value()?),
             "--state-dir" => o.state_dir = Some(value()?.into()),
             "--json" => o.json = true,
-            other => return Err(format!("unknown option {other}\n{USAGE}")),
+            other => return Err(format!("unknown option {other}\n{}", usage())),
         }
     }
     if o.redirect_uris.is_empty() {
@@ -251,30 +259,30 @@ fn settings(
     let post_logout = url::Url::parse(&redirect)
         .map(|u| format!("{}/", u.origin().ascii_serialization()))
         .unwrap_or_default();
-    let env_web = json!({
-        "ENTRA_AUTHORITY": authority,
-        "ENTRA_TENANT_ID": tid,
-        "ENTRA_CLIENT_ID": web.client_id,
-        "ENTRA_CLIENT_SECRET": secret(&web),
-        "ENTRA_REDIRECT_URI": redirect,
-        "ENTRA_POST_LOGOUT_REDIRECT_URI": post_logout,
-        "ENTRA_SCOPES": "openid profile email offline_access",
-    });
-    let env_api = json!({
-        "ENTRA_AUTHORITY": authority,
-        "ENTRA_TENANT_ID": tid,
-        "ENTRA_CLIENT_ID": api.client_id,
-        "ENTRA_CLIENT_SECRET": secret(&api),
-        "ENTRA_AUDIENCES": api.app_id_uri(),
-        "ENTRA_SCOPES": "https://graph.microsoft.com/.default",
-    });
-    let env_public = json!({
-        "ENTRA_AUTHORITY": authority,
-        "ENTRA_TENANT_ID": tid,
-        "ENTRA_CLIENT_ID": public.client_id,
-        "ENTRA_REDIRECT_URI": "http://localhost",
-        "ENTRA_SCOPES": api.qualified_scopes().join(" "),
-    });
+    let env_web = env_block(&[
+        (&env::AUTHORITY, json!(authority)),
+        (&env::TENANT_ID, json!(tid)),
+        (&env::CLIENT_ID, json!(web.client_id)),
+        (&env::CLIENT_SECRET, json!(secret(&web))),
+        (&env::REDIRECT_URI, json!(redirect)),
+        (&env::POST_LOGOUT_REDIRECT_URI, json!(post_logout)),
+        (&env::SCOPES, json!("openid profile email offline_access")),
+    ]);
+    let env_api = env_block(&[
+        (&env::AUTHORITY, json!(authority)),
+        (&env::TENANT_ID, json!(tid)),
+        (&env::CLIENT_ID, json!(api.client_id)),
+        (&env::CLIENT_SECRET, json!(secret(&api))),
+        (&env::AUDIENCES, json!(api.app_id_uri())),
+        (&env::SCOPES, json!("https://graph.microsoft.com/.default")),
+    ]);
+    let env_public = env_block(&[
+        (&env::AUTHORITY, json!(authority)),
+        (&env::TENANT_ID, json!(tid)),
+        (&env::CLIENT_ID, json!(public.client_id)),
+        (&env::REDIRECT_URI, json!("http://localhost")),
+        (&env::SCOPES, json!(api.qualified_scopes().join(" "))),
+    ]);
     json!({
         "uri": mock.uri(),
         "local_uri": mock.local_uri(),
@@ -297,21 +305,27 @@ fn settings(
     })
 }
 
-/// The order in which env blocks list their variables.
-const ENV_ORDER: [&str; 8] = [
-    "ENTRA_AUTHORITY",
-    "ENTRA_TENANT_ID",
-    "ENTRA_CLIENT_ID",
-    "ENTRA_CLIENT_SECRET",
-    "ENTRA_REDIRECT_URI",
-    "ENTRA_POST_LOGOUT_REDIRECT_URI",
-    "ENTRA_AUDIENCES",
-    "ENTRA_SCOPES",
+/// The order in which env blocks list their variables (names from the one env
+/// table of `entra_core::env`).
+const ENV_ORDER: [&EnvVar; 8] = [
+    &env::AUTHORITY,
+    &env::TENANT_ID,
+    &env::CLIENT_ID,
+    &env::CLIENT_SECRET,
+    &env::REDIRECT_URI,
+    &env::POST_LOGOUT_REDIRECT_URI,
+    &env::AUDIENCES,
+    &env::SCOPES,
 ];
+
+/// An env block: each variable's canonical name and its value.
+fn env_block(pairs: &[(&EnvVar, Value)]) -> Value {
+    Value::Object(pairs.iter().map(|(var, value)| (var.name.to_owned(), value.clone())).collect())
+}
 
 fn print_env(title: &str, env: &Value, note: Option<String>) {
     println!("# {title}");
-    for k in ENV_ORDER {
+    for k in ENV_ORDER.map(|var| var.name) {
         let Some(v) = env.get(k) else { continue };
         let v = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
         if v.contains(' ') {
@@ -381,9 +395,9 @@ fn print_human(s: &Value, o: &Options) {
         None,
     );
     println!("# control the mock from another shell");
-    println!("export MOCK_ENTRA_URL={}", str_of(&s["uri"]));
+    println!("export {}={}", env::MOCK_URL.name, str_of(&s["uri"]));
     if let Some(ca) = s["ca_file"].as_str() {
-        println!("export MOCK_ENTRA_CA={ca}");
+        println!("export {}={ca}", env::MOCK_CA.name);
     }
     println!("# for example: TOKEN=$(mock-entra mint --user alice)");
     println!();

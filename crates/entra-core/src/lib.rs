@@ -90,6 +90,7 @@ mod pkcs8;
 mod seams;
 mod secret;
 mod token;
+pub mod words;
 
 pub use authority::{Authority, IssuerTemplate, TokenVersion};
 pub use certificate::{AssertionAlgorithm, CertificateCredential};

@@ -10,7 +10,7 @@ use entra_core::CertificateCredential;
 use crate::check::{Status, Step};
 use crate::config::{Config, Setting};
 use crate::jwt::Unverified;
-use crate::words;
+use entra_core::words;
 
 /// Certificates closer than this to their end date get a warning.
 const CERT_WARN_SECS: i64 = 30 * 86_400;

@@ -78,7 +78,6 @@ mod obo;
 mod report;
 mod token;
 mod validate;
-mod words;
 
 pub use aadsts::{ErrorInput, ErrorReport, explain_error};
 pub use check::{CheckOptions, CheckReport, Outcome, Progress, Status, Step, run_check};

@@ -13,7 +13,7 @@ use crate::config::{Config, Setting};
 use crate::jwt::Unverified;
 use crate::report::chain;
 use crate::validate::{advise, rule};
-use crate::words;
+use entra_core::words;
 
 pub(crate) async fn step(
     config: &Config,

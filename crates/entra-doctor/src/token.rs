@@ -6,10 +6,11 @@ use std::sync::Arc;
 use entra_core::{Clock, EntraClaims, Groups, SystemClock, TokenVersion};
 use serde::Serialize;
 
+use crate::Result;
 use crate::jwt::Unverified;
 use crate::report::{Finding, Severity, line, list};
 use crate::validate::Validation;
-use crate::{Result, words};
+use entra_core::words;
 
 /// What a personal claim shows when `--show-pii` is off.
 pub const HIDDEN: &str = "[hidden; --show-pii shows it]";

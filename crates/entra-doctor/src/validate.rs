@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::config::{Config, Setting};
 use crate::jwt::Unverified;
 use crate::report::{chain, line, list};
-use crate::words;
+use entra_core::words;
 
 /// The validator's verdict on a token.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]

@@ -1,7 +1,14 @@
-//! Times in words and UTC dates, for reports.
+//! Times in words and UTC dates, for messages a person reads (reports,
+//! command-line output, error pages): the one place they are formatted.
+//!
+//! ```
+//! use entra_core::words;
+//! assert_eq!(words::expiry(1_700_003_600, 1_700_000_000), "expires in 1 hour");
+//! assert_eq!(words::utc(1_700_000_000), "2023-11-14 22:13:20 UTC");
+//! ```
 
 /// `90` -> `1 minute`, `7200` -> `2 hours`: the largest unit that fits, rounded down.
-pub(crate) fn duration(secs: i64) -> String {
+pub fn duration(secs: i64) -> String {
     let secs = secs.unsigned_abs();
     let (n, unit) = match secs {
         0..60 => (secs, "second"),
@@ -13,7 +20,7 @@ pub(crate) fn duration(secs: i64) -> String {
 }
 
 /// `expires in 59 minutes` or `expired 2 hours ago`.
-pub(crate) fn expiry(exp: i64, now: i64) -> String {
+pub fn expiry(exp: i64, now: i64) -> String {
     if exp > now {
         format!("expires in {}", duration(exp.saturating_sub(now)))
     } else {
@@ -22,7 +29,7 @@ pub(crate) fn expiry(exp: i64, now: i64) -> String {
 }
 
 /// `2 minutes ago` or `in 3 hours`.
-pub(crate) fn relative(at: i64, now: i64) -> String {
+pub fn relative(at: i64, now: i64) -> String {
     if at > now {
         format!("in {}", duration(at.saturating_sub(now)))
     } else {
@@ -31,7 +38,7 @@ pub(crate) fn relative(at: i64, now: i64) -> String {
 }
 
 /// `2023-11-14 22:13:20 UTC`.
-pub(crate) fn utc(unix: i64) -> String {
+pub fn utc(unix: i64) -> String {
     let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400);
     // Civil-from-days (Howard Hinnant's algorithm).

@@ -309,6 +309,9 @@ impl Clock for SharedClock {
     fn now(&self) -> std::time::SystemTime {
         self.0.now()
     }
+    fn sleep(&self, duration: std::time::Duration) -> entra_core::Sleep {
+        self.0.sleep(duration)
+    }
 }
 
 /// How long before expiry the signed-in user's access token is refreshed.

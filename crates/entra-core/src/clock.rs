@@ -1,8 +1,13 @@
 //! Time, behind a seam so that tests never sleep.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The future of [`Clock::sleep`].
+pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// The source of the current time for every expiry decision in the entra-* crates.
 ///
@@ -12,6 +17,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub trait Clock: Send + Sync + fmt::Debug {
     /// The current time.
     fn now(&self) -> SystemTime;
+
+    /// Waits `duration` (a `Retry-After`, a backoff). Defaults to a tokio timer;
+    /// a [`ManualClock`] moves itself forward instead, so retry tests take no real
+    /// time.
+    fn sleep(&self, duration: Duration) -> Sleep {
+        Box::pin(tokio::time::sleep(duration))
+    }
 
     /// Seconds since the Unix epoch (0 for times before it).
     fn unix_now(&self) -> i64 {
@@ -25,17 +37,26 @@ impl<T: Clock + ?Sized> Clock for &T {
     fn now(&self) -> SystemTime {
         (**self).now()
     }
+    fn sleep(&self, duration: Duration) -> Sleep {
+        (**self).sleep(duration)
+    }
 }
 
 impl<T: Clock + ?Sized> Clock for Box<T> {
     fn now(&self) -> SystemTime {
         (**self).now()
     }
+    fn sleep(&self, duration: Duration) -> Sleep {
+        (**self).sleep(duration)
+    }
 }
 
 impl<T: Clock + ?Sized> Clock for Arc<T> {
     fn now(&self) -> SystemTime {
         (**self).now()
+    }
+    fn sleep(&self, duration: Duration) -> Sleep {
+        (**self).sleep(duration)
     }
 }
 
@@ -93,5 +114,11 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> SystemTime {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+    /// Moves the clock forward by `duration` at once, then yields to the
+    /// runtime.
+    fn sleep(&self, duration: Duration) -> Sleep {
+        self.advance(duration);
+        Box::pin(tokio::task::yield_now())
     }
 }

@@ -2,14 +2,15 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use entra_core::http::HttpClient;
 use entra_core::{
-    AccessToken, Authority, ClientCredential, ClientId, Clock, SeamError, Secret, SystemClock,
-    Target, TokenCache, TokenExchanger, ValidatedToken,
+    AccessToken, Authority, ClientCredential, ClientId, Clock, IdentityKey, SeamError, Secret,
+    SystemClock, Target, TokenCache, TokenExchanger, ValidatedToken,
 };
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
@@ -31,6 +32,15 @@ pub struct Obo {
 
 type Flight = Shared<BoxFuture<'static, Result<AccessToken>>>;
 
+/// A request in flight for one cache key, and whether a claims exchange for the
+/// same key has overtaken it (then its token is returned to its callers but
+/// never cached: Conditional Access just refused tokens like it).
+#[derive(Clone)]
+struct InFlight {
+    flight: Flight,
+    overtaken: Arc<AtomicBool>,
+}
+
 pub(crate) struct Inner {
     pub(crate) authority: Authority,
     pub(crate) client_id: ClientId,
@@ -41,7 +51,8 @@ pub(crate) struct Inner {
     cache: Arc<dyn TokenCache>,
     skew: Duration,
     apis: HashMap<String, Target>,
-    inflight: Mutex<HashMap<String, Flight>>,
+    client_capabilities: Vec<String>,
+    inflight: Mutex<HashMap<String, InFlight>>,
 }
 
 /// Builds an [`Obo`]; see [`Obo::builder`].
@@ -56,6 +67,7 @@ pub struct OboBuilder {
     skew: Duration,
     retry: RetryPolicy,
     apis: HashMap<String, Target>,
+    client_capabilities: Vec<String>,
 }
 
 impl Obo {
@@ -81,6 +93,7 @@ impl Obo {
             skew: Duration::from_secs(300),
             retry: RetryPolicy::default(),
             apis: HashMap::new(),
+            client_capabilities: Vec::new(),
         }
     }
 
@@ -166,7 +179,8 @@ impl Obo {
     ) -> Result<()> {
         let scopes = self.scopes_for(&target.into())?;
         let tenant = self.tenant_segment(user_token)?;
-        let key = self.cache_key(user_token, tenant, &scopes);
+        let user = user_identity(user_token)?;
+        let key = self.cache_key(user_token, tenant, &user, &scopes);
         if let Err(e) = self.inner.cache.remove(&key).await {
             tracing::warn!(error = %e, "token cache remove failed");
         }
@@ -195,19 +209,33 @@ impl Obo {
         }
     }
 
-    /// `obo:<client id>:<tenant>:<hex SHA-256 of the assertion>:<scopes>`: no token
-    /// in it, and the SHA-256 was computed once when the token was validated.
-    fn cache_key(&self, user_token: &ValidatedToken, tenant: &str, scopes: &Scopes) -> String {
+    /// `obo:<client id>:<tenant>:<tid>:<oid>:<hex SHA-256 of the assertion>:<scopes>`:
+    /// no token in it, the SHA-256 was computed once when the token was
+    /// validated, and the user's identity is part of the key (and checked again
+    /// against the stored value), so one user's entry never answers another's,
+    /// whatever the hash.
+    fn cache_key(
+        &self,
+        user_token: &ValidatedToken,
+        tenant: &str,
+        user: &IdentityKey,
+        scopes: &Scopes,
+    ) -> String {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let client = self.inner.client_id.as_str();
         let scope_key = scopes.cache_key();
+        let (tid, oid) = (user.tid.as_str(), user.oid.as_str());
         let mut key = String::with_capacity(
-            4 + client.len() + 1 + tenant.len() + 1 + 64 + 1 + scope_key.len(),
+            4 + client.len() + tenant.len() + tid.len() + oid.len() + 64 + scope_key.len() + 5,
         );
         key.push_str("obo:");
         key.push_str(client);
         key.push(':');
         key.push_str(&tenant.to_ascii_lowercase());
+        key.push(':');
+        key.push_str(tid);
+        key.push(':');
+        key.push_str(oid);
         key.push(':');
         for b in user_token.sha256() {
             key.push(char::from(HEX[usize::from(b >> 4)]));
@@ -229,11 +257,19 @@ impl Obo {
         }
         let scopes = self.scopes_for(target)?;
         let tenant = self.tenant_segment(user_token)?;
+        let user = user_identity(user_token)?;
         let token_url = || self.token_url(tenant);
+        let key = self.cache_key(user_token, tenant, &user, &scopes);
         if let Some(claims) = claims {
             // A claims challenge means the downstream API refused a token like the
-            // cached one: drop it, so that other calls do not keep receiving it.
-            let key = self.cache_key(user_token, tenant, &scopes);
+            // cached one: a plain request already in flight must not cache its
+            // answer, and the cached token goes, so that other calls do not keep
+            // receiving it. (The flight also checks after its write: see `fetch`.)
+            let overtaken =
+                self.inner.inflight.lock().unwrap_or_else(PoisonError::into_inner).remove(&key);
+            if let Some(flight) = overtaken {
+                flight.overtaken.store(true, Ordering::SeqCst);
+            }
             if let Err(e) = self.inner.cache.remove(&key).await {
                 tracing::warn!(error = %e, "token cache remove failed");
             }
@@ -247,25 +283,29 @@ impl Obo {
             .await?;
             return Ok(issued.token);
         }
-        let key = self.cache_key(user_token, tenant, &scopes);
-        if let Some(token) = self.inner.cached(&key).await {
+        if let Some(token) = self.inner.cached(&key, &user).await {
             return Ok(token);
         }
         let flight = {
             let mut inflight = self.inner.inflight.lock().unwrap_or_else(PoisonError::into_inner);
             match inflight.get(&key) {
-                Some(flight) => flight.clone(),
+                Some(in_flight) => in_flight.flight.clone(),
                 None => {
                     // The request runs in its own task: it completes (and leaves
                     // the map) even when every caller waiting for it goes away.
                     let runtime = tokio::runtime::Handle::try_current()
                         .map_err(|_| Error::ExchangeTask { reason: "no tokio runtime" })?;
+                    let overtaken = Arc::new(AtomicBool::new(false));
                     let task = runtime.spawn(Inner::fetch(
                         self.inner.clone(),
-                        key.clone(),
-                        token_url(),
-                        user_token.raw().clone(),
-                        scopes,
+                        Fetch {
+                            key: key.clone(),
+                            user,
+                            token_url: token_url(),
+                            assertion: user_token.raw().clone(),
+                            scopes,
+                            overtaken: overtaken.clone(),
+                        },
                     ));
                     let flight = async move {
                         task.await.unwrap_or_else(|e| {
@@ -276,7 +316,7 @@ impl Obo {
                     }
                     .boxed()
                     .shared();
-                    inflight.insert(key, flight.clone());
+                    inflight.insert(key, InFlight { flight: flight.clone(), overtaken });
                     flight
                 }
             }
@@ -302,20 +342,40 @@ impl Obo {
     }
 }
 
-/// Removes a flight from the in-flight map when it ends, however it ends.
+/// The user's (tid, oid), which every OBO cache entry is bound to.
+fn user_identity(user_token: &ValidatedToken) -> Result<IdentityKey> {
+    user_token.claims().identity_key().ok_or(Error::MissingTenant)
+}
+
+/// What one flight requests.
+struct Fetch {
+    key: String,
+    user: IdentityKey,
+    token_url: String,
+    assertion: Secret,
+    scopes: Scopes,
+    overtaken: Arc<AtomicBool>,
+}
+
+/// Removes a flight from the in-flight map when it ends, however it ends (unless
+/// a claims exchange removed it first and a newer flight took its place).
 struct Landing {
     inner: Arc<Inner>,
     key: String,
+    overtaken: Arc<AtomicBool>,
 }
 
 impl Drop for Landing {
     fn drop(&mut self) {
-        self.inner.inflight.lock().unwrap_or_else(PoisonError::into_inner).remove(&self.key);
+        let mut inflight = self.inner.inflight.lock().unwrap_or_else(PoisonError::into_inner);
+        if inflight.get(&self.key).is_some_and(|f| Arc::ptr_eq(&f.overtaken, &self.overtaken)) {
+            inflight.remove(&self.key);
+        }
     }
 }
 
 impl Inner {
-    async fn cached(&self, key: &str) -> Option<AccessToken> {
+    async fn cached(&self, key: &str, user: &IdentityKey) -> Option<AccessToken> {
         let stored = match self.cache.get(key).await {
             Ok(stored) => stored?,
             Err(e) => {
@@ -323,27 +383,57 @@ impl Inner {
                 return None;
             }
         };
-        decode(&stored).filter(|t| usable(t, self.clock.now(), self.skew))
+        decode(&stored, user).filter(|t| usable(t, self.clock.now(), self.skew))
+    }
+
+    /// The `claims` parameter of a token request: the challenge being answered,
+    /// if any, with the declared client capabilities merged in
+    /// (`{"access_token":{"xms_cc":{"values":["cp1"]}}}`). A challenge that is not
+    /// a JSON object is sent as it came.
+    pub(crate) fn claims_param(&self, challenge: Option<&str>) -> Option<String> {
+        if self.client_capabilities.is_empty() {
+            return challenge.map(str::to_owned);
+        }
+        let mut claims = match challenge.map(serde_json::from_str::<serde_json::Value>) {
+            None => serde_json::Value::Object(serde_json::Map::new()),
+            Some(Ok(value @ serde_json::Value::Object(_))) => value,
+            Some(_) => return challenge.map(str::to_owned),
+        };
+        let capabilities = serde_json::json!({ "values": self.client_capabilities });
+        match claims.get_mut("access_token") {
+            Some(serde_json::Value::Object(access)) => {
+                access.entry("xms_cc").or_insert(capabilities);
+            }
+            Some(_) => return challenge.map(str::to_owned),
+            None => {
+                claims["access_token"] = serde_json::json!({ "xms_cc": capabilities });
+            }
+        }
+        Some(claims.to_string())
     }
 
     /// The one request of a flight: checks the cache again (a flight that just
-    /// landed may have filled it), requests, caches the token.
-    async fn fetch(
-        inner: Arc<Self>,
-        key: String,
-        token_url: String,
-        assertion: Secret,
-        scopes: Scopes,
-    ) -> Result<AccessToken> {
-        let _landing = Landing { inner: inner.clone(), key: key.clone() };
-        if let Some(token) = inner.cached(&key).await {
+    /// landed may have filled it), requests, caches the token unless a claims
+    /// exchange overtook the flight.
+    async fn fetch(inner: Arc<Self>, f: Fetch) -> Result<AccessToken> {
+        let _landing =
+            Landing { inner: inner.clone(), key: f.key.clone(), overtaken: f.overtaken.clone() };
+        if let Some(token) = inner.cached(&f.key, &f.user).await {
             return Ok(token);
         }
-        let issued = request::exchange(&inner, &token_url, &assertion, &scopes, None).await?;
+        let issued = request::exchange(&inner, &f.token_url, &f.assertion, &f.scopes, None).await?;
+        let overtaken = || f.overtaken.load(Ordering::SeqCst);
         if let Some(ttl) = issued.expires_in.checked_sub(inner.skew).filter(|t| !t.is_zero())
-            && let Err(e) = inner.cache.put(&key, encode(&issued.token), ttl).await
+            && !overtaken()
         {
-            tracing::warn!(error = %e, "token cache write failed");
+            if let Err(e) = inner.cache.put(&f.key, encode(&issued.token, &f.user), ttl).await {
+                tracing::warn!(error = %e, "token cache write failed");
+            }
+            // A claims exchange that started during the write removed the entry
+            // before it was written: remove it again.
+            if overtaken() {
+                let _ = inner.cache.remove(&f.key).await;
+            }
         }
         Ok(issued.token)
     }
@@ -451,6 +541,21 @@ impl OboBuilder {
         self
     }
 
+    /// Declares client capabilities (`cp1`: the app handles Continuous Access
+    /// Evaluation claims challenges), sent on every token request as
+    /// `claims={"access_token":{"xms_cc":{"values":[...]}}}` and merged into the
+    /// claims of a challenge being answered. Entra then issues long-lived,
+    /// revocable tokens and resource APIs may answer with CAE challenges.
+    /// Defaults to none.
+    pub fn client_capabilities<I, S>(mut self, capabilities: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.client_capabilities = capabilities.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -472,6 +577,7 @@ impl OboBuilder {
                 cache: self.cache.unwrap_or_else(|| Arc::new(MemoryTokenCache::default())),
                 skew: self.skew,
                 apis: self.apis,
+                client_capabilities: self.client_capabilities,
                 inflight: Mutex::new(HashMap::new()),
             }),
         })

@@ -2,7 +2,7 @@
 
 use std::hash::BuildHasher;
 use std::sync::Arc;
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use entra_core::http::{HttpError, HttpErrorKind, TokenRequest, TokenResponse};
 use entra_core::{AccessToken, Secret};
@@ -82,8 +82,8 @@ pub(crate) async fn exchange(
         .param("assertion", assertion.expose_secret())
         .param("scope", scopes.scope_param())
         .param("requested_token_use", "on_behalf_of");
-    if let Some(claims) = claims {
-        request = request.param("claims", claims);
+    if let Some(claims) = inner.claims_param(claims) {
+        request = request.param("claims", &claims);
     }
     let request = request
         .client_auth(&auth)
@@ -91,7 +91,9 @@ pub(crate) async fn exchange(
         .limit(inner.retry.max_response_size);
 
     let policy = inner.retry;
-    let started = Instant::now();
+    // Waits and the budget run on the clock seam: tests with a manual clock
+    // spend no real time on retries.
+    let started = inner.clock.now();
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -113,12 +115,12 @@ pub(crate) async fn exchange(
         };
         span.record("outcome", outcome_of(&error));
         let wait = wait.unwrap_or_else(|| policy.backoff(attempt));
-        let elapsed = started.elapsed();
+        let elapsed = inner.clock.now().duration_since(started).unwrap_or_default();
         if attempt >= policy.max_attempts || elapsed.saturating_add(wait) > policy.budget {
             return Err(error);
         }
         tracing::debug!(parent: &span, wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), "retrying token request");
-        tokio::time::sleep(wait).await;
+        inner.clock.sleep(wait).await;
     }
 }
 

@@ -8,7 +8,7 @@ use entra_obo::Error;
 use entra_testkit::doubles::{FailingStore, RecordingCache};
 use entra_testkit::{Fault, TestUser};
 
-use crate::support::Env;
+use crate::support::{Env, claims_of};
 
 const GRAPH: &str = "https://graph.microsoft.com";
 
@@ -192,4 +192,56 @@ async fn keys_hold_no_token_and_ttl_is_lifetime_minus_skew() {
     broken.exchange_on_behalf_of(&user, GRAPH).await.unwrap();
     broken.exchange_on_behalf_of(&user, GRAPH).await.unwrap();
     assert_eq!(env.token_requests().len(), 3);
+}
+
+#[tokio::test]
+async fn a_claims_exchange_overtakes_a_plain_exchange_in_flight() {
+    let env = Env::start().await;
+    let obo = env.obo();
+    let user = env.user_token(&env.alice);
+    // Every token request takes a while, so the plain one is still in flight
+    // when the claims challenge is answered.
+    env.mock.fail_next(2, Fault::delay(Duration::from_millis(400)));
+    let plain = tokio::spawn({
+        let (obo, user) = (obo.clone(), user.clone());
+        async move { obo.exchange_on_behalf_of(&user, GRAPH).await }
+    });
+    while obo.in_flight() == 0 {
+        tokio::task::yield_now().await;
+    }
+    let claims = r#"{"access_token":{"acrs":{"essential":true,"value":"c1"}}}"#;
+    let fresh = obo.exchange_with_claims(&user, GRAPH, claims).await.unwrap();
+    let pre_challenge = plain.await.unwrap().unwrap();
+    assert_ne!(fresh.secret, pre_challenge.secret);
+    assert_eq!(env.token_requests().len(), 2);
+    // The pre-challenge token was handed to its caller but not cached: the next
+    // plain exchange asks Entra again instead of returning it.
+    let next = obo.exchange_on_behalf_of(&user, GRAPH).await.unwrap();
+    assert_ne!(next.secret, pre_challenge.secret);
+    assert_eq!(env.token_requests().len(), 3);
+}
+
+#[tokio::test]
+async fn one_users_cache_entry_never_answers_another_even_with_the_same_hash() {
+    let env = Env::start().await;
+    let cache = RecordingCache::with_clock(env.clock.clone());
+    let obo = env.builder().cache(cache.clone()).build().unwrap();
+    let alice = env.user_token(&env.alice);
+    let bob_user = env.mock.add_user(TestUser::new("bob@contoso.com"));
+    let bob = env.user_token(&bob_user);
+    let for_alice = obo.exchange_on_behalf_of(&alice, GRAPH).await.unwrap();
+    // Bob's token carrying Alice's hash (a wrong hash supplied by the caller).
+    let forged = entra_core::dangerous::assume_validated_with_sha256(
+        bob.raw().clone(),
+        bob.claims().clone(),
+        *alice.sha256(),
+    );
+    let for_bob = obo.exchange_on_behalf_of(&forged, GRAPH).await.unwrap();
+    assert_ne!(for_bob.secret, for_alice.secret);
+    assert_eq!(claims_of(for_bob.secret.expose_secret())["oid"], bob_user.oid.as_str());
+    assert_eq!(env.token_requests().len(), 2);
+    let keys: Vec<String> = cache.puts().into_iter().map(|(k, _)| k).collect();
+    assert_eq!(keys.len(), 2);
+    assert_ne!(keys[0], keys[1]);
+    assert!(keys[0].contains(env.alice.oid.as_str()) && keys[1].contains(bob_user.oid.as_str()));
 }

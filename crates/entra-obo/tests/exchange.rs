@@ -422,3 +422,33 @@ async fn a_certificate_assertion_is_reused_per_token_endpoint() {
     assert_ne!(last, assertion(0));
     assert_eq!(claims_of(last)["aud"], claims_of(&assertion(0))["aud"]);
 }
+
+#[tokio::test]
+async fn client_capabilities_are_declared_and_merged_with_a_challenge() {
+    let env = Env::start().await;
+    let user = env.user_token(&env.alice);
+    let obo = env.builder().client_capabilities(["cp1"]).build().unwrap();
+    obo.exchange_on_behalf_of(&user, "https://graph.microsoft.com").await.unwrap();
+    let challenge = r#"{"access_token":{"nbf":{"essential":true,"value":"1700000000"}}}"#;
+    obo.exchange_with_claims(&user, "https://graph.microsoft.com", challenge).await.unwrap();
+    let requests = env.token_requests();
+    let claims = |i: usize| -> serde_json::Value {
+        serde_json::from_str(requests[i].form_value("claims").unwrap()).unwrap()
+    };
+    assert_eq!(claims(0), serde_json::json!({"access_token": {"xms_cc": {"values": ["cp1"]}}}));
+    assert_eq!(
+        claims(1),
+        serde_json::json!({"access_token": {
+            "nbf": {"essential": true, "value": "1700000000"},
+            "xms_cc": {"values": ["cp1"]}
+        }})
+    );
+    // Without capabilities nothing is added, and the challenge goes as it came.
+    env.mock.clear_requests();
+    env.obo().exchange_with_claims(&user, "https://graph.microsoft.com", challenge).await.unwrap();
+    let plain = env.obo();
+    plain.exchange_on_behalf_of(&user, "https://graph.microsoft.com").await.unwrap();
+    let requests = env.token_requests();
+    assert_eq!(requests[0].form_value("claims"), Some(challenge));
+    assert!(requests[1].form_value("claims").is_none());
+}

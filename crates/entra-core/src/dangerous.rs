@@ -10,28 +10,27 @@
 //! Tests should prefer `entra-testkit`, whose `validated_token` helper mints a
 //! token and validates it with `entra-jwks` against the mocked Entra.
 
-use sha2::{Digest, Sha256};
-
 use crate::{EntraClaims, Secret, ValidatedToken};
 
-/// Wraps `raw` and `claims` as a validated token **without validating anything**,
-/// hashing the raw token.
+/// Wraps `raw` and `claims` as a validated token **without validating anything**
+/// (its SHA-256 is computed when first asked for).
 ///
 /// Only for a token whose signature, issuer, audience and lifetime the caller has
 /// already verified; see the [module docs](self).
 pub fn assume_validated(raw: Secret, claims: EntraClaims) -> ValidatedToken {
-    let sha256 = Sha256::digest(raw.expose_secret().as_bytes()).into();
-    ValidatedToken::from_verified(raw, claims, sha256)
+    ValidatedToken::from_verified(raw, claims, None)
 }
 
 /// As [`assume_validated`], with the SHA-256 of `raw` the caller already
-/// computed (a validator hashes the token once for its cache).
+/// computed.
 ///
-/// `sha256` must be the SHA-256 of `raw`'s bytes: caches key on it.
+/// `sha256` must be the SHA-256 of `raw`'s bytes: caches key on it. (A wrong
+/// one cannot make entra-obo answer with another user's token: its cache keys
+/// and entries are also bound to the user's `tid` and `oid`.)
 pub fn assume_validated_with_sha256(
     raw: Secret,
     claims: EntraClaims,
     sha256: [u8; 32],
 ) -> ValidatedToken {
-    ValidatedToken::from_verified(raw, claims, sha256)
+    ValidatedToken::from_verified(raw, claims, Some(sha256))
 }

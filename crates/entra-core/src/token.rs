@@ -2,13 +2,14 @@
 //! token, and what a downstream token is requested for.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use crate::{EntraClaims, Secret};
 
 /// An incoming token that a [`crate::TokenValidator`] has verified: its claims, the
-/// raw token (needed as the OBO assertion) and its SHA-256, computed once.
+/// raw token (needed as the OBO assertion) and its SHA-256, computed once, the
+/// first time it is asked for (validation itself never needs it).
 ///
 /// Cheap to clone (the parts are shared behind an `Arc`), so validators can cache
 /// it and hosts can put it in request extensions. There is no public constructor:
@@ -21,13 +22,18 @@ pub struct ValidatedToken(Arc<Parts>);
 struct Parts {
     claims: EntraClaims,
     raw: Secret,
-    sha256: [u8; 32],
+    sha256: OnceLock<[u8; 32]>,
 }
 
 impl ValidatedToken {
     /// Wraps a verified token. Public construction goes through
     /// [`crate::dangerous`], whose name says what skipping the check means.
-    pub(crate) fn from_verified(raw: Secret, claims: EntraClaims, sha256: [u8; 32]) -> Self {
+    pub(crate) fn from_verified(
+        raw: Secret,
+        claims: EntraClaims,
+        sha256: Option<[u8; 32]>,
+    ) -> Self {
+        let sha256 = sha256.map_or_else(OnceLock::new, OnceLock::from);
         Self(Arc::new(Parts { claims, raw, sha256 }))
     }
 
@@ -42,8 +48,10 @@ impl ValidatedToken {
     }
 
     /// SHA-256 of the raw token bytes: a cache key that contains no token.
+    /// Computed on the first call, then kept.
     pub fn sha256(&self) -> &[u8; 32] {
-        &self.0.sha256
+        use sha2::{Digest, Sha256};
+        self.0.sha256.get_or_init(|| Sha256::digest(self.0.raw.expose_secret().as_bytes()).into())
     }
 
     /// Splits into claims and raw token (cloning them when the token is shared).

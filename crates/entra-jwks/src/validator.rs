@@ -2,11 +2,11 @@
 //! and the cache of validated tokens.
 
 use std::fmt;
+use std::hash::BuildHasher as _;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_lc_rs::constant_time::verify_slices_are_equal;
-use aws_lc_rs::digest;
 use entra_core::{
     Authority, ClientId, Clock, EntraClaims, IssuerTemplate, SeamError, Secret, Tenant,
     TokenValidator, TokenVersion, ValidatedToken, dangerous,
@@ -38,7 +38,9 @@ struct Inner {
     v2_issuer: IssuerTemplate,
     v1_keys: Option<KeyStore>,
     v2_keys: Option<KeyStore>,
-    cache: Option<moka::sync::Cache<[u8; 32], ValidatedToken>>,
+    cache: Option<moka::sync::Cache<u64, ValidatedToken>>,
+    /// The keyed hash of the cache keys (SipHash with a random key per validator).
+    cache_hasher: std::hash::RandomState,
 }
 
 impl fmt::Debug for Validator {
@@ -115,6 +117,7 @@ impl Validator {
             client_id: b.client_id,
             clock: b.clock,
             cache,
+            cache_hasher: std::hash::RandomState::new(),
             options: o,
         };
         Self { inner: Arc::new(inner) }
@@ -176,10 +179,16 @@ impl Validator {
     pub async fn validate(&self, token: &str) -> Result<ValidatedToken> {
         let i = &self.inner;
         i.check_size(token)?;
-        // The cache is keyed by the SHA-256 of the signature part (a few hundred
-        // bytes, not the whole token), and a hit counts only when the whole token
-        // equals the one validated before, byte for byte: the same bytes, no RSA.
-        let key = i.cache.as_ref().and_then(|_| token.rsplit_once('.')).map(|(_, s)| sha256(s));
+        // The cache is keyed by a keyed hash (SipHash, random key) of the
+        // signature part (a few hundred bytes, not the whole token), and a hit
+        // counts only when the whole token equals the one validated before, byte
+        // for byte: the same bytes, no RSA. No cryptographic hash is needed: the
+        // exact comparison decides, the hash only finds the entry.
+        let key = i
+            .cache
+            .as_ref()
+            .and_then(|_| token.rsplit_once('.'))
+            .map(|(_, s)| i.cache_hasher.hash_one(s.as_bytes()));
         if let (Some(cache), Some(key)) = (&i.cache, &key)
             && let Some(hit) = cache.get(key)
             && verify_slices_are_equal(hit.raw().expose_secret().as_bytes(), token.as_bytes())
@@ -189,7 +198,7 @@ impl Validator {
             return Ok(hit);
         }
         i.precheck(token)?;
-        let validated = i.verify(token, sha256(token), Kind::Access).await?;
+        let validated = i.verify(token, Kind::Access).await?;
         if let (Some(cache), Some(key)) = (&i.cache, key) {
             cache.insert(key, validated.clone());
         }
@@ -210,7 +219,7 @@ impl Validator {
     ) -> Result<ValidatedToken> {
         let i = &self.inner;
         i.precheck(token)?;
-        i.verify(token, sha256(token), Kind::Id { nonce: expected_nonce }).await
+        i.verify(token, Kind::Id { nonce: expected_nonce }).await
     }
 }
 
@@ -219,13 +228,6 @@ impl TokenValidator for Validator {
     async fn validate(&self, token: &str) -> Result<ValidatedToken, SeamError> {
         Self::validate(self, token).await.map_err(SeamError::new)
     }
-}
-
-fn sha256(data: &str) -> [u8; 32] {
-    let d = digest::digest(&digest::SHA256, data.as_bytes());
-    let mut out = [0u8; 32];
-    out.copy_from_slice(d.as_ref());
-    out
 }
 
 fn malformed(reason: &'static str) -> Error {
@@ -270,7 +272,7 @@ impl Inner {
         Ok(())
     }
 
-    async fn verify(&self, token: &str, sha: [u8; 32], kind: Kind<'_>) -> Result<ValidatedToken> {
+    async fn verify(&self, token: &str, kind: Kind<'_>) -> Result<ValidatedToken> {
         // precheck guarantees exactly two dots.
         let mut parts = token.splitn(3, '.');
         let (Some(h64), Some(p64), Some(s64)) = (parts.next(), parts.next(), parts.next()) else {
@@ -304,7 +306,7 @@ impl Inner {
             TokenVersion::V1 => (&self.v1_keys, &self.v1_issuer),
             _ => (&self.v2_keys, &self.v2_issuer),
         };
-        let store = store.as_ref().ok_or(Error::VersionNotAccepted {
+        let store = store.as_ref().ok_or_else(|| Error::VersionNotAccepted {
             version: shorten(claims.ver.as_deref().unwrap_or("")),
         })?;
         let key = store.get(kid).await?;
@@ -353,7 +355,7 @@ impl Inner {
                 }
             }
         }
-        Ok(dangerous::assume_validated_with_sha256(Secret::new(token), claims, sha))
+        Ok(dangerous::assume_validated(Secret::new(token), claims))
     }
 
     fn check_permissions(&self, claims: &EntraClaims) -> Result<()> {

@@ -31,6 +31,10 @@ pub struct Metadata {
     pub end_session_endpoint: Option<String>,
     /// The signing keys.
     pub jwks_uri: String,
+    /// Whether the authority puts `iss` in every authorization response (RFC
+    /// 9207); when `true`, a callback without it is refused.
+    #[serde(default)]
+    pub authorization_response_iss_parameter_supported: bool,
 }
 
 impl fmt::Debug for Metadata {
@@ -45,6 +49,29 @@ impl fmt::Debug for Metadata {
 }
 
 impl Metadata {
+    /// Checks the `iss` parameter of an authorization response (RFC 9207)
+    /// against this document's issuer: equal to it, or, for a `{tenantid}`
+    /// template, equal to it with a GUID tenant id that the issuer names. An
+    /// absent `iss` passes unless
+    /// [`Metadata::authorization_response_iss_parameter_supported`].
+    pub(crate) fn check_response_issuer(&self, iss: Option<&str>) -> Result<()> {
+        let expected = IssuerTemplate::new(self.issuer.as_str());
+        let ok = match iss {
+            None => !self.authorization_response_iss_parameter_supported,
+            Some(iss) if expected.is_templated() => {
+                iss.split('/').any(|seg| expected.check(iss, Some(seg)).is_ok())
+            }
+            Some(iss) => iss == expected.as_str(),
+        };
+        if ok {
+            return Ok(());
+        }
+        Err(Error::AuthorizationIssuerMismatch {
+            expected: self.issuer.chars().take(128).collect(),
+            actual: iss.map(entra_core::shorten_untrusted),
+        })
+    }
+
     /// For a single tenant, its id as named by the issuer (`None` for a
     /// `{tenantid}` template).
     pub fn tenant_id(&self) -> Option<TenantId> {
@@ -187,6 +214,7 @@ mod tests {
             token_endpoint: format!("{base}/token"),
             end_session_endpoint: Some(format!("{base}/logout")),
             jwks_uri: "https://login.microsoftonline.com/x/discovery/v2.0/keys".into(),
+            authorization_response_iss_parameter_supported: false,
         }
     }
 
@@ -218,6 +246,39 @@ mod tests {
                 matches!(doc(iss).check(&authority(a)), Err(Error::DiscoveryIssuerMismatch { .. })),
                 "{iss} at {a}"
             );
+        }
+    }
+
+    #[test]
+    fn authorization_response_issuer_rules() {
+        let single = format!("https://login.microsoftonline.com/{TID}/v2.0");
+        let template = "https://login.microsoftonline.com/{tenantid}/v2.0";
+        // Passing: the same issuer, the template with a GUID, no `iss` at all.
+        doc(&single).check_response_issuer(Some(&single)).unwrap();
+        doc(template).check_response_issuer(Some(&single)).unwrap();
+        doc(&single).check_response_issuer(None).unwrap();
+        // Failing: another tenant, another host, a template that is not filled with
+        // a GUID, a missing `iss` where the document promises one.
+        let other = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000001/v2.0";
+        let mut promised = doc(&single);
+        promised.authorization_response_iss_parameter_supported = true;
+        promised.check_response_issuer(Some(&single)).unwrap();
+        for (d, iss) in [
+            (doc(&single), Some(other)),
+            (doc(&single), Some("https://evil.example/")),
+            (doc(&single), Some(&single[..single.len() - 1])),
+            (doc(template), Some("https://login.microsoftonline.com/contoso.com/v2.0")),
+            (doc(template), Some(template)),
+            (doc(template), Some("https://evil.example/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0")),
+            (promised, None),
+        ] {
+            let err = d.check_response_issuer(iss).unwrap_err();
+            assert!(
+                matches!(&err, Error::AuthorizationIssuerMismatch { actual, .. } if actual.is_some() == iss.is_some()),
+                "{iss:?}: {err:?}"
+            );
+            assert_eq!(err.code(), "authorization_issuer_mismatch");
+            assert!(err.is_unauthorized());
         }
     }
 

@@ -11,7 +11,7 @@ use entra_obo::OboConfig;
 use entra_oidc::{Client, Config, LoginOptions};
 use entra_testkit::{MockEntra, TestApp, TestCertificate, TestUser};
 
-use crate::support::{REDIRECT, authorize};
+use crate::support::{CompleteOwn as _, REDIRECT, authorize};
 
 const TID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const OTHER_TID: &str = "0a0a0a0a-0000-4000-8000-000000000bad";
@@ -144,7 +144,7 @@ async fn certificate_from_the_environment_signs_in_and_exchanges_on_behalf_of() 
     assert!(!client.is_public());
     let login =
         client.begin_with(LoginOptions::new("/").login_hint(&alice.username)).await.unwrap();
-    client.complete(&authorize(login.url()).await).await.unwrap();
+    client.complete_own(&authorize(login.url()).await).await.unwrap();
     let code_request = mock.token_requests().pop().unwrap();
     assert_eq!(code_request.form_value("grant_type"), Some("authorization_code"));
     assert!(code_request.form_value("client_assertion").is_some());

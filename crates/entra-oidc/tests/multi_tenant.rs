@@ -5,7 +5,7 @@ use entra_core::{CredentialConfig, Tenant, TenantPolicy};
 use entra_oidc::{Client, Config, Error, LoginOptions};
 use entra_testkit::TestUser;
 
-use crate::support::{Env, REDIRECT, SECRET, authorize};
+use crate::support::{CompleteOwn as _, Env, REDIRECT, SECRET, authorize};
 
 fn multi_config(env: &Env) -> Config {
     let mut c =
@@ -39,12 +39,12 @@ async fn allowed_and_refused_tenants() {
     for (user, tid) in [(&env.alice, env.mock.tenant_id()), (&bob, partner.clone())] {
         let login =
             client.begin_with(LoginOptions::new("/").login_hint(&user.username)).await.unwrap();
-        let signed_in = client.complete(&authorize(login.url()).await).await.unwrap();
+        let signed_in = client.complete_own(&authorize(login.url()).await).await.unwrap();
         assert_eq!(signed_in.user().tenant_id(), &tid);
     }
 
     let login = client.begin_with(LoginOptions::new("/").login_hint(&eve.username)).await.unwrap();
-    let err = client.complete(&authorize(login.url()).await).await.unwrap_err();
+    let err = client.complete_own(&authorize(login.url()).await).await.unwrap_err();
     assert!(
         matches!(&err, Error::IdToken(entra_jwks::Error::TenantNotAllowed { tenant }) if *tenant == stranger),
         "{err:?}"
@@ -56,6 +56,6 @@ async fn allowed_and_refused_tenants() {
     config.identity.allowed_tenants = Some(TenantPolicy::Any);
     let client = env.client(config);
     let login = client.begin_with(LoginOptions::new("/").login_hint(&eve.username)).await.unwrap();
-    let signed_in = client.complete(&authorize(login.url()).await).await.unwrap();
+    let signed_in = client.complete_own(&authorize(login.url()).await).await.unwrap();
     assert_eq!(signed_in.user().tenant_id(), &stranger);
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use entra_core::http::HttpClient;
 use entra_core::{
-    Authority, ClientCredential, ClientId, Clock, LoginStateStore, PendingLogin, Secret,
+    Authority, ClientCredential, ClientId, Clock, Cloud, LoginStateStore, PendingLogin, Secret,
     SystemClock, Tenant,
 };
 use entra_jwks::Validator;
@@ -146,7 +146,10 @@ impl ClientBuilder {
             discovery,
             validator: tokio::sync::OnceCell::new(),
         };
-        if !matches!(inner.config.identity.authority.tenant(), Tenant::Domain(_)) {
+        // A domain tenant learns its id from discovery, and a CIAM tenant may
+        // publish its issuer on the tenant-id host: both build the validator then.
+        let authority = &inner.config.identity.authority;
+        if !matches!(authority.tenant(), Tenant::Domain(_)) && !authority.cloud().is_ciam() {
             let v = inner.build_validator(inner.resolved.authority.clone())?;
             let _ = inner.validator.set(v);
         }
@@ -260,7 +263,18 @@ impl Inner {
                     endpoint: "discovery",
                     reason: "the issuer names no tenant id".into(),
                 })?;
-                self.build_validator(self.resolved.authority.for_tenant(&tid))
+                let authority = match metadata.ciam_tenant_host(&self.resolved.authority) {
+                    // CIAM's tenant-id host form: issuer and keys on that host.
+                    Some(base) => Authority::new(
+                        Cloud::parse(&base).map_err(|_| Error::InvalidResponse {
+                            endpoint: "discovery",
+                            reason: "the issuer host is not a CIAM host".into(),
+                        })?,
+                        Tenant::Id(tid),
+                    ),
+                    None => self.resolved.authority.for_tenant(&tid),
+                };
+                self.build_validator(authority)
             })
             .await
     }

@@ -80,6 +80,21 @@ impl Metadata {
         TenantId::parse(last).ok()
     }
 
+    /// For an Entra External ID (CIAM) authority, the other host form of its
+    /// issuer: `https://{tid}.ciamlogin.com/{tid}/v2.0`, with the tenant id as
+    /// the host, which CIAM publishes beside (or instead of)
+    /// `https://{subdomain}.ciamlogin.com/{tid}/v2.0`. Returns the login base of
+    /// that host (`https://{tid}.ciamlogin.com`) when the issuer has this exact
+    /// shape for its own tenant id and the authority is CIAM; `None` otherwise.
+    pub(crate) fn ciam_tenant_host(&self, authority: &Authority) -> Option<String> {
+        if !authority.cloud().is_ciam() {
+            return None;
+        }
+        let tid = self.tenant_id()?;
+        let base = format!("https://{tid}.ciamlogin.com");
+        (self.issuer == format!("{base}/{tid}/v2.0")).then_some(base)
+    }
+
     /// Checks the document against the authority it was fetched for.
     fn check(&self, authority: &Authority) -> Result<()> {
         let published = IssuerTemplate::new(self.issuer.as_str());
@@ -91,7 +106,14 @@ impl Metadata {
                 None => format!("{}/<tenant id>/v2.0", authority.cloud().login_base()),
             },
         };
-        if published.as_str() != expected {
+        // CIAM may name its tenant by id in the issuer's host; the tenant must
+        // still be the authority's (for a GUID authority, `expected` names it).
+        let ciam_tid_host = self.ciam_tenant_host(authority).is_some()
+            && match authority.tenant() {
+                Tenant::Id(tid) => self.tenant_id().as_ref() == Some(tid),
+                _ => true,
+            };
+        if published.as_str() != expected && !ciam_tid_host {
             return Err(Error::DiscoveryIssuerMismatch {
                 expected,
                 actual: self.issuer.chars().take(128).collect(),
@@ -244,6 +266,40 @@ mod tests {
         ] {
             assert!(
                 matches!(doc(iss).check(&authority(a)), Err(Error::DiscoveryIssuerMismatch { .. })),
+                "{iss} at {a}"
+            );
+        }
+    }
+
+    #[test]
+    fn ciam_issuers_in_both_host_forms() {
+        let ciam =
+            |t: &str| Authority::parse(&format!("https://contoso.ciamlogin.com/{t}")).unwrap();
+        let by_name = format!("https://contoso.ciamlogin.com/{TID}/v2.0");
+        let by_id = format!("https://{TID}.ciamlogin.com/{TID}/v2.0");
+        // Passing: the subdomain form and the tenant-id-host form, for a GUID and
+        // a domain authority.
+        for a in [ciam(TID), ciam("contoso.onmicrosoft.com")] {
+            doc(&by_name).check(&a).unwrap();
+            assert_eq!(doc(&by_name).ciam_tenant_host(&a), None);
+            doc(&by_id).check(&a).unwrap();
+            assert_eq!(
+                doc(&by_id).ciam_tenant_host(&a).as_deref(),
+                Some(format!("https://{TID}.ciamlogin.com").as_str())
+            );
+        }
+        // Failing: the id host of another tenant, a host that is not the id, the
+        // id form for a non-CIAM authority.
+        let other = "00000000-0000-0000-0000-000000000001";
+        for (iss, a) in [
+            (format!("https://{other}.ciamlogin.com/{other}/v2.0"), ciam(TID)),
+            (format!("https://{other}.ciamlogin.com/{TID}/v2.0"), ciam(TID)),
+            (format!("https://fabrikam.ciamlogin.com/{TID}/v2.0"), ciam(TID)),
+            (format!("https://{TID}.ciamlogin.com/{TID}/v2.0"), authority(TID)),
+            (format!("https://{TID}.evil.example/{TID}/v2.0"), ciam(TID)),
+        ] {
+            assert!(
+                matches!(doc(&iss).check(&a), Err(Error::DiscoveryIssuerMismatch { .. })),
                 "{iss} at {a}"
             );
         }

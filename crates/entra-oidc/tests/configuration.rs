@@ -167,3 +167,34 @@ fn uuid_like() -> String {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
     format!("{}-{nanos}", std::process::id())
 }
+
+#[test]
+fn ciam_authority_from_the_environment_keeps_the_public_graph() {
+    // Passing: a CIAM (External ID) authority, as one URL or as cloud + tenant,
+    // signs in at the ciamlogin host while Microsoft Graph stays the public one.
+    for pairs in [
+        vec![
+            ("ENTRA_AUTHORITY", "https://contoso.ciamlogin.com/contoso.onmicrosoft.com".to_owned()),
+            ("ENTRA_CLIENT_ID", CID.to_owned()),
+        ],
+        vec![
+            ("AZURE_AUTHORITY_HOST", "https://contoso.ciamlogin.com".to_owned()),
+            ("ENTRA_TENANT_ID", TID.to_owned()),
+            ("ENTRA_CLIENT_ID", CID.to_owned()),
+        ],
+    ] {
+        let config = Config::from_lookup(lookup(&pairs)).unwrap();
+        let cloud = config.authority().cloud().clone();
+        assert!(cloud.is_ciam(), "{pairs:?}");
+        assert_eq!(cloud.login_base(), "https://contoso.ciamlogin.com");
+        assert_eq!(cloud.graph_base(), "https://graph.microsoft.com");
+        assert!(Client::new(config).is_ok());
+    }
+    // Failing: a B2C host is refused, naming B2C, not taken as a custom cloud.
+    let b2c = [
+        ("ENTRA_AUTHORITY", "https://contoso.b2clogin.com/contoso.onmicrosoft.com".to_owned()),
+        ("ENTRA_CLIENT_ID", CID.to_owned()),
+    ];
+    let err = Config::from_lookup(lookup(&b2c)).unwrap_err();
+    assert!(err.to_string().contains("B2C"), "{err}");
+}

@@ -91,7 +91,11 @@ impl Metadata {
             return None;
         }
         let tid = self.tenant_id()?;
-        let base = format!("https://{tid}.ciamlogin.com");
+        // The authority's login base with the tenant id as the host (same scheme
+        // and port).
+        let mut base = url::Url::parse(authority.cloud().login_base()).ok()?;
+        base.set_host(Some(&format!("{tid}.ciamlogin.com"))).ok()?;
+        let base = base.as_str().trim_end_matches('/').to_owned();
         (self.issuer == format!("{base}/{tid}/v2.0")).then_some(base)
     }
 

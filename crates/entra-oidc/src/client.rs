@@ -227,9 +227,10 @@ impl Login {
         &self.url
     }
 
-    /// The `state` of this sign-in. To bind the sign-in to the browser that
-    /// started it (against login CSRF), put it in a short-lived `HttpOnly`,
-    /// `Secure` cookie and pass the cookie's value to [`Client::complete`].
+    /// The `state` of this sign-in, which binds it to the browser that started
+    /// it (against login CSRF): put it in a short-lived `HttpOnly`, `Secure`
+    /// cookie and pass the cookie's value to [`Client::complete`], which refuses
+    /// a callback carrying any other `state`.
     pub fn state(&self) -> &str {
         self.state.expose_secret()
     }
@@ -447,9 +448,9 @@ impl Client {
     /// [`Error::InvalidReturnPath`]; transient: [`Error::Http`],
     /// [`Error::HttpStatus`], [`Error::Store`].
     pub async fn complete(&self, params: &CallbackParams, browser_state: &str) -> Result<SignedIn> {
-        let got = params.state.as_deref().ok_or(Error::MissingState)?;
+        let state = params.state.as_deref().ok_or(Error::MissingState)?;
         if browser_state.is_empty()
-            || verify_slices_are_equal(got.as_bytes(), browser_state.as_bytes()).is_err()
+            || verify_slices_are_equal(state.as_bytes(), browser_state.as_bytes()).is_err()
         {
             return Err(Error::StateMismatch);
         }
@@ -457,7 +458,6 @@ impl Client {
         // The state comes first: an `error` is only honoured for a callback that
         // names a pending sign-in, since anyone can send a browser to the redirect
         // URI with `?state=junk&error=...`.
-        let state = params.state.as_deref().ok_or(Error::MissingState)?;
         let pending = if state.is_empty() || state.len() > MAX_STATE_LEN {
             None
         } else {

@@ -86,8 +86,9 @@ impl AllowedDomains {
     }
 
     /// Whether `address` (an email address or user principal name) is in an
-    /// allowed domain. Always true when the list is empty; never true for a
-    /// domain with a non-ASCII character.
+    /// allowed domain, comparing its whole domain. Always true when the list is
+    /// empty; never true for a domain with a non-ASCII character or longer than
+    /// 253 bytes (no domain name is).
     pub fn allows(&self, address: &str) -> bool {
         self.is_empty() || domain_of(address).is_some_and(|d| d.is_ascii() && self.0.contains(&d))
     }

@@ -147,6 +147,12 @@
 //!   configured authority's issuer, and its endpoints must be `https`. The
 //!   `oauth2` crate builds the code and refresh grants and runs over that same
 //!   client.
+//! - **Sign-out** URLs carry `client_id` and name the user: `logout_hint` from
+//!   the ID token's `login_hint` claim, else the ID token as `id_token_hint`
+//!   ([`Client::logout_url_for`]); a host ends its own session for the
+//!   [`User::sid`] that Entra's front-channel logout names.
+//! - **Loopback sign-in** answers the browser only after the code is redeemed:
+//!   "Signed in" when it worked, "Sign-in failed" otherwise.
 //! - **Refresh** returns a new access token and refresh token; an ID token
 //!   returned by a refresh is dropped, since Entra does not repeat the nonce in it
 //!   and it cannot be validated as a sign-in. The user's identity, groups and

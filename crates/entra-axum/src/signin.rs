@@ -358,7 +358,7 @@ async fn callback(
         Ok(params) => {
             // No state cookie (another browser): an empty expected state never matches.
             let browser_state = cookie(&headers, &s.cookies.state_name).unwrap_or("");
-            s.client.complete_for_browser(&params, browser_state).await.map_err(Error::SignIn)
+            s.client.complete(&params, browser_state).await.map_err(Error::SignIn)
         }
         Err(e) => Err(Error::SignIn(e)),
     };

@@ -168,6 +168,20 @@ impl User {
         self.state.user.teams.as_ref()
     }
 
+    /// Entra's sign-in session id: the ID token's optional `sid` claim, which
+    /// Entra's front-channel logout request names (the front-channel route ends
+    /// the session recorded for it). `None` when the app does not emit `sid`.
+    pub fn sid(&self) -> Option<&str> {
+        self.state.sid.as_ref().map(|(sid, _)| sid.as_str())
+    }
+
+    /// The ID token's optional `login_hint` claim, sent as `logout_hint` at
+    /// sign-out to skip Entra's account picker. `None` when the app does not
+    /// emit it.
+    pub fn login_hint(&self) -> Option<&str> {
+        self.state.login_hint.as_deref()
+    }
+
     /// The anti-CSRF token to send with `POST /logout` (a `csrf_token` form field
     /// or an `X-CSRF-Token` header).
     pub fn csrf_token(&self) -> &str {

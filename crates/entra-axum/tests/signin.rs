@@ -26,6 +26,10 @@ async fn teams(user: User) -> String {
     format!("{:?}|{:?}|{}|{:?}", t.teams, t.role, t.admin, user.roles())
 }
 
+async fn session_ids(user: User) -> String {
+    format!("{}|{}", user.sid().unwrap_or("-"), user.login_hint().unwrap_or("-"))
+}
+
 async fn touch(session: tower_sessions::Session) -> &'static str {
     session.insert("visited", true).await.unwrap();
     "ok"
@@ -96,6 +100,7 @@ async fn web_with(
     let router = Router::new()
         .route("/me", get(me))
         .route("/touch", get(touch))
+        .route("/session-ids", get(session_ids))
         .route("/teams", get(teams))
         .merge(auth.sign_in_routes())
         .layer(auth.session_layer());
@@ -330,4 +335,15 @@ async fn teams_and_roles_are_on_the_user() {
     t.sign_in(&mut browser, "/teams").await;
     let body = browser.get(&t.url("/teams"), JSON).await.text().await.unwrap();
     assert_eq!(body, r#"{"platform"}|Some("admin")|true|["Gateway.Admin"]"#);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sid_and_login_hint_are_on_the_user() {
+    let t = web(ResponseMode::Query).await;
+    let mut browser = Browser::default();
+    t.sign_in(&mut browser, "/session-ids").await;
+    let r = browser.get(&t.url("/session-ids"), JSON).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let expected = format!("{}|{}", t.mock.session_id(&t.alice), t.alice.login_hint());
+    assert_eq!(r.text().await.unwrap(), expected);
 }

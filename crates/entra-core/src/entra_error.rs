@@ -15,8 +15,10 @@ pub enum ErrorKind {
     /// `claims` challenge to send back to the client. AADSTS50076, 50079, 50158,
     /// 53003 (also 50072, 50074, 50058, 53000, 53001) and `interaction_required`.
     InteractionRequired,
-    /// Consent is missing for the requested permissions (AADSTS65001).
+    /// Consent is missing for the requested permissions (AADSTS65001, 90094).
     ConsentRequired,
+    /// The user was shown the consent prompt and declined it (AADSTS65004).
+    ConsentDeclined,
     /// A scope is invalid, unknown, or mixes resources (AADSTS70011, 28000, 28002,
     /// 28003, 1002012).
     InvalidScope,
@@ -79,7 +81,7 @@ const CODES: &[(u32, ErrorKind, &str)] = {
         (53003, InteractionRequired, "access was blocked by Conditional Access policies"),
         (50058, InteractionRequired, "a silent sign-in (`prompt=none`) was requested but no user is signed in"),
         (65001, ConsentRequired, "the user or an administrator has not consented to the application using the requested permissions"),
-        (65004, ConsentRequired, "the user declined to consent to the application's permissions"),
+        (65004, ConsentDeclined, "the user declined to consent to the application's permissions"),
         (90094, ConsentRequired, "the requested permissions need an administrator's consent"),
         (70011, InvalidScope, "the `scope` value is not valid: an unknown scope, or `.default` mixed with other scopes"),
         (28000, InvalidScope, "the `scope` value names more than one resource"),
@@ -155,10 +157,13 @@ impl ErrorKind {
     pub fn remedy(self) -> &'static str {
         match self {
             Self::InteractionRequired => {
-                "the user must sign in again and satisfy the policy (MFA or Conditional Access); send the claims challenge back to the client"
+                "the user must sign in again interactively and satisfy the policy (MFA, a compliant device, an allowed location); send the claims challenge back to the client. A policy that blocks access outright (AADSTS53003) needs the tenant administrator: the sign-in logs name the policy"
             }
             Self::ConsentRequired => {
-                "grant admin consent for the downstream API permissions on the middle-tier app registration (API permissions > Grant admin consent)"
+                "send the user through an interactive sign-in so they can consent, or have an administrator grant admin consent (API permissions > Grant admin consent); for On-Behalf-Of, consent goes on the middle-tier app for the downstream API"
+            }
+            Self::ConsentDeclined => {
+                "the user chose not to consent: explain why the app needs these permissions and let them sign in again to accept the consent prompt"
             }
             Self::InvalidScope => {
                 "request scopes of one resource only, as `<resource>/.default` or explicit scopes, never both, and check the scope names exposed by that API"
@@ -176,7 +181,7 @@ impl ErrorKind {
                 "check the certificate uploaded to the app registration (thumbprint), the assertion's `aud` (the token endpoint) and its expiry, or the federated credential's issuer and subject"
             }
             Self::AppNotFound => {
-                "check the client id and the tenant: the app is not registered (or not consented) in that tenant"
+                "check the client id, the tenant id or domain, and the cloud: the app is not registered (or not consented) in that tenant, or no such tenant exists there"
             }
             Self::UserNotAssigned => {
                 "assign the user (or one of their groups) to the application in Enterprise applications > Users and groups, or turn off 'Assignment required'"
@@ -220,6 +225,9 @@ impl ErrorKind {
         match self {
             Self::InteractionRequired => {
                 "a Conditional Access policy (MFA, device, location) applies to the resource and the user's sign-in does not satisfy it; a server-side exchange such as On-Behalf-Of cannot prompt the user"
+            }
+            Self::ConsentDeclined => {
+                "the user saw the consent prompt and cancelled it (or closed it), so no permission was granted"
             }
             Self::ConsentRequired => {
                 "the permissions were never consented for this app in the user's tenant (multi-tenant apps need consent in each customer tenant), or a scope was added after consent"
@@ -487,6 +495,8 @@ mod tests {
         assert_eq!(kind_of(&[50079], "invalid_grant"), ErrorKind::InteractionRequired);
         assert_eq!(kind_of(&[53003], "invalid_grant"), ErrorKind::InteractionRequired);
         assert_eq!(kind_of(&[65001], "invalid_grant"), ErrorKind::ConsentRequired);
+        assert_eq!(kind_of(&[90094], "invalid_grant"), ErrorKind::ConsentRequired);
+        assert_eq!(kind_of(&[65004], "access_denied"), ErrorKind::ConsentDeclined);
         assert_eq!(kind_of(&[70011], "invalid_scope"), ErrorKind::InvalidScope);
         assert_eq!(kind_of(&[28000], "invalid_request"), ErrorKind::InvalidScope);
         assert_eq!(kind_of(&[28003], "invalid_request"), ErrorKind::InvalidScope);
@@ -523,6 +533,39 @@ mod tests {
         assert_eq!(kind_of(&[700025], "invalid_client"), ErrorKind::Other);
         let unknown = EntraErrorResponse { error_codes: vec![99999], ..Default::default() };
         assert_eq!(unknown.meaning(), None);
+    }
+
+    /// The literal remedies of the entries checked against Microsoft's error
+    /// reference (what Entra says each code means and what fixes it).
+    #[test]
+    fn remedies_match_the_error_reference() {
+        // AADSTS65004 UserDeclinedConsent: the user declined; nothing for an
+        // administrator to grant.
+        let declined = EntraErrorResponse::from_callback(
+            "access_denied",
+            Some("AADSTS65004: User declined to consent to access the app."),
+        );
+        assert_eq!(declined.kind(), ErrorKind::ConsentDeclined);
+        assert_eq!(
+            declined.remedy(),
+            "the user chose not to consent: explain why the app needs these permissions and let them sign in again to accept the consent prompt"
+        );
+        assert!(!declined.remedy().contains("admin"));
+        assert!(!declined.kind().is_config() && !declined.kind().is_transient());
+        // AADSTS65001 DelegationDoesNotExist: an interactive request lets the user
+        // consent; an administrator can consent for everyone.
+        assert_eq!(
+            ErrorKind::ConsentRequired.remedy(),
+            "send the user through an interactive sign-in so they can consent, or have an administrator grant admin consent (API permissions > Grant admin consent); for On-Behalf-Of, consent goes on the middle-tier app for the downstream API"
+        );
+        // AADSTS53003 BlockedByConditionalAccess: signing in again does not lift a block.
+        assert!(ErrorKind::InteractionRequired.remedy().contains("AADSTS53003"));
+        // AADSTS90002 InvalidTenantName: the tenant itself may not exist.
+        assert_eq!(
+            ErrorKind::AppNotFound.remedy(),
+            "check the client id, the tenant id or domain, and the cloud: the app is not registered (or not consented) in that tenant, or no such tenant exists there"
+        );
+        assert_eq!(kind_of(&[90002], "invalid_request"), ErrorKind::AppNotFound);
     }
 
     #[test]

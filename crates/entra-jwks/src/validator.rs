@@ -318,8 +318,17 @@ impl Inner {
         let iss = claims.iss.as_deref().ok_or(Error::MissingClaim { claim: "iss" })?;
         let tid = claims.tid.as_deref();
         let tenant = rule.check(iss, tid).map_err(Error::InvalidIssuer)?;
-        if let Some(key_issuer) = &key.issuer {
-            key_issuer.check(iss, tid).map_err(Error::KeyIssuerMismatch)?;
+        // A key's own `issuer`, with the token's tid put in, must be the token's
+        // `iss` or the v2 issuer of that tenant: Entra signs v1 and v2 tokens with
+        // the same keys and publishes the v2 form on them, so a v1 token
+        // (`https://sts.windows.net/{tid}/`) may meet a key that names
+        // `{login}/{tenantid}/v2.0` (Microsoft.IdentityModel's rule). That `iss`
+        // names the tid was checked above.
+        if let Some(key_issuer) = &key.issuer
+            && let Err(e) = key_issuer.check(iss, tid)
+            && key_issuer.resolve(&tenant) != self.authority.cloud().v2_issuer(&tenant)
+        {
+            return Err(Error::KeyIssuerMismatch(e));
         }
         if *self.authority.tenant() == Tenant::Organizations && tenant.is_consumers() {
             return Err(Error::TenantNotAllowed { tenant });

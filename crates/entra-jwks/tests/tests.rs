@@ -6,3 +6,4 @@
 mod common;
 mod keys;
 mod rules;
+mod v1_keys;

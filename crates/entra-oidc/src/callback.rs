@@ -77,6 +77,11 @@ pub struct CallbackParams {
     /// (untrusted input, like `error`).
     #[serde(default)]
     pub error_description: Option<String>,
+    /// The issuer of the authorization response (RFC 9207), when the
+    /// authority sends one; [`Client::complete`](crate::Client::complete)
+    /// compares it with the expected issuer before redeeming the code.
+    #[serde(default)]
+    pub iss: Option<String>,
 }
 
 impl CallbackParams {
@@ -128,6 +133,7 @@ impl CallbackParams {
                 "state" => out.state.replace(value).is_some(),
                 "error" => out.error.replace(value).is_some(),
                 "error_description" => out.error_description.replace(value).is_some(),
+                "iss" => out.iss.replace(value).is_some(),
                 _ => false,
             };
             if duplicate {
@@ -244,7 +250,7 @@ mod tests {
 
     #[test]
     fn refuses_repeats_and_huge_input() {
-        for bad in ["code=a&code=b", "state=a&state=b", "error=x&error=y"] {
+        for bad in ["code=a&code=b", "state=a&state=b", "error=x&error=y", "iss=a&iss=b"] {
             assert!(matches!(CallbackParams::from_query(bad), Err(Error::InvalidCallback { .. })));
         }
         let huge = format!("code={}", "a".repeat(MAX_INPUT));

@@ -7,7 +7,7 @@ use std::time::Duration;
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use entra_core::http::HttpClient;
 use entra_core::{
-    Authority, ClientCredential, ClientId, Clock, LoginStateStore, PendingLogin, Secret,
+    Authority, ClientCredential, ClientId, Clock, Cloud, LoginStateStore, PendingLogin, Secret,
     SystemClock, Tenant,
 };
 use entra_jwks::Validator;
@@ -146,7 +146,10 @@ impl ClientBuilder {
             discovery,
             validator: tokio::sync::OnceCell::new(),
         };
-        if !matches!(inner.config.identity.authority.tenant(), Tenant::Domain(_)) {
+        // A domain tenant learns its id from discovery, and a CIAM tenant may
+        // publish its issuer on the tenant-id host: both build the validator then.
+        let authority = &inner.config.identity.authority;
+        if !matches!(authority.tenant(), Tenant::Domain(_)) && !authority.cloud().is_ciam() {
             let v = inner.build_validator(inner.resolved.authority.clone())?;
             let _ = inner.validator.set(v);
         }
@@ -224,10 +227,10 @@ impl Login {
         &self.url
     }
 
-    /// The `state` of this sign-in. To bind the sign-in to the browser that
-    /// started it (against login CSRF), put it in a short-lived `HttpOnly`,
-    /// `Secure` cookie and pass the cookie's value to
-    /// [`Client::complete_for_browser`].
+    /// The `state` of this sign-in, which binds it to the browser that started
+    /// it (against login CSRF): put it in a short-lived `HttpOnly`, `Secure`
+    /// cookie and pass the cookie's value to [`Client::complete`], which refuses
+    /// a callback carrying any other `state`.
     pub fn state(&self) -> &str {
         self.state.expose_secret()
     }
@@ -243,7 +246,8 @@ impl Inner {
     fn build_validator(&self, authority: Authority) -> Result<Validator> {
         let mut builder = Validator::builder(authority, self.config.identity.client_id.clone())
             .http_client(self.http.get_ref().clone())
-            .clock(self.clock.clone());
+            .clock(self.clock.clone())
+            .algorithms(self.config.algorithms.iter().copied());
         if let Some(policy) = &self.config.identity.allowed_tenants {
             builder = builder.tenants(policy.clone());
         }
@@ -260,7 +264,18 @@ impl Inner {
                     endpoint: "discovery",
                     reason: "the issuer names no tenant id".into(),
                 })?;
-                self.build_validator(self.resolved.authority.for_tenant(&tid))
+                let authority = match metadata.ciam_tenant_host(&self.resolved.authority) {
+                    // CIAM's tenant-id host form: issuer and keys on that host.
+                    Some(base) => Authority::new(
+                        Cloud::parse(&base).map_err(|_| Error::InvalidResponse {
+                            endpoint: "discovery",
+                            reason: "the issuer host is not a CIAM host".into(),
+                        })?,
+                        Tenant::Id(tid),
+                    ),
+                    None => self.resolved.authority.for_tenant(&tid),
+                };
+                self.build_validator(authority)
             })
             .await
     }
@@ -402,65 +417,47 @@ impl Client {
         Ok(Login { url: url.into(), state: Secret::new(state) })
     }
 
-    /// Completes a sign-in from the callback parameters: consumes the pending
-    /// sign-in named by `state` (so a replayed callback fails), then turns an
-    /// Entra `error` into [`Error::Authorization`] (only for a callback whose
-    /// `state` names a pending sign-in: a forged `?state=junk&error=...` is
-    /// [`Error::UnknownState`]), redeems the code with the PKCE
-    /// verifier and the client credential, validates the ID token (signature,
-    /// issuer and tenant rules, `aud`, `nonce`, expiry) and checks the allowed
-    /// domains.
+    /// Completes a sign-in from the callback parameters, bound to the browser
+    /// that started it: `browser_state` is the value the host kept in a cookie
+    /// from [`Login::state`] when the sign-in began, and the callback's `state`
+    /// must equal it (compared in constant time; an empty `browser_state`, as
+    /// when the cookie is missing, never matches). This stops login CSRF: an
+    /// attacker's own callback URL, opened in a victim's browser, would otherwise
+    /// sign the victim into the attacker's account.
     ///
-    /// This does not check that the callback reaches the browser that started the
-    /// sign-in; see [`Client::complete_for_browser`].
+    /// Then it consumes the pending sign-in named by `state` (so a replayed
+    /// callback fails), compares an `iss` parameter with the expected issuer
+    /// (RFC 9207), turns an Entra `error` into [`Error::Authorization`] (only for
+    /// a callback whose `state` names a pending sign-in: a forged
+    /// `?state=junk&error=...` is [`Error::UnknownState`]), redeems the code with
+    /// the PKCE verifier and the client credential, validates the ID token
+    /// (signature, issuer and tenant rules, `aud`, `nonce`, expiry) and checks
+    /// the allowed domains.
     ///
     /// # Errors
-    /// [`Error::MissingState`], [`Error::UnknownState`] (unknown, expired or
-    /// replayed), [`Error::ExpiredState`], [`Error::Authorization`] (with the
-    /// AADSTS remedy), [`Error::InvalidCallback`] (an `error` outside the RFC
-    /// 6749 character set or longer than 64 characters), [`Error::MissingCode`], [`Error::TokenRequest`] (for
-    /// example [`entra_core::ErrorKind::PkceMismatch`]), [`Error::MissingIdToken`],
+    /// [`Error::MissingState`], [`Error::StateMismatch`] (the callback is not
+    /// this browser's), [`Error::UnknownState`] (unknown, expired or
+    /// replayed), [`Error::ExpiredState`], [`Error::AuthorizationIssuerMismatch`]
+    /// (the `iss` parameter names another issuer, or is missing where the
+    /// discovery document promises it), [`Error::Authorization`] (with the AADSTS
+    /// remedy), [`Error::InvalidCallback`] (an `error` outside the RFC 6749
+    /// character set or longer than 64 characters), [`Error::MissingCode`],
+    /// [`Error::TokenRequest`] (for example
+    /// [`entra_core::ErrorKind::PkceMismatch`]), [`Error::MissingIdToken`],
     /// [`Error::IdToken`], [`Error::MissingIdentity`], [`Error::DomainNotAllowed`],
     /// [`Error::InvalidReturnPath`]; transient: [`Error::Http`],
     /// [`Error::HttpStatus`], [`Error::Store`].
-    pub async fn complete(&self, params: &CallbackParams) -> Result<SignedIn> {
-        self.complete_inner(params, None).await
-    }
-
-    /// As [`Client::complete`], after checking that the callback's `state` equals
-    /// `browser_state`, the value the host stored in a cookie from
-    /// [`Login::state`] when the sign-in began. This binds the sign-in to the
-    /// browser and stops login CSRF (an attacker's callback URL replayed in a
-    /// victim's browser).
-    ///
-    /// # Errors
-    /// [`Error::StateMismatch`], then as [`Client::complete`].
-    pub async fn complete_for_browser(
-        &self,
-        params: &CallbackParams,
-        browser_state: &str,
-    ) -> Result<SignedIn> {
-        self.complete_inner(params, Some(browser_state)).await
-    }
-
-    async fn complete_inner(
-        &self,
-        params: &CallbackParams,
-        browser_state: Option<&str>,
-    ) -> Result<SignedIn> {
-        let i = &self.inner;
-        if let Some(expected) = browser_state {
-            let got = params.state.as_deref().unwrap_or("");
-            if expected.is_empty()
-                || verify_slices_are_equal(got.as_bytes(), expected.as_bytes()).is_err()
-            {
-                return Err(Error::StateMismatch);
-            }
+    pub async fn complete(&self, params: &CallbackParams, browser_state: &str) -> Result<SignedIn> {
+        let state = params.state.as_deref().ok_or(Error::MissingState)?;
+        if browser_state.is_empty()
+            || verify_slices_are_equal(state.as_bytes(), browser_state.as_bytes()).is_err()
+        {
+            return Err(Error::StateMismatch);
         }
+        let i = &self.inner;
         // The state comes first: an `error` is only honoured for a callback that
         // names a pending sign-in, since anyone can send a browser to the redirect
         // URI with `?state=junk&error=...`.
-        let state = params.state.as_deref().ok_or(Error::MissingState)?;
         let pending = if state.is_empty() || state.len() > MAX_STATE_LEN {
             None
         } else {
@@ -472,6 +469,10 @@ impl Client {
         if age < 0 || age.unsigned_abs() >= i.login_ttl().as_secs() {
             return Err(Error::ExpiredState);
         }
+        // RFC 9207: the response must come from the authority it was sent to,
+        // before its code or error is believed.
+        let metadata = i.discovery.get().await?;
+        metadata.check_response_issuer(params.iss.as_deref())?;
         if let Some(e) = params.checked_entra_error()? {
             // `error` is checked against the OAuth character set and length, and
             // the description is cut and cleaned, before either is logged.
@@ -485,7 +486,6 @@ impl Client {
         check_return_path(&pending.return_to)?;
         let code = params.code.as_ref().filter(|c| !c.is_empty()).ok_or(Error::MissingCode)?;
 
-        let metadata = i.discovery.get().await?;
         let tokens = TokenRequest {
             http: &i.http,
             endpoint: &metadata.token_endpoint,
@@ -557,13 +557,36 @@ impl Client {
     }
 
     /// The URL to send the browser to for signing out of Entra: the
-    /// end-session endpoint with [`Config::post_logout_redirect_uri`] and, when
-    /// given, `logout_hint` (the `login_hint` optional claim of the ID token,
-    /// which skips the account picker). Clear the app's own session first.
+    /// end-session endpoint with `client_id`, [`Config::post_logout_redirect_uri`]
+    /// and, when given, `logout_hint` (the `login_hint` optional claim of the ID
+    /// token, [`User::login_hint`], which skips the account picker). Clear the
+    /// app's own session first. With a [`SignedIn`] at hand,
+    /// [`Client::logout_url_for`] picks the hint itself.
     ///
     /// # Errors
     /// Discovery errors as [`Client::metadata`].
     pub async fn logout_url(&self, logout_hint: Option<&str>) -> Result<String> {
+        self.end_session_url(logout_hint.map(|h| ("logout_hint", h))).await
+    }
+
+    /// The sign-out URL for `signed_in`, as [`Client::logout_url`]: with
+    /// `logout_hint` from the ID token's `login_hint` claim when it has one, else
+    /// with the ID token itself as `id_token_hint` (OpenID Connect RP-Initiated
+    /// Logout), so that Entra knows whose session ends and may redirect back
+    /// without asking.
+    ///
+    /// # Errors
+    /// Discovery errors as [`Client::metadata`].
+    pub async fn logout_url_for(&self, signed_in: &SignedIn) -> Result<String> {
+        let hint = match (signed_in.user().login_hint(), signed_in.tokens().id_token()) {
+            (Some(h), _) if check_hint(h).is_ok() => Some(("logout_hint", h)),
+            (_, Some(id)) => Some(("id_token_hint", id.expose_secret())),
+            _ => None,
+        };
+        self.end_session_url(hint).await
+    }
+
+    async fn end_session_url(&self, hint: Option<(&str, &str)>) -> Result<String> {
         let i = &self.inner;
         let metadata = i.discovery.get().await?;
         let endpoint = metadata
@@ -576,11 +599,16 @@ impl Client {
         })?;
         {
             let mut q = url.query_pairs_mut();
+            q.append_pair("client_id", i.config.identity.client_id.as_str());
             if let Some(uri) = &i.resolved.post_logout_redirect_uri {
                 q.append_pair("post_logout_redirect_uri", uri);
             }
-            if let Some(h) = logout_hint.filter(|h| check_hint(h).is_ok()) {
-                q.append_pair("logout_hint", h);
+            match hint {
+                Some(("logout_hint", h)) if check_hint(h).is_err() => {}
+                Some((name, value)) => {
+                    q.append_pair(name, value);
+                }
+                None => {}
             }
         }
         Ok(url.into())

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use entra_core::env::{self, Vars};
 use entra_core::{AppIdentity, Authority, ClientId, CredentialConfig, TenantPolicy};
+use entra_jwks::Algorithm;
 use serde::{Deserialize, Deserializer};
 
 use crate::{AllowedDomains, Error, Result};
@@ -177,6 +178,32 @@ pub struct Config {
     /// Defaults to `86400`.
     #[serde(default = "default_discovery_ttl")]
     pub discovery_ttl_secs: u64,
+    /// The signature algorithms accepted on ID tokens: any of those the
+    /// validator supports ([`Algorithm`]: `RS256`, `RS384`, `RS512`, `PS256`,
+    /// `PS384`, `PS512`, `ES256`, `ES384`; in a file, their JOSE names). Entra
+    /// signs ID tokens with `RS256`; add `ES256` (or another) for an authority
+    /// that signs with it. `none` and the HMAC algorithms cannot be named, and
+    /// an empty list is refused. Defaults to `["RS256"]`.
+    #[serde(default = "default_algorithms", deserialize_with = "deserialize_algorithms")]
+    pub algorithms: Vec<Algorithm>,
+}
+
+fn default_algorithms() -> Vec<Algorithm> {
+    vec![Algorithm::RS256]
+}
+
+fn deserialize_algorithms<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Algorithm>, D::Error> {
+    Vec::<String>::deserialize(d)?
+        .iter()
+        .map(|name| {
+            Algorithm::from_name(name.trim()).ok_or_else(|| {
+                serde::de::Error::custom(format_args!(
+                    "unsupported signature algorithm {:?}",
+                    entra_core::shorten_untrusted(name)
+                ))
+            })
+        })
+        .collect()
 }
 
 fn default_scopes() -> Vec<String> {
@@ -216,6 +243,7 @@ impl fmt::Debug for Config {
             .field("api_scope", &self.api_scope)
             .field("allowed_domains", &self.allowed_domains)
             .field("response_mode", &self.response_mode)
+            .field("algorithms", &self.algorithms)
             .finish_non_exhaustive()
     }
 }
@@ -243,6 +271,7 @@ impl Config {
             post_logout_redirect_uri: None,
             login_ttl_secs: default_login_ttl(),
             discovery_ttl_secs: default_discovery_ttl(),
+            algorithms: default_algorithms(),
         }
     }
 
@@ -414,6 +443,9 @@ impl Config {
         }
         if let Some(h) = &self.domain_hint {
             check_hint(h).map_err(|reason| invalid("domain_hint", reason))?;
+        }
+        if self.algorithms.is_empty() {
+            return Err(invalid("algorithms", "name at least one signature algorithm"));
         }
         Ok(Resolved {
             authority,

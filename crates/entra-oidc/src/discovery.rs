@@ -31,6 +31,10 @@ pub struct Metadata {
     pub end_session_endpoint: Option<String>,
     /// The signing keys.
     pub jwks_uri: String,
+    /// Whether the authority puts `iss` in every authorization response (RFC
+    /// 9207); when `true`, a callback without it is refused.
+    #[serde(default)]
+    pub authorization_response_iss_parameter_supported: bool,
 }
 
 impl fmt::Debug for Metadata {
@@ -45,12 +49,54 @@ impl fmt::Debug for Metadata {
 }
 
 impl Metadata {
+    /// Checks the `iss` parameter of an authorization response (RFC 9207)
+    /// against this document's issuer: equal to it, or, for a `{tenantid}`
+    /// template, equal to it with a GUID tenant id that the issuer names. An
+    /// absent `iss` passes unless
+    /// [`Metadata::authorization_response_iss_parameter_supported`].
+    pub(crate) fn check_response_issuer(&self, iss: Option<&str>) -> Result<()> {
+        let expected = IssuerTemplate::new(self.issuer.as_str());
+        let ok = match iss {
+            None => !self.authorization_response_iss_parameter_supported,
+            Some(iss) if expected.is_templated() => {
+                iss.split('/').any(|seg| expected.check(iss, Some(seg)).is_ok())
+            }
+            Some(iss) => iss == expected.as_str(),
+        };
+        if ok {
+            return Ok(());
+        }
+        Err(Error::AuthorizationIssuerMismatch {
+            expected: self.issuer.chars().take(128).collect(),
+            actual: iss.map(entra_core::shorten_untrusted),
+        })
+    }
+
     /// For a single tenant, its id as named by the issuer (`None` for a
     /// `{tenantid}` template).
     pub fn tenant_id(&self) -> Option<TenantId> {
         let issuer = self.issuer.strip_suffix("/v2.0")?;
         let (_, last) = issuer.rsplit_once('/')?;
         TenantId::parse(last).ok()
+    }
+
+    /// For an Entra External ID (CIAM) authority, the other host form of its
+    /// issuer: `https://{tid}.ciamlogin.com/{tid}/v2.0`, with the tenant id as
+    /// the host, which CIAM publishes beside (or instead of)
+    /// `https://{subdomain}.ciamlogin.com/{tid}/v2.0`. Returns the login base of
+    /// that host (`https://{tid}.ciamlogin.com`) when the issuer has this exact
+    /// shape for its own tenant id and the authority is CIAM; `None` otherwise.
+    pub(crate) fn ciam_tenant_host(&self, authority: &Authority) -> Option<String> {
+        if !authority.cloud().is_ciam() {
+            return None;
+        }
+        let tid = self.tenant_id()?;
+        // The authority's login base with the tenant id as the host (same scheme
+        // and port).
+        let mut base = url::Url::parse(authority.cloud().login_base()).ok()?;
+        base.set_host(Some(&format!("{tid}.ciamlogin.com"))).ok()?;
+        let base = base.as_str().trim_end_matches('/').to_owned();
+        (self.issuer == format!("{base}/{tid}/v2.0")).then_some(base)
     }
 
     /// Checks the document against the authority it was fetched for.
@@ -64,7 +110,14 @@ impl Metadata {
                 None => format!("{}/<tenant id>/v2.0", authority.cloud().login_base()),
             },
         };
-        if published.as_str() != expected {
+        // CIAM may name its tenant by id in the issuer's host; the tenant must
+        // still be the authority's (for a GUID authority, `expected` names it).
+        let ciam_tid_host = self.ciam_tenant_host(authority).is_some()
+            && match authority.tenant() {
+                Tenant::Id(tid) => self.tenant_id().as_ref() == Some(tid),
+                _ => true,
+            };
+        if published.as_str() != expected && !ciam_tid_host {
             return Err(Error::DiscoveryIssuerMismatch {
                 expected,
                 actual: self.issuer.chars().take(128).collect(),
@@ -187,6 +240,7 @@ mod tests {
             token_endpoint: format!("{base}/token"),
             end_session_endpoint: Some(format!("{base}/logout")),
             jwks_uri: "https://login.microsoftonline.com/x/discovery/v2.0/keys".into(),
+            authorization_response_iss_parameter_supported: false,
         }
     }
 
@@ -218,6 +272,73 @@ mod tests {
                 matches!(doc(iss).check(&authority(a)), Err(Error::DiscoveryIssuerMismatch { .. })),
                 "{iss} at {a}"
             );
+        }
+    }
+
+    #[test]
+    fn ciam_issuers_in_both_host_forms() {
+        let ciam =
+            |t: &str| Authority::parse(&format!("https://contoso.ciamlogin.com/{t}")).unwrap();
+        let by_name = format!("https://contoso.ciamlogin.com/{TID}/v2.0");
+        let by_id = format!("https://{TID}.ciamlogin.com/{TID}/v2.0");
+        // Passing: the subdomain form and the tenant-id-host form, for a GUID and
+        // a domain authority.
+        for a in [ciam(TID), ciam("contoso.onmicrosoft.com")] {
+            doc(&by_name).check(&a).unwrap();
+            assert_eq!(doc(&by_name).ciam_tenant_host(&a), None);
+            doc(&by_id).check(&a).unwrap();
+            assert_eq!(
+                doc(&by_id).ciam_tenant_host(&a).as_deref(),
+                Some(format!("https://{TID}.ciamlogin.com").as_str())
+            );
+        }
+        // Failing: the id host of another tenant, a host that is not the id, the
+        // id form for a non-CIAM authority.
+        let other = "00000000-0000-0000-0000-000000000001";
+        for (iss, a) in [
+            (format!("https://{other}.ciamlogin.com/{other}/v2.0"), ciam(TID)),
+            (format!("https://{other}.ciamlogin.com/{TID}/v2.0"), ciam(TID)),
+            (format!("https://fabrikam.ciamlogin.com/{TID}/v2.0"), ciam(TID)),
+            (format!("https://{TID}.ciamlogin.com/{TID}/v2.0"), authority(TID)),
+            (format!("https://{TID}.evil.example/{TID}/v2.0"), ciam(TID)),
+        ] {
+            assert!(
+                matches!(doc(&iss).check(&a), Err(Error::DiscoveryIssuerMismatch { .. })),
+                "{iss} at {a}"
+            );
+        }
+    }
+
+    #[test]
+    fn authorization_response_issuer_rules() {
+        let single = format!("https://login.microsoftonline.com/{TID}/v2.0");
+        let template = "https://login.microsoftonline.com/{tenantid}/v2.0";
+        // Passing: the same issuer, the template with a GUID, no `iss` at all.
+        doc(&single).check_response_issuer(Some(&single)).unwrap();
+        doc(template).check_response_issuer(Some(&single)).unwrap();
+        doc(&single).check_response_issuer(None).unwrap();
+        // Failing: another tenant, another host, a template that is not filled with
+        // a GUID, a missing `iss` where the document promises one.
+        let other = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000001/v2.0";
+        let mut promised = doc(&single);
+        promised.authorization_response_iss_parameter_supported = true;
+        promised.check_response_issuer(Some(&single)).unwrap();
+        for (d, iss) in [
+            (doc(&single), Some(other)),
+            (doc(&single), Some("https://evil.example/")),
+            (doc(&single), Some(&single[..single.len() - 1])),
+            (doc(template), Some("https://login.microsoftonline.com/contoso.com/v2.0")),
+            (doc(template), Some(template)),
+            (doc(template), Some("https://evil.example/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0")),
+            (promised, None),
+        ] {
+            let err = d.check_response_issuer(iss).unwrap_err();
+            assert!(
+                matches!(&err, Error::AuthorizationIssuerMismatch { actual, .. } if actual.is_some() == iss.is_some()),
+                "{iss:?}: {err:?}"
+            );
+            assert_eq!(err.code(), "authorization_issuer_mismatch");
+            assert!(err.is_unauthorized());
         }
     }
 

@@ -86,8 +86,9 @@ impl AllowedDomains {
     }
 
     /// Whether `address` (an email address or user principal name) is in an
-    /// allowed domain. Always true when the list is empty; never true for a
-    /// domain with a non-ASCII character.
+    /// allowed domain, comparing its whole domain. Always true when the list is
+    /// empty; never true for a domain with a non-ASCII character or longer than
+    /// 253 bytes (no domain name is).
     pub fn allows(&self, address: &str) -> bool {
         self.is_empty() || domain_of(address).is_some_and(|d| d.is_ascii() && self.0.contains(&d))
     }
@@ -99,17 +100,21 @@ impl fmt::Debug for AllowedDomains {
     }
 }
 
-/// The domain of an address, ASCII-lowercased: the part after the last `@`,
-/// without a trailing dot, cut to 253 characters. `None` when there is no `@` or
-/// nothing after it. Non-ASCII characters are kept as they are (never Unicode
+/// The longest domain name, in bytes (RFC 1035, without the trailing dot).
+const MAX_DOMAIN_LEN: usize = 253;
+
+/// The domain of an address, whole and ASCII-lowercased: the part after the
+/// last `@`, without a trailing dot. `None` when there is no `@`, nothing after
+/// it, or more than 253 bytes (no domain name is longer, so such an address
+/// matches nothing). Non-ASCII characters are kept as they are (never Unicode
 /// case-folded), so such a domain matches no allowed domain.
 pub(crate) fn domain_of(address: &str) -> Option<String> {
     let (_, domain) = address.trim().rsplit_once('@')?;
     let domain = domain.strip_suffix('.').unwrap_or(domain);
-    if domain.is_empty() {
+    if domain.is_empty() || domain.len() > MAX_DOMAIN_LEN {
         return None;
     }
-    Some(domain.chars().take(253).collect::<String>().to_ascii_lowercase())
+    Some(domain.to_ascii_lowercase())
 }
 
 fn normalize(input: &str) -> Result<String> {
@@ -126,7 +131,7 @@ fn normalize(input: &str) -> Result<String> {
     if !s.is_ascii() {
         return Err(bad("not an ascii domain name (write it in its xn-- form)"));
     }
-    if s.len() > 253 || !s.contains('.') {
+    if s.len() > MAX_DOMAIN_LEN || !s.contains('.') {
         return Err(bad("not a domain name"));
     }
     let labels_ok = s.split('.').all(|label| {
@@ -191,7 +196,28 @@ mod tests {
             assert!(!d.allows(bad), "{bad:?}");
         }
         assert_eq!(domain_of("a@\u{212A}ONTOSO.com").as_deref(), Some("\u{212A}ontoso.com"));
-        assert_eq!(domain_of(&format!("a@{}", "x".repeat(1000))).unwrap().len(), 253);
+        assert_eq!(domain_of(&format!("a@{}", "x".repeat(1000))), None);
+    }
+
+    #[test]
+    fn long_addresses_are_compared_whole() {
+        // A listed domain of the longest legal length (253 bytes).
+        let label = "a".repeat(63);
+        let longest = format!("{label}.{label}.{label}.{}.com", "b".repeat(57));
+        assert_eq!(longest.len(), 253);
+        let d = AllowedDomains::new([longest.as_str()]).unwrap();
+        // Passing: the listed domain itself, in any ASCII case.
+        assert!(d.allows(&format!("alice@{longest}")));
+        assert!(d.allows(&format!("alice@{}", longest.to_ascii_uppercase())));
+        // Failing: the listed domain followed by more characters. Cut to 253
+        // characters, these used to compare equal to it.
+        for tail in ["x", ".evil.example", &".x".repeat(500)] {
+            let address = format!("mallory@{longest}{tail}");
+            assert!(!d.allows(&address), "{tail:?}");
+            assert_eq!(domain_of(&address), None, "{tail:?}");
+        }
+        // An over-long domain is refused as a configured domain too.
+        assert!(AllowedDomains::new([format!("{longest}x")]).is_err());
     }
 
     #[test]

@@ -32,6 +32,7 @@ use entra_core::{EntraErrorResponse, StoreError};
 /// | [`UnknownState`](Error::UnknownState) | `unknown_state` | unauthorized |
 /// | [`ExpiredState`](Error::ExpiredState) | `expired_state` | unauthorized |
 /// | [`StateMismatch`](Error::StateMismatch) | `state_mismatch` | unauthorized |
+/// | [`AuthorizationIssuerMismatch`](Error::AuthorizationIssuerMismatch) | `authorization_issuer_mismatch` | unauthorized |
 /// | [`MissingCode`](Error::MissingCode) | `missing_code` | unauthorized |
 /// | [`MissingIdToken`](Error::MissingIdToken) | `missing_id_token` | config |
 /// | [`IdToken`](Error::IdToken) | `id_token_invalid` | as the validator's error: unauthorized, transient or config |
@@ -141,6 +142,18 @@ pub enum Error {
     /// The callback's `state` is not the one bound to this browser.
     #[error("the callback state does not belong to this browser")]
     StateMismatch,
+    /// The authorization response names another issuer in its `iss` parameter
+    /// than the authority's (RFC 9207: a mix-up attack, or a callback from
+    /// another identity provider), or has none although the discovery document
+    /// says the authority sends it. Checked before the code is redeemed.
+    #[error("the authorization response issuer {actual:?} is not the expected issuer {expected:?}")]
+    AuthorizationIssuerMismatch {
+        /// The issuer expected (the discovery document's, a template for a
+        /// multi-tenant authority).
+        expected: String,
+        /// The `iss` parameter (shortened and cleaned), `None` when absent.
+        actual: Option<String>,
+    },
     /// The callback has neither a `code` nor an `error`.
     #[error("the callback has no authorization code")]
     MissingCode,
@@ -233,6 +246,9 @@ impl Error {
             Self::UnknownState => ("unknown_state", Unauthorized),
             Self::ExpiredState => ("expired_state", Unauthorized),
             Self::StateMismatch => ("state_mismatch", Unauthorized),
+            Self::AuthorizationIssuerMismatch { .. } => {
+                ("authorization_issuer_mismatch", Unauthorized)
+            }
             Self::MissingCode => ("missing_code", Unauthorized),
             Self::MissingIdToken => ("missing_id_token", Config),
             Self::IdToken(e) => (

@@ -7,7 +7,10 @@
 //!
 //! A web app's two routes, `/login` ([`Client::begin`]) and `/callback`
 //! ([`Client::complete`]), run here against a mocked Entra (entra-testkit) that
-//! signs the user in without showing a page:
+//! signs the user in without showing a page. The sign-in is bound to the browser
+//! that started it: `/login` puts [`Login::state`] in a cookie, and `/callback`
+//! hands the cookie's value to [`Client::complete`], which refuses a callback
+//! that belongs to another browser (login CSRF):
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -29,15 +32,19 @@
 //! config.allowed_domains = vec!["contoso.com".into()];
 //! let client = Client::new(config)?;
 //!
-//! // GET /login?return_to=/teams: redirect the browser to `login.url()`.
+//! // GET /login?return_to=/teams: keep `login.state()` in a short-lived
+//! // `HttpOnly; Secure; SameSite=Lax` cookie, and redirect the browser to `login.url()`.
 //! let login = client.begin_with(LoginOptions::new("/teams").login_hint("alice@contoso.com")).await?;
+//! let state_cookie = login.state().to_owned();
 //!
 //! // The user signs in at Entra, which redirects the browser to the callback.
 //! let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
 //! let callback = browser.get(login.url()).send().await?.headers()["location"].to_str()?.to_owned();
 //!
-//! // GET /callback?code=...&state=...: redeem the code and validate the ID token.
-//! let signed_in = client.complete(&CallbackParams::from_url(&callback)?).await?;
+//! // GET /callback?code=...&state=...: check the callback against this browser's
+//! // cookie, redeem the code and validate the ID token.
+//! let params = CallbackParams::from_url(&callback)?;
+//! let signed_in = client.complete(&params, &state_cookie).await?;
 //! assert_eq!(signed_in.user().name(), Some("Alice"));
 //! assert_eq!(signed_in.return_to(), "/teams"); // redirect there
 //! let key = signed_in.user().key(); // (tid, oid): the account key
@@ -67,8 +74,18 @@
 //!   ([`Config::login_ttl_secs`]) and is consumed by the first callback, even one
 //!   carrying an Entra error: a replayed or forged callback fails before any token
 //!   request. The client checks the age itself too, in case a store keeps entries
-//!   too long. To bind a sign-in to the browser that started it (login CSRF), keep
-//!   [`Login::state`] in a cookie and use [`Client::complete_for_browser`].
+//!   too long.
+//! - **Sign-ins are bound to the browser.** [`Client::complete`] takes the
+//!   `state` the host kept in the starting browser's cookie ([`Login::state`])
+//!   and refuses a callback whose `state` differs ([`Error::StateMismatch`]), so
+//!   an attacker's callback URL cannot sign a victim's browser into the
+//!   attacker's account (login CSRF). There is no unbound variant.
+//! - **The issuer of the authorization response** (RFC 9207): a callback that
+//!   carries `iss` must name the authority's issuer (for a multi-tenant
+//!   authority, its template with a GUID tenant id), or it is refused
+//!   ([`Error::AuthorizationIssuerMismatch`]) before the code is redeemed; when
+//!   the discovery document sets `authorization_response_iss_parameter_supported`,
+//!   a callback without `iss` is refused too.
 //! - **Error callbacks need a pending sign-in.** Anyone can send a browser to
 //!   the redirect URI with `?state=junk&error=...`: the `state` is looked up
 //!   first, and an unknown one is [`Error::UnknownState`] whatever the `error`
@@ -83,8 +100,9 @@
 //!   again; nothing is disclosed). The bound keeps memory finite; rate-limit the
 //!   login route per client address, and with several replicas use a shared
 //!   store (see [`ClientBuilder::state_store`]).
-//! - **ID tokens are validated by entra-jwks**: signature (RS256 allow-list, keys
-//!   from the authority's JWKS), `exp`/`nbf` against the [`entra_core::Clock`]
+//! - **ID tokens are validated by entra-jwks**: signature (an allow-list of
+//!   algorithms, `RS256` unless [`Config::algorithms`] names others; keys from
+//!   the authority's JWKS), `exp`/`nbf` against the [`entra_core::Clock`]
 //!   (60 seconds of leeway),
 //!   issuer (exact, or Entra's `{tenantid}` template with a GUID `tid`), the
 //!   tenant allow-list, `aud` equal to the client id, and `nonce` equal to the one
@@ -129,6 +147,12 @@
 //!   configured authority's issuer, and its endpoints must be `https`. The
 //!   `oauth2` crate builds the code and refresh grants and runs over that same
 //!   client.
+//! - **Sign-out** URLs carry `client_id` and name the user: `logout_hint` from
+//!   the ID token's `login_hint` claim, else the ID token as `id_token_hint`
+//!   ([`Client::logout_url_for`]); a host ends its own session for the
+//!   [`User::sid`] that Entra's front-channel logout names.
+//! - **Loopback sign-in** answers the browser only after the code is redeemed:
+//!   "Signed in" when it worked, "Sign-in failed" otherwise.
 //! - **Refresh** returns a new access token and refresh token; an ID token
 //!   returned by a refresh is dropped, since Entra does not repeat the nonce in it
 //!   and it cannot be validated as a sign-in. The user's identity, groups and
@@ -153,6 +177,7 @@ pub use client::{Client, ClientBuilder, Login, LoginOptions};
 pub use config::{Config, Prompt, ResponseMode};
 pub use discovery::Metadata;
 pub use domains::AllowedDomains;
+pub use entra_jwks::Algorithm;
 pub use error::{Error, Result};
 pub use loopback::{LoopbackListener, LoopbackLogin};
 pub use return_to::check_return_path;

@@ -104,20 +104,32 @@ impl LoopbackListener {
     }
 
     /// Waits for the redirect whose `state` is `expected_state` and returns its
-    /// parameters (a code, or Entra's error).
+    /// parameters (a code, or Entra's error). The browser is told that the
+    /// response was received, not that the sign-in succeeded: nothing has been
+    /// redeemed yet. [`LoopbackLogin::finish`] answers the browser only after
+    /// the code is redeemed, with the outcome.
     ///
     /// # Errors
     /// [`Error::LoopbackTimeout`] when none arrives in time; [`Error::Loopback`]
     /// when accepting connections fails.
     pub async fn wait(self, expected_state: &str) -> Result<CallbackParams> {
+        let (params, mut browser) = self.accept_callback(expected_state).await?;
+        let page = if params.error.is_some() { PAGE_FAILED } else { PAGE_RECEIVED };
+        respond(&mut browser, 200, "OK", page).await;
+        Ok(params)
+    }
+
+    /// Waits for the redirect whose `state` is `expected_state` and returns its
+    /// parameters with the browser's connection, still unanswered.
+    async fn accept_callback(self, expected_state: &str) -> Result<(CallbackParams, TcpStream)> {
         let timeout = self.timeout;
         tokio::time::timeout(timeout, self.serve(expected_state.to_owned()))
             .await
             .map_err(|_| Error::LoopbackTimeout)?
     }
 
-    async fn serve(self, expected_state: String) -> Result<CallbackParams> {
-        let mut connections: JoinSet<Option<CallbackParams>> = JoinSet::new();
+    async fn serve(self, expected_state: String) -> Result<(CallbackParams, TcpStream)> {
+        let mut connections: JoinSet<Option<(CallbackParams, TcpStream)>> = JoinSet::new();
         loop {
             tokio::select! {
                 accepted = self.listener.accept() => {
@@ -131,8 +143,8 @@ impl LoopbackListener {
                     });
                 }
                 Some(done) = connections.join_next(), if !connections.is_empty() => {
-                    if let Ok(Some(params)) = done {
-                        return Ok(params);
+                    if let Ok(Some(callback)) = done {
+                        return Ok(callback);
                     }
                 }
             }
@@ -140,9 +152,12 @@ impl LoopbackListener {
     }
 }
 
-/// Reads one request and answers it; returns the parameters when it is the
-/// expected callback.
-async fn handle(mut stream: TcpStream, expected_state: &str) -> Option<CallbackParams> {
+/// Reads one request; answers it unless it is the expected callback, which is
+/// returned with its connection for the caller to answer.
+async fn handle(
+    mut stream: TcpStream,
+    expected_state: &str,
+) -> Option<(CallbackParams, TcpStream)> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -184,9 +199,7 @@ async fn handle(mut stream: TcpStream, expected_state: &str) -> Option<CallbackP
         respond(&mut stream, 400, "Bad Request", PAGE_BAD).await;
         return None;
     }
-    let page = if params.error.is_some() { PAGE_FAILED } else { PAGE_DONE };
-    respond(&mut stream, 200, "OK", page).await;
-    Some(params)
+    Some((params, stream))
 }
 
 async fn respond(stream: &mut TcpStream, status: u16, reason: &str, body: &str) {
@@ -201,6 +214,7 @@ async fn respond(stream: &mut TcpStream, status: u16, reason: &str, body: &str) 
 }
 
 const PAGE_DONE: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Signed in</title></head><body><h1>Signed in</h1><p>You can close this window and return to the application.</p></body></html>";
+const PAGE_RECEIVED: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Sign-in response received</title></head><body><h1>Sign-in response received</h1><p>Return to the application to see whether the sign-in succeeded.</p></body></html>";
 const PAGE_FAILED: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Sign-in failed</title></head><body><h1>Sign-in failed</h1><p>Return to the application for details.</p></body></html>";
 const PAGE_BAD: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Bad request</title></head><body><h1>Bad request</h1><p>This is not the sign-in response this application is waiting for.</p></body></html>";
 const PAGE_NOT_FOUND: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Not found</title></head><body><h1>Not found</h1></body></html>";
@@ -231,14 +245,20 @@ impl LoopbackLogin {
         self.listener.redirect_uri()
     }
 
-    /// Waits for the redirect, then completes the sign-in as
-    /// [`Client::complete`] does.
+    /// Waits for the redirect, completes the sign-in as [`Client::complete`]
+    /// does (bound to this sign-in's `state`), and only then answers the
+    /// browser: "Signed in" after the code is redeemed and the ID token
+    /// accepted, "Sign-in failed" otherwise (the page reflects no input; the
+    /// error, with its AADSTS remedy, is returned here).
     ///
     /// # Errors
     /// [`Error::LoopbackTimeout`], [`Error::Loopback`], then as [`Client::complete`].
     pub async fn finish(self) -> Result<SignedIn> {
-        let params = self.listener.wait(self.login.state()).await?;
-        self.client.complete_for_browser(&params, self.login.state()).await
+        let (params, mut browser) = self.listener.accept_callback(self.login.state()).await?;
+        let result = self.client.complete(&params, self.login.state()).await;
+        let page = if result.is_ok() { PAGE_DONE } else { PAGE_FAILED };
+        respond(&mut browser, 200, "OK", page).await;
+        result
     }
 }
 
@@ -298,7 +318,9 @@ mod tests {
         assert!(get(port, "/callback?code=x").await.starts_with("HTTP/1.1 400"));
         assert!(get(port, "/callback?code=a&code=b&state=s1").await.starts_with("HTTP/1.1 400"));
         let ok = get(port, "/callback?code=c&state=s1").await;
-        assert!(ok.starts_with("HTTP/1.1 200") && ok.contains("Signed in"), "{ok}");
+        // Nothing is redeemed here: the page must not claim a sign-in.
+        assert!(ok.starts_with("HTTP/1.1 200") && ok.contains("response received"), "{ok}");
+        assert!(!ok.contains("Signed in"), "{ok}");
         assert!(ok.contains("Content-Security-Policy: default-src 'none'"));
         let p = waiting.await.unwrap().unwrap();
         assert_eq!(p.code.unwrap().expose_secret(), "c");

@@ -130,6 +130,24 @@ impl User {
         self.roles.iter().any(|r| r == role)
     }
 
+    /// The ID token's `sid` claim: Entra's id for the user's sign-in session
+    /// (an optional claim; add `sid` to the ID token in the app registration's
+    /// Token configuration). Entra's front-channel logout request names the
+    /// session that ended by this `sid` (with `iss`): keep it beside the app's
+    /// own session so that request can end the right one. `None` when absent.
+    pub fn sid(&self) -> Option<&str> {
+        self.claims.sid.as_deref()
+    }
+
+    /// The ID token's `login_hint` claim: an opaque hint for this account (an
+    /// optional claim; add `login_hint` in Token configuration). Send it as
+    /// `logout_hint` at sign-out ([`Client::logout_url`](crate::Client::logout_url))
+    /// to skip the account picker, or as `login_hint` at a later sign-in.
+    /// `None` when absent.
+    pub fn login_hint(&self) -> Option<&str> {
+        self.claims.login_hint.as_deref()
+    }
+
     /// Every claim of the validated ID token.
     pub fn claims(&self) -> &EntraClaims {
         &self.claims
@@ -225,6 +243,14 @@ mod tests {
         assert_eq!(u.groups(), &UserGroups::Listed(vec!["g1".into()]));
         assert!(u.has_role("Admin") && !u.has_role("admin"));
         assert!(!format!("{u:?}").contains("alice"));
+        assert_eq!((u.sid(), u.login_hint()), (None, None));
+        let with_session = User::from_claims(claims(serde_json::json!({
+            "tid": TID, "oid": "a", "sid": "00b5-sess", "login_hint": "O.aGludA"
+        })))
+        .unwrap();
+        assert_eq!(with_session.sid(), Some("00b5-sess"));
+        assert_eq!(with_session.login_hint(), Some("O.aGludA"));
+        assert!(!format!("{with_session:?}").contains("aGludA"));
 
         let over = User::from_claims(claims(serde_json::json!({
             "tid": TID, "oid": "b", "_claim_names": {"groups": "src1"}

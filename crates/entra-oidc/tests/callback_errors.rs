@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use entra_core::ErrorKind;
 use entra_oidc::{CallbackParams, Error, LoginOptions};
 
-use crate::support::{Env, authorize};
+use crate::support::{CompleteOwn as _, Env, authorize};
 
 /// A tracing writer that keeps everything in memory.
 #[derive(Clone, Default)]
@@ -74,27 +74,32 @@ async fn forged_error_callbacks_are_unknown_state() {
             "access_denied",
             "AADSTS50105: MARKER-ATTACKER call +1-555-0100 to reactivate your account",
         );
-        let err = client.complete(&forged).await.unwrap_err();
-        assert!(matches!(err, Error::UnknownState), "{state:?}: {err:?}");
+        let err = client.complete_own(&forged).await.unwrap_err();
+        // An empty state matches no browser's cookie; the others name no sign-in.
+        if state.is_empty() {
+            assert!(matches!(err, Error::StateMismatch), "{err:?}");
+        } else {
+            assert!(matches!(err, Error::UnknownState), "{state:?}: {err:?}");
+        }
         assert!(err.entra_error().is_none() && err.remedy().is_none());
     }
     let mut no_state = query("s", "consent_required", "AADSTS65001: MARKER-ATTACKER");
     no_state.state = None;
-    assert!(matches!(client.complete(&no_state).await, Err(Error::MissingState)));
+    assert!(matches!(client.complete_own(&no_state).await, Err(Error::MissingState)));
     assert!(!logs.text().contains("MARKER-ATTACKER"), "{}", logs.text());
 
     // The forged callbacks consumed nothing: the real sign-in completes.
-    let signed_in = client.complete(&authorize(login.url()).await).await.unwrap();
+    let signed_in = client.complete_own(&authorize(login.url()).await).await.unwrap();
     assert_eq!(signed_in.return_to(), "/after");
 
     // Passing: an error for a real pending sign-in is honoured (and consumes it),
     // logged with its description cut and cleaned.
     let login = client.begin("/").await.unwrap();
     let long = format!("AADSTS50105: MARKER-REAL\r\nforged line{}", "y".repeat(5_000));
-    let err = client.complete(&query(login.state(), "access_denied", &long)).await.unwrap_err();
+    let err = client.complete_own(&query(login.state(), "access_denied", &long)).await.unwrap_err();
     assert_eq!(err.entra_error().unwrap().kind(), ErrorKind::UserNotAssigned, "{err:?}");
     let replay = CallbackParams::new("code", login.state());
-    assert!(matches!(client.complete(&replay).await, Err(Error::UnknownState)));
+    assert!(matches!(client.complete_own(&replay).await, Err(Error::UnknownState)));
     let text = logs.text();
     let line = text
         .lines()
@@ -117,17 +122,18 @@ async fn malformed_error_values_are_refused() {
         &"a".repeat(65),
     ] {
         let login = client.begin("/").await.unwrap();
-        let err = client.complete(&query(login.state(), bad, "AADSTS50105: x")).await.unwrap_err();
+        let err =
+            client.complete_own(&query(login.state(), bad, "AADSTS50105: x")).await.unwrap_err();
         assert!(matches!(err, Error::InvalidCallback { .. }), "{bad:?}: {err:?}");
         assert!(err.is_unauthorized() && err.entra_error().is_none());
         // The pending sign-in is consumed all the same.
         let replay = CallbackParams::new("code", login.state());
-        assert!(matches!(client.complete(&replay).await, Err(Error::UnknownState)), "{bad:?}");
+        assert!(matches!(client.complete_own(&replay).await, Err(Error::UnknownState)), "{bad:?}");
     }
     // Passing: the longest allowed code, in the allowed characters.
     let login = client.begin("/").await.unwrap();
     let code = format!("x{}", "!#[]~ ".repeat(10)).chars().take(64).collect::<String>();
-    let err = client.complete(&query(login.state(), &code, "")).await.unwrap_err();
+    let err = client.complete_own(&query(login.state(), &code, "")).await.unwrap_err();
     assert!(matches!(err, Error::Authorization(_)), "{err:?}");
     assert_eq!(env.mock.token_requests().len(), 0);
 }

@@ -11,7 +11,7 @@ use entra_obo::OboConfig;
 use entra_oidc::{Client, Config, LoginOptions};
 use entra_testkit::{MockEntra, TestApp, TestCertificate, TestUser};
 
-use crate::support::{REDIRECT, authorize};
+use crate::support::{CompleteOwn as _, REDIRECT, authorize};
 
 const TID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const OTHER_TID: &str = "0a0a0a0a-0000-4000-8000-000000000bad";
@@ -144,7 +144,7 @@ async fn certificate_from_the_environment_signs_in_and_exchanges_on_behalf_of() 
     assert!(!client.is_public());
     let login =
         client.begin_with(LoginOptions::new("/").login_hint(&alice.username)).await.unwrap();
-    client.complete(&authorize(login.url()).await).await.unwrap();
+    client.complete_own(&authorize(login.url()).await).await.unwrap();
     let code_request = mock.token_requests().pop().unwrap();
     assert_eq!(code_request.form_value("grant_type"), Some("authorization_code"));
     assert!(code_request.form_value("client_assertion").is_some());
@@ -166,4 +166,35 @@ fn uuid_like() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
     format!("{}-{nanos}", std::process::id())
+}
+
+#[test]
+fn ciam_authority_from_the_environment_keeps_the_public_graph() {
+    // Passing: a CIAM (External ID) authority, as one URL or as cloud + tenant,
+    // signs in at the ciamlogin host while Microsoft Graph stays the public one.
+    for pairs in [
+        vec![
+            ("ENTRA_AUTHORITY", "https://contoso.ciamlogin.com/contoso.onmicrosoft.com".to_owned()),
+            ("ENTRA_CLIENT_ID", CID.to_owned()),
+        ],
+        vec![
+            ("AZURE_AUTHORITY_HOST", "https://contoso.ciamlogin.com".to_owned()),
+            ("ENTRA_TENANT_ID", TID.to_owned()),
+            ("ENTRA_CLIENT_ID", CID.to_owned()),
+        ],
+    ] {
+        let config = Config::from_lookup(lookup(&pairs)).unwrap();
+        let cloud = config.authority().cloud().clone();
+        assert!(cloud.is_ciam(), "{pairs:?}");
+        assert_eq!(cloud.login_base(), "https://contoso.ciamlogin.com");
+        assert_eq!(cloud.graph_base(), "https://graph.microsoft.com");
+        assert!(Client::new(config).is_ok());
+    }
+    // Failing: a B2C host is refused, naming B2C, not taken as a custom cloud.
+    let b2c = [
+        ("ENTRA_AUTHORITY", "https://contoso.b2clogin.com/contoso.onmicrosoft.com".to_owned()),
+        ("ENTRA_CLIENT_ID", CID.to_owned()),
+    ];
+    let err = Config::from_lookup(lookup(&b2c)).unwrap_err();
+    assert!(err.to_string().contains("B2C"), "{err}");
 }

@@ -10,7 +10,7 @@ use entra_oidc::{Client, Config, LoginOptions};
 use entra_testkit::jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use entra_testkit::{TestApp, TestCertificate};
 
-use crate::support::{Env, REDIRECT, authorize};
+use crate::support::{CompleteOwn as _, Env, REDIRECT, authorize};
 
 /// A certificate credential as entra-obo builds it: PS256 with `x5t#S256`.
 #[derive(Debug)]
@@ -52,7 +52,7 @@ async fn certificate_credential() {
     assert!(!client.is_public());
     let login =
         client.begin_with(LoginOptions::new("/").login_hint(&env.alice.username)).await.unwrap();
-    let signed_in = client.complete(&authorize(login.url()).await).await.unwrap();
+    let signed_in = client.complete_own(&authorize(login.url()).await).await.unwrap();
     assert_eq!(signed_in.user().tenant_id(), &env.alice.tid);
     let r = env.mock.token_requests().pop().unwrap();
     assert_eq!(
@@ -72,7 +72,7 @@ async fn secret_with_http_basic() {
         .unwrap();
     let login =
         client.begin_with(LoginOptions::new("/").login_hint(&env.alice.username)).await.unwrap();
-    client.complete(&authorize(login.url()).await).await.unwrap();
+    client.complete_own(&authorize(login.url()).await).await.unwrap();
     let r = env.mock.token_requests().pop().unwrap();
     assert!(r.header("authorization").unwrap().starts_with("Basic "));
     assert!(r.form_value("client_secret").is_none());

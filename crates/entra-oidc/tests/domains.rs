@@ -88,7 +88,7 @@ impl Fake {
             .up_to_n_times(1)
             .mount(&self.server)
             .await;
-        self.client.complete(&CallbackParams::new("code", login.state())).await
+        self.client.complete(&CallbackParams::new("code", login.state()), login.state()).await
     }
 }
 

@@ -6,7 +6,10 @@ use entra_core::Secret;
 use entra_oidc::{CallbackParams, Error, LoginOptions, Prompt, ResponseMode, UserGroups};
 use entra_testkit::TestUser;
 
-use crate::support::{Env, REDIRECT, SECRET, authorize, browser, form_post_body, jwt_claims};
+use crate::support::{
+    CompleteOwn as _, Env, REDIRECT, SECRET, authorize, authorize_location, browser,
+    form_post_body, jwt_claims,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_login_with_query_callback() {
@@ -33,7 +36,7 @@ async fn full_login_with_query_callback() {
     assert_eq!(q("login_hint").as_deref(), Some(env.alice.username.as_str()));
 
     let params = authorize(login.url()).await;
-    let signed_in = client.complete(&params).await.unwrap();
+    let signed_in = client.complete_own(&params).await.unwrap();
 
     let user = signed_in.user();
     assert_eq!(user.tenant_id(), &env.alice.tid);
@@ -97,7 +100,7 @@ async fn form_post_callback_with_prompt_and_domain_hint() {
     assert_eq!(page.status(), 200);
     let body = form_post_body(&page.text().await.unwrap());
     let params = CallbackParams::from_form(body.as_bytes()).unwrap();
-    let signed_in = client.complete(&params).await.unwrap();
+    let signed_in = client.complete_own(&params).await.unwrap();
     assert_eq!(signed_in.user().key().oid, env.alice.oid.to_ascii_lowercase());
 }
 
@@ -116,7 +119,7 @@ async fn api_scope_refresh_and_groups() {
     );
 
     let login = client.begin_with(LoginOptions::new("/").login_hint(&bob.username)).await.unwrap();
-    let signed_in = client.complete(&authorize(login.url()).await).await.unwrap();
+    let signed_in = client.complete_own(&authorize(login.url()).await).await.unwrap();
     assert_eq!(signed_in.user().groups(), &UserGroups::Listed(vec!["g-1".into(), "g-2".into()]));
 
     // The access token is for the API (usable later for On-Behalf-Of).
@@ -189,10 +192,10 @@ async fn browser_binding() {
     let params = authorize(login.url()).await;
     // Another browser's cookie (or none): refused, and the state is not consumed.
     for cookie in ["", "another-state"] {
-        let err = client.complete_for_browser(&params, cookie).await.unwrap_err();
+        let err = client.complete(&params, cookie).await.unwrap_err();
         assert!(matches!(err, Error::StateMismatch), "{err:?}");
     }
-    client.complete_for_browser(&params, login.state()).await.unwrap();
+    client.complete(&params, login.state()).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -201,6 +204,115 @@ async fn group_overage_is_reported() {
     let dana = env.mock.add_user(TestUser::new("dana@contoso.com").with_random_groups(250));
     let client = env.client(env.config());
     let login = client.begin_with(LoginOptions::new("/").login_hint(&dana.username)).await.unwrap();
-    let signed_in = client.complete(&authorize(login.url()).await).await.unwrap();
+    let signed_in = client.complete_own(&authorize(login.url()).await).await.unwrap();
     assert_eq!(signed_in.user().groups(), &UserGroups::Overage);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_csrf_callback_of_another_browser_is_refused() {
+    let env = Env::start().await;
+    let client = env.client(env.config());
+    // The attacker signs in as themselves and keeps the callback URL unused.
+    let mallory = env.mock.add_user(TestUser::new("mallory@contoso.com"));
+    let attacker =
+        client.begin_with(LoginOptions::new("/").login_hint(&mallory.username)).await.unwrap();
+    let planted = authorize(attacker.url()).await;
+    // The victim's browser started its own sign-in and holds its own state cookie.
+    let victim =
+        client.begin_with(LoginOptions::new("/").login_hint(&env.alice.username)).await.unwrap();
+
+    // Failing: the victim's browser is sent to the attacker's callback, or a
+    // browser without the cookie opens it. Refused before any token request.
+    for cookie in [victim.state(), ""] {
+        let err = client.complete(&planted, cookie).await.unwrap_err();
+        assert!(matches!(err, Error::StateMismatch), "{err:?}");
+        assert_eq!(err.code(), "state_mismatch");
+    }
+    assert!(env.mock.token_requests().is_empty());
+
+    // Passing: each browser's own callback signs in its own user.
+    let own = authorize(victim.url()).await;
+    let signed_in = client.complete(&own, victim.state()).await.unwrap();
+    assert_eq!(signed_in.user().object_id(), env.alice.oid.to_ascii_lowercase());
+    let theirs = client.complete(&planted, attacker.state()).await.unwrap();
+    assert_eq!(theirs.user().object_id(), mallory.oid.to_ascii_lowercase());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_response_issuer_is_checked_before_the_code_is_redeemed() {
+    let env = Env::start().await;
+    let client = env.client(env.config());
+    let issuer = env.mock.v2_issuer(&env.mock.tenant_id());
+    let begin = || client.begin_with(LoginOptions::new("/").login_hint(&env.alice.username));
+
+    // Passing: `iss` names the authority's issuer (parsed from the query string).
+    let login = begin().await.unwrap();
+    let location = authorize_location(login.url()).await;
+    let with_iss = format!("{location}&iss={}", urlencode(&issuer));
+    let params = CallbackParams::from_url(&with_iss).unwrap();
+    assert_eq!(params.iss.as_deref(), Some(issuer.as_str()));
+    client.complete(&params, login.state()).await.unwrap();
+    // Passing: no `iss` (Entra does not send one today).
+    let login = begin().await.unwrap();
+    client.complete(&authorize(login.url()).await, login.state()).await.unwrap();
+
+    // Failing: another identity provider's issuer (a mix-up), or another tenant's.
+    env.mock.clear_requests();
+    let other_tenant = env.mock.add_tenant();
+    for wrong in [
+        "https://evil.example/".to_owned(),
+        env.mock.v2_issuer(&other_tenant),
+        issuer.replace("/v2.0", ""),
+    ] {
+        let login = begin().await.unwrap();
+        let mut params = authorize(login.url()).await;
+        params.iss = Some(wrong.clone());
+        let err = client.complete(&params, login.state()).await.unwrap_err();
+        assert!(matches!(err, Error::AuthorizationIssuerMismatch { .. }), "{wrong}: {err:?}");
+        assert_eq!(err.code(), "authorization_issuer_mismatch");
+        assert!(err.is_unauthorized());
+        // The pending sign-in is spent: the same callback cannot be retried.
+        params.iss = Some(issuer.clone());
+        assert!(matches!(client.complete(&params, login.state()).await, Err(Error::UnknownState)));
+    }
+    // The code was never sent to the token endpoint.
+    assert!(env.mock.token_requests().is_empty());
+}
+
+fn urlencode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_sends_client_id_and_the_users_hint() {
+    let env = Env::start().await;
+    let mut config = env.config();
+    config.post_logout_redirect_uri = Some("http://localhost:3000/".into());
+    let client = env.client(config);
+    let login =
+        client.begin_with(LoginOptions::new("/").login_hint(&env.alice.username)).await.unwrap();
+    let signed_in = client.complete(&authorize(login.url()).await, login.state()).await.unwrap();
+    let query = |url: &str| -> Vec<(String, String)> {
+        url::Url::parse(url).unwrap().query_pairs().into_owned().collect()
+    };
+    let client_id = ("client_id".to_owned(), env.app.client_id.to_string());
+
+    // The ID token's `login_hint` claim goes out as `logout_hint`, with client_id.
+    let hint = signed_in.user().login_hint().unwrap().to_owned();
+    let url = client.logout_url_for(&signed_in).await.unwrap();
+    let pairs = query(&url);
+    assert!(pairs.contains(&client_id), "{pairs:?}");
+    assert!(pairs.contains(&("logout_hint".into(), hint.clone())), "{pairs:?}");
+    assert!(!pairs.iter().any(|(k, _)| k == "id_token_hint"));
+    // Entra (the mock) knows whose session ends and sends the browser back.
+    let resp = browser().get(&url).send().await.unwrap();
+    assert_eq!(resp.status(), 302);
+    assert!(resp.headers()["location"].to_str().unwrap().starts_with("http://localhost:3000/"));
+
+    // The explicit form: client_id always, the hint when given.
+    let pairs = query(&client.logout_url(Some(&hint)).await.unwrap());
+    assert!(pairs.contains(&client_id) && pairs.contains(&("logout_hint".into(), hint)));
+    let pairs = query(&client.logout_url(None).await.unwrap());
+    assert!(pairs.contains(&client_id), "{pairs:?}");
+    assert!(!pairs.iter().any(|(k, _)| k == "logout_hint" || k == "id_token_hint"));
 }

@@ -75,3 +75,29 @@ async fn loopback_error_callback() {
     assert!(matches!(err, Error::Authorization(_)));
     assert_eq!(err.entra_error().unwrap().kind(), ErrorKind::UserNotAssigned);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loopback_page_tells_the_outcome_of_the_redemption() {
+    let env = Env::start().await;
+    let listener = LoopbackListener::bind(0).await.unwrap();
+    let client = public_client(&env, &listener);
+    let login = client
+        .begin_loopback(listener, LoginOptions::default().login_hint(&env.alice.username))
+        .await
+        .unwrap();
+    let url = login.url().to_owned();
+    let finished = tokio::spawn(login.finish());
+    let location = authorize_location(&url).await;
+
+    // The callback itself is fine, but Entra refuses to redeem its code: the
+    // browser must not be told that the sign-in worked.
+    env.mock.fail_next(1, Fault::aadsts(54005));
+    let page = browser().get(&location).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Sign-in failed"), "{page}");
+    assert!(!page.contains("Signed in"), "{page}");
+    let err = finished.await.unwrap().unwrap_err();
+    assert!(matches!(err, Error::TokenRequest(_)), "{err:?}");
+    assert_eq!(err.entra_error().unwrap().kind(), ErrorKind::InvalidGrant);
+    // One redemption attempt, refused.
+    assert_eq!(env.mock.token_requests().len(), 1);
+}

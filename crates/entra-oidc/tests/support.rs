@@ -2,7 +2,7 @@
 //! play the browser.
 
 use entra_core::{CredentialConfig, LoginStateStore, ManualClock};
-use entra_oidc::{CallbackParams, Client, Config};
+use entra_oidc::{CallbackParams, Client, Config, SignedIn};
 use entra_testkit::{MockEntra, TestApp, TestUser};
 
 pub(crate) const REDIRECT: &str = "http://localhost:3000/auth/callback";
@@ -51,6 +51,19 @@ impl Env {
         store: impl LoginStateStore + 'static,
     ) -> Client {
         Client::builder(config).clock(self.clock.clone()).state_store(store).build().unwrap()
+    }
+}
+
+/// Completes a sign-in as the browser that carries the callback's own `state`
+/// in its cookie: for tests about what comes after the browser check.
+pub(crate) trait CompleteOwn {
+    async fn complete_own(&self, params: &CallbackParams) -> entra_oidc::Result<SignedIn>;
+}
+
+impl CompleteOwn for Client {
+    async fn complete_own(&self, params: &CallbackParams) -> entra_oidc::Result<SignedIn> {
+        let cookie = params.state.clone().unwrap_or_default();
+        self.complete(params, &cookie).await
     }
 }
 

@@ -121,6 +121,13 @@ impl MockEntra {
         });
     }
 
+    /// Sets the `issuer` the v1 keys endpoint puts on each key (see
+    /// [`V1KeyIssuer`](crate::V1KeyIssuer)); per-key overrides of
+    /// [`MockEntra::set_key_issuer`] still win.
+    pub fn set_v1_key_issuer(&self, issuer: crate::V1KeyIssuer) {
+        self.with(|s| s.v1_key_issuer = issuer);
+    }
+
     /// How many times a keys endpoint was requested (faulty answers included).
     pub fn jwks_fetch_count(&self) -> usize {
         self.with(|s| s.jwks_fetches)
@@ -146,7 +153,7 @@ impl MockEntra {
     pub fn jwks(&self, tid: &TenantId) -> Value {
         self.with(|s| {
             let iss = s.cloud.v2_issuer(tid);
-            crate::router::jwks_body(s, &iss)
+            crate::router::jwks_body(s, Some(&iss))
         })
     }
 

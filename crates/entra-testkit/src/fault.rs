@@ -22,6 +22,49 @@ pub enum JwksFault {
     Oversized(usize),
 }
 
+/// The `issuer` that the v1 keys endpoint (`/{tenant}/discovery/keys`) puts on
+/// each key, set with
+/// [`MockEntraBuilder::v1_key_issuer`](crate::MockEntraBuilder::v1_key_issuer) or
+/// [`MockEntra::set_v1_key_issuer`](crate::MockEntra::set_v1_key_issuer). The v2
+/// keys endpoint always publishes one (the tenant's v2 issuer, or the
+/// `{tenantid}` template for `common` and `organizations`). Entra signs v1 and
+/// v2 tokens with the same keys, so a validator must accept a v1 token whatever
+/// its key says here.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum V1KeyIssuer {
+    /// The v1 issuer of the tenant asked (`https://sts.windows.net/{tid}/` in
+    /// the public cloud, the `{tenantid}` template for `common`). The default.
+    #[default]
+    V1,
+    /// The v2 issuer template with `{tenantid}` (`{login}/{tenantid}/v2.0`), as
+    /// the v2 keys endpoint publishes it for multi-tenant metadata.
+    V2Template,
+    /// No `issuer` on the keys.
+    None,
+}
+
+impl V1KeyIssuer {
+    /// Parses `v1`, `v2` or `none` (the control API's values).
+    pub(crate) fn parse(name: &str) -> Option<Self> {
+        match name {
+            "v1" => Some(Self::V1),
+            "v2" => Some(Self::V2Template),
+            "none" => Some(Self::None),
+            _ => None,
+        }
+    }
+
+    /// The control API's name of this value.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::V1 => "v1",
+            Self::V2Template => "v2",
+            Self::None => "none",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum FaultKind {
     Aadsts {

@@ -166,7 +166,8 @@
 //! (mint any token with any claim), `POST /_mock/tenants`, `/users`, `/groups`,
 //! `/apps`, `/consents` (and `DELETE`), `/seed`, `POST`/`DELETE /_mock/faults`
 //! (AADSTS codes with `claims`, 429 with `Retry-After`, 5xx, latency),
-//! `POST /_mock/keys/rotate`, `/keys/retire`, `PUT`/`DELETE /_mock/keys/fault` and
+//! `POST /_mock/keys/rotate`, `/keys/retire`, `PUT /_mock/keys/v1-issuer`
+//! (`{"issuer": "v1" | "v2" | "none"}`, see [`V1KeyIssuer`]), `PUT`/`DELETE /_mock/keys/fault` and
 //! `/discovery/fault` (outages), `GET`/`DELETE /_mock/requests`,
 //! `PUT /_mock/auto-login`, `POST /_mock/logout` (front-channel logout),
 //! `POST /_mock/revoke-refresh-tokens`, `PUT /_mock/graph/page-size`. The fields
@@ -217,7 +218,7 @@ mod token;
 mod verify;
 
 pub use error::{Error, Result};
-pub use fault::{Fault, JwksFault};
+pub use fault::{Fault, JwksFault, V1KeyIssuer};
 pub use keys::TestCertificate;
 pub use mint::{GROUP_OVERAGE_LIMIT, TokenSpec};
 pub use mock::{DEFAULT_MAX_BODY_BYTES, MockEntra, MockEntraBuilder};

@@ -87,6 +87,7 @@ pub struct MockEntraBuilder {
     public_base_url: Option<String>,
     max_body: usize,
     record: RecordLimits,
+    v1_key_issuer: crate::V1KeyIssuer,
 }
 
 impl fmt::Debug for MockEntraBuilder {
@@ -113,6 +114,7 @@ impl Default for MockEntraBuilder {
             public_base_url: None,
             max_body: DEFAULT_MAX_BODY_BYTES,
             record: RecordLimits::default(),
+            v1_key_issuer: crate::V1KeyIssuer::default(),
         }
     }
 }
@@ -201,6 +203,14 @@ impl MockEntraBuilder {
         self
     }
 
+    /// The `issuer` the v1 keys endpoint puts on each key (see
+    /// [`V1KeyIssuer`](crate::V1KeyIssuer)). Defaults to
+    /// [`V1KeyIssuer::V1`](crate::V1KeyIssuer::V1).
+    pub fn v1_key_issuer(mut self, issuer: crate::V1KeyIssuer) -> Self {
+        self.v1_key_issuer = issuer;
+        self
+    }
+
     /// Starts the server.
     ///
     /// # Errors
@@ -269,6 +279,7 @@ impl MockEntraBuilder {
         state.keys = vec![key];
         state.next_pool_index = 1;
         state.record = Record::new(self.record);
+        state.v1_key_issuer = self.v1_key_issuer;
         state.default_public_client = public_client.client_id.clone();
         let state = Arc::new(Mutex::new(state));
         let ca_pem: Option<Arc<str>> = tls.as_ref().map(|t| Arc::from(t.ca_pem.as_str()));

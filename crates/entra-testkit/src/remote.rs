@@ -77,6 +77,7 @@ pub(crate) fn handle(state: &Mutex<State>, req: &Request) -> Response {
         }
         ("POST", "/keys/rotate") => rotate(&mut s),
         ("POST", "/keys/retire") => retire(&mut s, req),
+        ("PUT", "/keys/v1-issuer") => v1_key_issuer(&mut s, req),
         ("PUT", "/keys/fault") => endpoint_fault(req).map(|f| {
             s.jwks_fault = Some(f);
             ok(&json!({}))
@@ -131,6 +132,7 @@ fn settings(s: &State) -> Value {
         "apps": s.apps.iter().map(app_json).collect::<Vec<_>>(),
         "users": s.users.iter().map(|u| user_json(s, u)).collect::<Vec<_>>(),
         "control": format!("{}{}", s.uri, crate::router::CONTROL_PREFIX),
+        "v1_key_issuer": s.v1_key_issuer.name(),
     })
 }
 
@@ -426,6 +428,21 @@ struct EndpointFaultSpec {
     garbage: bool,
     #[serde(default)]
     oversized: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct V1KeyIssuerSpec {
+    issuer: String,
+}
+
+/// `PUT /_mock/keys/v1-issuer {"issuer": "v1" | "v2" | "none"}`.
+fn v1_key_issuer(s: &mut State, req: &Request) -> Result<Response, Response> {
+    let spec: V1KeyIssuerSpec = body(req)?;
+    let issuer = crate::V1KeyIssuer::parse(&spec.issuer)
+        .ok_or_else(|| bad("issuer: use \"v1\", \"v2\" or \"none\""))?;
+    s.v1_key_issuer = issuer;
+    Ok(ok(&json!({ "v1_key_issuer": issuer.name() })))
 }
 
 fn endpoint_fault(req: &Request) -> Result<JwksFault, Response> {

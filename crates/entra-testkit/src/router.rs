@@ -225,12 +225,14 @@ fn discovery_v1(s: &State, segment: &Segment) -> Value {
     })
 }
 
-/// The JWKS body: every published key, each with `issuer`.
-pub(crate) fn jwks_body(s: &State, issuer: &str) -> Value {
+/// The JWKS body: every published key, each with `issuer` when one is given
+/// (a per-key override of [`MockEntra::set_key_issuer`](crate::MockEntra::set_key_issuer)
+/// wins).
+pub(crate) fn jwks_body(s: &State, issuer: Option<&str>) -> Value {
     let keys: Vec<Value> = s
         .keys
         .iter()
-        .map(|k| k.jwk(Some(s.key_issuers.get(&k.kid).map_or(issuer, String::as_str))))
+        .map(|k| k.jwk(s.key_issuers.get(&k.kid).map(String::as_str).or(issuer)))
         .collect();
     json!({ "keys": keys })
 }
@@ -242,7 +244,12 @@ fn discovery(s: &mut State, doc: &Value) -> Response {
 
 fn keys(s: &mut State, segment: &Segment, v2: bool) -> Response {
     s.jwks_fetches += 1;
-    let body = jwks_body(s, &issuer_for(s, segment, v2));
+    let issuer = match (v2, s.v1_key_issuer) {
+        (true, _) | (false, crate::V1KeyIssuer::V1) => Some(issuer_for(s, segment, v2)),
+        (false, crate::V1KeyIssuer::V2Template) => Some(s.cloud.v2_issuer_template()),
+        (false, crate::V1KeyIssuer::None) => None,
+    };
+    let body = jwks_body(s, issuer.as_deref());
     faulty(s.jwks_fault.as_ref(), &body)
 }
 

@@ -62,6 +62,8 @@ pub(crate) struct State {
     pub(crate) jwks_fetches: usize,
     /// Per-key `issuer` overrides in the JWKS (kid -> issuer).
     pub(crate) key_issuers: HashMap<String, String>,
+    /// The `issuer` the v1 keys endpoint puts on keys.
+    pub(crate) v1_key_issuer: crate::V1KeyIssuer,
     pub(crate) discovery_fault: Option<JwksFault>,
     pub(crate) discovery_fetches: usize,
     pub(crate) apps: Vec<TestApp>,
@@ -254,6 +256,7 @@ impl State {
             jwks_fault: None,
             jwks_fetches: 0,
             key_issuers: HashMap::new(),
+            v1_key_issuer: crate::V1KeyIssuer::default(),
             discovery_fault: None,
             discovery_fetches: 0,
             apps: Vec::new(),

@@ -182,3 +182,36 @@ async fn key_issuer_override_is_published_and_cleared() {
     let jwks = fetch_jwks(&keys_url(&mock)).await;
     assert_eq!(issuer_of(&jwks), mock.v2_issuer(&tid));
 }
+
+#[tokio::test]
+async fn v1_keys_issuer_switch_through_the_control_api() {
+    let mock = MockEntra::start().await;
+    let tid = mock.tenant_id();
+    let v1_url = mock.authority().v1_keys_url();
+    let v1_issuer = || async { fetch_jwks(&v1_url).await["keys"][0]["issuer"].clone() };
+    // The default: the tenant's v1 issuer.
+    assert_eq!(v1_issuer().await, mock.v1_issuer(&tid));
+    let http = reqwest::Client::new();
+    let put = |issuer: &'static str| {
+        http.put(format!("{}/_mock/keys/v1-issuer", mock.uri()))
+            .json(&serde_json::json!({ "issuer": issuer }))
+            .send()
+    };
+    // The v2 template, as the v2 keys of multi-tenant metadata.
+    assert_eq!(put("v2").await.unwrap().status(), 200);
+    assert_eq!(v1_issuer().await, format!("{}/{{tenantid}}/v2.0", mock.uri()));
+    let settings: Value =
+        reqwest::get(format!("{}/_mock", mock.uri())).await.unwrap().json().await.unwrap();
+    assert_eq!(settings["v1_key_issuer"], "v2");
+    // None at all.
+    assert_eq!(put("none").await.unwrap().status(), 200);
+    assert_eq!(v1_issuer().await, Value::Null);
+    // The v2 keys are not affected.
+    assert_eq!(fetch_jwks(&keys_url(&mock)).await["keys"][0]["issuer"], mock.v2_issuer(&tid));
+    // A value outside the three is refused and changes nothing.
+    assert_eq!(put("v3").await.unwrap().status(), 400);
+    assert_eq!(v1_issuer().await, Value::Null);
+    // In process, the same switch.
+    mock.set_v1_key_issuer(entra_testkit::V1KeyIssuer::V1);
+    assert_eq!(v1_issuer().await, mock.v1_issuer(&tid));
+}

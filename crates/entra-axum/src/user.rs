@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::response::{IntoResponse, Response};
 use entra_core::{AccessToken, IdentityKey, Secret, TenantId};
-use http::header::{ACCEPT, LOCATION};
+use http::header::{ACCEPT, LOCATION, WWW_AUTHENTICATE};
 use http::request::Parts;
 use http::{HeaderValue, Method, StatusCode};
 use serde::{Deserialize, Serialize};
@@ -219,17 +219,24 @@ fn is_navigation(parts: &Parts) -> bool {
 }
 
 fn not_signed_in(parts: &Parts, auth: &EntraAuth) -> Response {
+    let uri = parts.extensions.get::<axum::extract::OriginalUri>().map_or(&parts.uri, |o| &o.0);
+    let here = uri.path_and_query().map_or("/", |p| p.as_str());
+    let target = auth.login_url(here);
     if is_navigation(parts) {
-        let uri = parts.extensions.get::<axum::extract::OriginalUri>().map_or(&parts.uri, |o| &o.0);
-        let here = uri.path_and_query().map_or("/", |p| p.as_str());
-        let target = auth.login_url(here);
         let mut r = StatusCode::SEE_OTHER.into_response();
         if let Ok(v) = HeaderValue::from_str(&target) {
             r.headers_mut().insert(LOCATION, v);
         }
         return r;
     }
-    Error::NotSignedIn.into_response()
+    // RFC 9110: a 401 names how to authenticate. Sessions are cookies set by a
+    // sign-in page, the "Cookie" scheme of draft-broyer-http-cookie-auth: the
+    // client is told where to sign in.
+    let mut r = Error::NotSignedIn.into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("Cookie form-action=\"{target}\"")) {
+        r.headers_mut().insert(WWW_AUTHENTICATE, v);
+    }
+    r
 }
 
 async fn extract(parts: &Parts) -> Result<Option<User>, Response> {

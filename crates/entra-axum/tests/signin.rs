@@ -118,6 +118,8 @@ async fn navigation_redirects_api_calls_get_401_and_sign_in_works() {
     assert_eq!(location(&r), "/login?return_to=%2Fme%3Ftab%3D1");
     let r = browser.get(&t.url("/me"), JSON).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // RFC 9110: the 401 says how to authenticate (a cookie from the sign-in page).
+    assert_eq!(r.headers()["www-authenticate"], "Cookie form-action=\"/login?return_to=%2Fme\"");
     // A fetch() from a page is an API call even when it accepts HTML.
     let r = reqwest::Client::new()
         .get(t.url("/me"))

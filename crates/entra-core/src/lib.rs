@@ -98,8 +98,8 @@ pub use federated::{BoxError, FileAssertion, FnAssertion};
 pub use guid::{ClientId, TenantId};
 pub use identity::{AppIdentity, CredentialConfig, TenantPolicy};
 pub use seams::{
-    AuthError, LoginStateStore, PendingLogin, SeamError, StoreError, TokenCache, TokenExchanger,
-    TokenValidator,
+    AuthError, LoginStateStore, PendingLogin, SeamError, SecretStore, StoreError, TokenCache,
+    TokenExchanger, TokenValidator,
 };
 pub use secret::Secret;
 pub use token::{AccessToken, Target, ValidatedToken};

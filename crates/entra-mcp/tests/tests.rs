@@ -1,0 +1,11 @@
+//! Integration tests of entra-mcp: the facade on a real axum server against the
+//! mocked Entra, driven over HTTP by a scripted browser and by rmcp's own OAuth
+//! client.
+
+mod attacks;
+mod cimd;
+mod flow;
+mod registration;
+#[cfg(feature = "rmcp")]
+mod rmcp_client;
+mod support;

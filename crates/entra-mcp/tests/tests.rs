@@ -2,6 +2,9 @@
 //! mocked Entra, driven over HTTP by a scripted browser and by rmcp's own OAuth
 //! client.
 
+// Test code: a failed set-up should stop the test loudly.
+#![allow(clippy::unwrap_used)]
+
 mod attacks;
 mod cimd;
 mod flow;

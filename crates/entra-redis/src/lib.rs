@@ -1,6 +1,6 @@
 //! Redis backends for apps running several replicas: a two-level OBO token cache,
-//! a take-once login-state store and a tower-sessions store, encrypted at rest
-//! and tolerant of Redis outages.
+//! a take-once login-state store, a tower-sessions store and the store of
+//! entra-mcp's OAuth facade, encrypted at rest and tolerant of Redis outages.
 //!
 //! # Example
 //!
@@ -89,6 +89,7 @@ mod connection;
 mod error;
 mod keyring;
 mod login;
+mod secret;
 #[cfg(feature = "sessions")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sessions")))]
 mod session;
@@ -99,6 +100,7 @@ pub use connection::Connection;
 pub use error::{Error, Result};
 pub use keyring::{KEY_LEN, Keyring};
 pub use login::LoginStateStore;
+pub use secret::SecretStore;
 #[cfg(feature = "sessions")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sessions")))]
 pub use session::SessionStore;

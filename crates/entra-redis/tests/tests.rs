@@ -11,6 +11,7 @@ mod obo;
 mod outage;
 #[cfg(feature = "sessions")]
 mod replicas;
+mod secret;
 #[cfg(feature = "sessions")]
 mod session;
 mod support;

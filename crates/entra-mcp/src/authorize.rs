@@ -14,6 +14,8 @@ use crate::facade::Inner;
 use crate::records::{self, ClientRecord, CodeRecord, PendingAuthorization, key};
 use crate::{Error, Result, page, redirect};
 
+/// The longest client `state` kept.
+const MAX_STATE_LEN: usize = 1024;
 /// The largest consent form read.
 const MAX_FORM_BYTES: usize = 4096;
 
@@ -120,6 +122,9 @@ async fn authorize_inner(i: &Inner, query: &str) -> std::result::Result<Response
         return Err(Error::UnregisteredRedirectUri.into_response());
     }
     let state = p.get("state").map(String::as_str);
+    if state.is_some_and(|s| s.len() > MAX_STATE_LEN) {
+        return Err(Error::InvalidRequest("state is too long").into_response());
+    }
     let refuse = |e: Error| error_redirect(i, redirect_uri, state, &e);
     if p.get("response_type").map(String::as_str) != Some("code") {
         let mut pairs = vec![("error", "unsupported_response_type")];

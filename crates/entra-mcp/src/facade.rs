@@ -15,7 +15,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use entra_axum::{EntraAuth, ProtectedResource, ResourceMetadata};
 use entra_core::{ClientCredential, Clock, SecretStore, SystemClock, env};
-use http::{HeaderMap, Request};
+use http::header::{
+    ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
+    ACCESS_CONTROL_MAX_AGE,
+};
+use http::{HeaderMap, HeaderValue, Request};
 use tower_service::Service;
 
 use crate::cimd::{AddressPolicy, MetadataDocuments};
@@ -128,16 +132,34 @@ fn routes(i: &Arc<Inner>) -> Router {
     }
     router
         .merge(i.resource.router::<Arc<Inner>>())
-        .route(REGISTER, post(register_route))
+        .route(REGISTER, post(register_route).options(preflight))
         .route(AUTHORIZE, get(authorize_route))
         .route(CONSENT, post(consent_route))
         .route(CALLBACK, get(callback_route))
-        .route(TOKEN, post(token_route))
+        .route(TOKEN, post(token_route).options(preflight))
         .with_state(i.clone())
 }
 
 async fn register_route(State(f): State<Arc<Inner>>, body: Body) -> Response {
-    registration::register(&f, body).await.into_response()
+    cross_origin(registration::register(&f, body).await.into_response())
+}
+
+/// Registration and token requests come from browser-based clients too: any
+/// origin may call them (they use no cookies or ambient credentials).
+fn cross_origin(mut r: Response) -> Response {
+    r.headers_mut().insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    r
+}
+
+/// The CORS preflight of the registration and token endpoints.
+async fn preflight() -> Response {
+    let mut r = cross_origin(Response::new(Body::empty()));
+    *r.status_mut() = http::StatusCode::NO_CONTENT;
+    let h = r.headers_mut();
+    h.insert(ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST"));
+    h.insert(ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type"));
+    h.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("3600"));
+    r
 }
 
 async fn authorize_route(State(f): State<Arc<Inner>>, RawQuery(q): RawQuery) -> Response {
@@ -157,7 +179,7 @@ async fn callback_route(
 }
 
 async fn token_route(State(f): State<Arc<Inner>>, headers: HeaderMap, body: Body) -> Response {
-    token::token(&f, &headers, body).await.into_response()
+    cross_origin(token::token(&f, &headers, body).await.into_response())
 }
 
 /// Builds a [`Facade`]; see [`Facade::builder`].

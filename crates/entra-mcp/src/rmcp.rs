@@ -23,6 +23,14 @@ use rmcp::service::{RequestContext, RoleServer};
 #[derive(Clone, Debug)]
 pub struct McpCaller(pub Caller);
 
+impl std::ops::Deref for McpCaller {
+    type Target = Caller;
+
+    fn deref(&self) -> &Caller {
+        &self.0
+    }
+}
+
 /// The caller of the tool call in `ctx`; see [`McpCaller`].
 ///
 /// # Errors

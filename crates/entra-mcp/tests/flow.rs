@@ -92,6 +92,35 @@ async fn the_user_can_deny() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn browser_clients_may_register_and_redeem_cross_origin() {
+    let s = Server::start().await;
+    for path in ["/oauth/register", "/oauth/token"] {
+        let r = s
+            .http
+            .request(reqwest::Method::OPTIONS, s.url(path))
+            .header("origin", "https://inspector.example")
+            .header("access-control-request-method", "POST")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204, "{path}");
+        assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    }
+    let r = s
+        .http
+        .post(s.url("/oauth/token"))
+        .form(&[("grant_type", "password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    assert_eq!(crate::support::error_of(r).await, (400, "unsupported_grant_type".into()));
+    // The consent and callback pages are not for other origins.
+    let r = s.http.request(reqwest::Method::OPTIONS, s.url("/oauth/consent")).send().await.unwrap();
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn the_paths_the_facade_does_not_own_reach_the_app() {
     let s = Server::start().await;
     assert_eq!(s.http.get(s.url("/elsewhere")).send().await.unwrap().status(), 404);

@@ -177,3 +177,70 @@ async fn a_callback_without_the_approving_browser_is_refused() {
     let to = location(&callback);
     assert!(to.contains("error=access_denied") && !to.contains("code="), "{to}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_code_is_refused_by_the_clock() {
+    let clock = entra_core::ManualClock::starting_now();
+    let c = clock.clone();
+    let s = Server::start_with(move |b| b.clock(c)).await;
+    let client_id = s.register(&[LOOPBACK_REDIRECT]).await;
+    let request = AuthRequest::new(&client_id, LOOPBACK_REDIRECT);
+    let code = s.code_for(&request).await;
+    clock.advance(std::time::Duration::from_secs(61));
+    assert_eq!(
+        error_of(s.redeem(&request, &code, &request.verifier).await).await,
+        (400, "invalid_grant".into())
+    );
+    // Passing: within the minute.
+    let code = s.code_for(&request).await;
+    clock.advance(std::time::Duration::from_secs(59));
+    assert_eq!(s.redeem(&request, &code, &request.verifier).await.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scopes_resource_and_response_type_must_be_this_servers() {
+    let s = Server::start().await;
+    let client_id = s.register(&[LOOPBACK_REDIRECT]).await;
+    let request = AuthRequest::new(&client_id, LOOPBACK_REDIRECT);
+    let base = request.query().replace("&scope=offline_access", "");
+    let scope = format!("api://{}/access_as_user", "00000000-0000-0000-0000-000000000000");
+    for (extra, error) in [
+        (format!("&scope={}", urlencode(&scope)), "invalid_scope"),
+        ("&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default".to_owned(), "invalid_scope"),
+        ("&resource=https%3A%2F%2Fother.example%2Fmcp".to_owned(), "invalid_target"),
+    ] {
+        let r = s
+            .http
+            .get(format!("{}?{base}{extra}", s.url("/oauth/authorize")))
+            .send()
+            .await
+            .unwrap();
+        let to = location(&r);
+        assert!(to.contains(&format!("error={error}")), "{extra}: {to}");
+    }
+    let r = s
+        .http
+        .get(format!(
+            "{}?{}",
+            s.url("/oauth/authorize"),
+            base.replace("response_type=code", "response_type=token")
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(location(&r).contains("error=unsupported_response_type"));
+    // Passing: this server's resource and no scope (all offered scopes).
+    let resource = urlencode(&s.url("/mcp"));
+    let r = s
+        .http
+        .get(format!("{}?{base}&resource={resource}", s.url("/oauth/authorize")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("/access_as_user"));
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}

@@ -23,6 +23,7 @@ use http::{HeaderMap, HeaderValue, Request};
 use tower_service::Service;
 
 use crate::cimd::{AddressPolicy, MetadataDocuments};
+use crate::records::Logins;
 use crate::{Error, Limits, MemoryStore, Result, authorize, metadata, registration, token};
 
 /// The facade's route paths, under its issuer.
@@ -282,8 +283,9 @@ impl FacadeBuilder {
         self
     }
 
-    /// Where registrations, pending authorizations, codes and refresh handles
-    /// are kept. Defaults to a [`MemoryStore`] (one process only).
+    /// Where registrations, pending authorizations and Entra sign-ins, codes and
+    /// refresh handles are kept; share it (`entra_redis::SecretStore`) between
+    /// replicas. Defaults to a [`MemoryStore`] (one process only).
     pub fn store(mut self, store: impl SecretStore + 'static) -> Self {
         self.store = Some(Arc::new(store));
         self
@@ -364,16 +366,18 @@ impl FacadeBuilder {
         config.api_scope = Some(entra_scope);
         config.offline_access = true;
         config.login_ttl_secs = self.limits.clone().capped().authorization_ttl.as_secs();
+        let store = self
+            .store
+            .unwrap_or_else(|| Arc::new(MemoryStore::default().with_shared_clock(clock.clone())));
+        // The pending Entra sign-ins live in the same store as the rest.
         let mut sign_in = entra_oidc::Client::builder(config)
             .credential(credential)
-            .clock(ClockRef(clock.clone()));
+            .clock(ClockRef(clock.clone()))
+            .state_store(Logins(store.clone()));
         if let Some(http) = self.http {
             sign_in = sign_in.http_client(http);
         }
         let sign_in = sign_in.build().map_err(Error::SignInSetup)?;
-        let store = self
-            .store
-            .unwrap_or_else(|| Arc::new(MemoryStore::default().with_shared_clock(clock.clone())));
         let limits = self.limits.capped();
         let documents = if self.documents {
             Some(MetadataDocuments::new(self.address_policy, self.roots, &limits)?)

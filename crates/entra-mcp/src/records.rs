@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use entra_core::{Secret, SecretStore};
+use entra_core::{LoginStateStore, PendingLogin, Secret, SecretStore, StoreError};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +51,8 @@ pub(crate) struct CodeRecord {
 /// What an opaque refresh handle stands for.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct RefreshRecord {
+    /// The hash of the code the chain of rotated handles descends from.
+    pub(crate) family: String,
     pub(crate) client_id: String,
     pub(crate) scopes: Vec<String>,
     pub(crate) entra_refresh: String,
@@ -75,8 +77,16 @@ pub(crate) mod key {
     pub(crate) fn used_code(code: &str) -> String {
         format!("mcp:used:{}", sha256_b64(code))
     }
+    /// The current refresh handle (its hash) of the chain descending from a
+    /// code, for revoking it when the code is replayed.
+    pub(crate) fn family(code_hash: &str) -> String {
+        format!("mcp:family:{code_hash}")
+    }
     pub(crate) fn refresh_by_hash(hash: &str) -> String {
         format!("mcp:refresh:{hash}")
+    }
+    pub(crate) fn login(state: &str) -> String {
+        format!("mcp:login:{}", sha256_b64(state))
     }
     pub(crate) const REGISTRATION_RATE: &str = "mcp:rate:register";
     pub(crate) const CLIENT_QUOTA: &str = "mcp:quota:clients";
@@ -110,4 +120,22 @@ pub(crate) async fn take<T: DeserializeOwned>(
     key: &str,
 ) -> Result<Option<T>> {
     Ok(decode(store.take(key).await?))
+}
+
+/// The facade's store as entra-oidc's [`LoginStateStore`]: Entra sign-ins
+/// begun on one replica complete on any other sharing the store.
+#[derive(Debug)]
+pub(crate) struct Logins(pub(crate) std::sync::Arc<dyn SecretStore>);
+
+#[async_trait::async_trait]
+impl LoginStateStore for Logins {
+    async fn put(&self, state: &str, login: PendingLogin, ttl: Duration) -> Result<(), StoreError> {
+        let json = serde_json::to_string(&login)
+            .map_err(|e| StoreError::new("mcp facade login state", e))?;
+        self.0.put(&key::login(state), Secret::new(json), ttl).await
+    }
+
+    async fn take(&self, state: &str) -> Result<Option<PendingLogin>, StoreError> {
+        Ok(decode(self.0.take(&key::login(state)).await?))
+    }
 }

@@ -56,12 +56,13 @@ async fn redeem_code(
 ) -> Result<Response> {
     let store = &*i.store;
     let Some(record) = records::take::<CodeRecord>(store, &key::code(code)).await? else {
-        // Used before? Then revoke what that redemption issued (RFC 6749 4.1.2).
-        if let Some(issued) = store.take(&key::used_code(code)).await? {
-            if !issued.is_empty() {
-                store.remove(&key::refresh_by_hash(issued.expose_secret())).await?;
+        // Used before? Then revoke what that redemption issued, and every
+        // rotation since (RFC 6749 section 4.1.2).
+        if store.take(&key::used_code(code)).await?.is_some() {
+            if let Some(current) = store.take(&key::family(&sha256_b64(code))).await? {
+                store.remove(&key::refresh_by_hash(current.expose_secret())).await?;
             }
-            tracing::warn!("an authorization code was replayed; its refresh token is revoked");
+            tracing::warn!("an authorization code was replayed; its refresh tokens are revoked");
             return Err(Error::CodeReplayed);
         }
         return Err(Error::InvalidGrant("the code is unknown, expired or used"));
@@ -82,14 +83,16 @@ async fn redeem_code(
         (Some(entra_refresh), true) => {
             let handle = random_token()?;
             let hash = sha256_b64(&handle);
+            let family = sha256_b64(code);
             let stored = RefreshRecord {
+                family: family.clone(),
                 client_id: record.client_id.clone(),
                 scopes: record.scopes.clone(),
                 entra_refresh: entra_refresh.clone(),
             };
             records::put(store, &key::refresh_by_hash(&hash), &stored, i.limits.refresh_ttl)
                 .await?;
-            store.put(&key::used_code(code), Secret::new(hash), USED_CODE_TTL).await?;
+            store.put(&key::family(&family), Secret::new(hash), i.limits.refresh_ttl).await?;
             Some(handle)
         }
         _ => None,
@@ -124,18 +127,17 @@ async fn refresh(i: &Inner, handle: &str, client_id: &str) -> Result<Response> {
     let (_, access, entra_refresh) = tokens.into_parts();
     let access = access.ok_or(Error::InvalidGrant("entra returned no access token"))?;
     let rotated = random_token()?;
+    let rotated_hash = sha256_b64(&rotated);
     let stored = RefreshRecord {
+        family: record.family.clone(),
         client_id: record.client_id,
         scopes: record.scopes.clone(),
         entra_refresh: entra_refresh.map_or(record.entra_refresh, |r| r.expose_secret().to_owned()),
     };
-    records::put(
-        store,
-        &key::refresh_by_hash(&sha256_b64(&rotated)),
-        &stored,
-        i.limits.refresh_ttl,
-    )
-    .await?;
+    records::put(store, &key::refresh_by_hash(&rotated_hash), &stored, i.limits.refresh_ttl)
+        .await?;
+    let family = key::family(&record.family);
+    store.put(&family, Secret::new(rotated_hash), i.limits.refresh_ttl).await?;
     let lifetime = access
         .expires_at
         .duration_since(i.clock.now())

@@ -98,12 +98,15 @@ async fn a_replayed_code_is_refused_and_revokes_what_it_issued() {
     assert_eq!(first.status(), 200);
     let tokens: serde_json::Value = first.json().await.unwrap();
     let handle = tokens["refresh_token"].as_str().unwrap();
+    // The client refreshes once (the handle rotates), then the code is replayed.
+    let rotated: serde_json::Value = s.refresh(&client_id, handle).await.json().await.unwrap();
+    let rotated = rotated["refresh_token"].as_str().unwrap();
     assert_eq!(
         error_of(s.redeem(&request, &code, &request.verifier).await).await,
         (400, "invalid_grant".into())
     );
-    // The refresh token of the first redemption no longer works.
-    assert_eq!(error_of(s.refresh(&client_id, handle).await).await, (400, "invalid_grant".into()));
+    // The chain of refresh tokens of the first redemption no longer works.
+    assert_eq!(error_of(s.refresh(&client_id, rotated).await).await, (400, "invalid_grant".into()));
     // Passing: without a replay, a handle refreshes.
     let code = s.code_for(&request).await;
     let tokens: serde_json::Value =

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod cache;
+mod facade;
 mod login;
 mod obo;
 mod outage;

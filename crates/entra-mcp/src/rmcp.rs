@@ -6,13 +6,25 @@ use futures_util::FutureExt as _;
 use rmcp::handler::server::common::{AsRequestContext, FromContextPart};
 use rmcp::service::{RequestContext, RoleServer};
 
-/// The validated caller of an rmcp tool call, as a tool parameter:
+/// The validated caller of an rmcp tool call, as a tool parameter; it
+/// dereferences to [`Caller`]:
 ///
-/// ```ignore
-/// #[tool(description = "Who am I?")]
-/// async fn whoami(&self, McpCaller(caller): McpCaller) -> Result<String, rmcp::ErrorData> {
-///     let graph = caller.on_behalf_of("https://graph.microsoft.com").await.map_err(tool_error)?;
-///     Ok(format!("{} ({} scopes for Graph)", caller.key(), graph.scopes.len()))
+/// ```
+/// use entra_mcp::{McpCaller, tool_error};
+/// use rmcp::model::{CallToolResult, ContentBlock};
+/// use rmcp::{ErrorData, tool, tool_router};
+///
+/// #[derive(Clone)]
+/// struct Tools;
+///
+/// #[tool_router(server_handler)]
+/// impl Tools {
+///     #[tool(description = "Who am I, and what may I do in Graph as me?")]
+///     async fn whoami(&self, caller: McpCaller) -> Result<CallToolResult, ErrorData> {
+///         let graph = caller.on_behalf_of("https://graph.microsoft.com").await.map_err(tool_error)?;
+///         let text = format!("{}: {}", caller.key(), graph.scopes.join(" "));
+///         Ok(CallToolResult::success(vec![ContentBlock::text(text)]))
+///     }
 /// }
 /// ```
 ///

@@ -149,3 +149,56 @@ async fn a_document_must_name_itself_and_fit() {
     let r = authorize(&s, &AuthRequest::new(&client_id, "https://evil.example/cb")).await;
     assert_eq!(error_of(r).await, (400, "invalid_redirect_uri".into()));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_document_is_cached_for_its_lifetime() {
+    let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = hits.clone();
+    let (port, ca) = document_server(move |p| {
+        counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        document(p, LOOPBACK_REDIRECT)
+    })
+    .await;
+    let root = reqwest::Certificate::from_pem(ca.as_bytes()).unwrap();
+    let clock = entra_core::ManualClock::starting_now();
+    let c = clock.clone();
+    let s = Server::start_with(move |b| {
+        entra_mcp::dangerous::allow_metadata_document_addresses(
+            b.metadata_document_root(root).clock(c),
+            |ip| ip.is_loopback(),
+        )
+    })
+    .await;
+    let request =
+        AuthRequest::new(&format!("https://localhost:{port}/client.json"), LOOPBACK_REDIRECT);
+    s.consent_page(&request).await;
+    s.consent_page(&request).await;
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1, "fetched once");
+    clock.advance(std::time::Duration::from_secs(601));
+    s.consent_page(&request).await;
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 2, "fetched again after 10 minutes");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_document_server_that_never_answers_is_given_up() {
+    // Accepts connections and never speaks TLS.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((tcp, _)) = listener.accept().await {
+            held.push(tcp);
+        }
+    });
+    let mut limits = entra_mcp::Limits::default();
+    limits.metadata_document_timeout = std::time::Duration::from_millis(200);
+    let s = Server::start_with(move |b| {
+        entra_mcp::dangerous::allow_metadata_document_addresses(b.limits(limits), |ip| {
+            ip.is_loopback()
+        })
+    })
+    .await;
+    let request =
+        AuthRequest::new(&format!("https://localhost:{port}/client.json"), LOOPBACK_REDIRECT);
+    assert_eq!(error_of(authorize(&s, &request).await).await, (400, "invalid_client".into()));
+}

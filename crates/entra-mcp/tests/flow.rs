@@ -114,7 +114,7 @@ async fn browser_clients_may_register_and_redeem_cross_origin() {
         .await
         .unwrap();
     assert_eq!(r.headers()["access-control-allow-origin"], "*");
-    assert_eq!(crate::support::error_of(r).await, (400, "unsupported_grant_type".into()));
+    assert_eq!(error_of(r).await, (400, "unsupported_grant_type".into()));
     // The consent and callback pages are not for other origins.
     let r = s.http.request(reqwest::Method::OPTIONS, s.url("/oauth/consent")).send().await.unwrap();
     assert!(r.headers().get("access-control-allow-origin").is_none());

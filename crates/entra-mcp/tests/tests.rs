@@ -7,6 +7,7 @@
 
 mod attacks;
 mod cimd;
+mod config;
 mod flow;
 mod registration;
 #[cfg(feature = "rmcp")]

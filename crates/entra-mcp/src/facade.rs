@@ -44,7 +44,9 @@ pub(crate) const REGISTER: &str = "/oauth/register";
 /// (`.layer(Facade::from_env(&auth, &mcp)?)`), which answers the facade's
 /// routes and serves the resource's metadata naming the facade, and passes
 /// every other request on. [`Facade::router`] is the same routes as a router.
-/// See the [crate docs](crate) for an example and the security rules.
+/// The facade owns every path under `/oauth/` and the two metadata paths; the
+/// app's own routes there are not reached. See the [crate docs](crate) for an
+/// example and the security rules.
 #[derive(Clone)]
 pub struct Facade {
     pub(crate) inner: Arc<Inner>,

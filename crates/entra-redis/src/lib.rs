@@ -75,8 +75,12 @@
 //! - Redis keys are SHA-256 hashes of the cache key, `state` or session id, so
 //!   reading Redis yields neither tokens nor session cookies, and no stored value
 //!   contains a token in clear.
+//! - [`SecretStore`] (the store of entra-mcp's OAuth facade: registrations,
+//!   pending authorizations, codes, refresh handles) encrypts the same way;
+//!   its counters (rate limits, quotas) hold only numbers and are atomic
+//!   across replicas.
 //! - The token cache never turns a Redis failure into a caller error; the
-//!   login-state and session stores always do (a transient error), so a Redis
+//!   login-state, session and secret stores always do (a transient error), so a Redis
 //!   outage never silently accepts a sign-in.
 //! - URLs are logged and shown in errors without their password; keys never
 //!   appear in `Debug` or errors.

@@ -32,6 +32,20 @@ async fn a_registered_client_gets_an_entra_token_that_the_server_accepts() {
     let client_id = s.register(&[LOOPBACK_REDIRECT]).await;
     // Any loopback port matches the registered loopback URI.
     let request = AuthRequest::new(&client_id, "http://127.0.0.1:49152/callback");
+    let page = s
+        .http
+        .get(format!("{}?{}", s.url("/oauth/authorize"), request.query()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.headers()["x-frame-options"], "DENY", "the consent page is never framed");
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    assert_eq!(page.headers()["cache-control"], "no-store");
     let consent = s.consent_page(&request).await;
     assert!(consent.html.contains("Test client"));
     assert!(consent.html.contains("127.0.0.1"));
@@ -125,4 +139,47 @@ async fn the_paths_the_facade_does_not_own_reach_the_app() {
     let s = Server::start().await;
     assert_eq!(s.http.get(s.url("/elsewhere")).send().await.unwrap().status(), 404);
     assert_eq!(s.http.post(s.url("/mcp")).send().await.unwrap().status(), 401);
+}
+
+/// A store that always fails, as Redis does when it is down.
+#[derive(Debug)]
+struct Down;
+
+#[async_trait::async_trait]
+impl entra_core::SecretStore for Down {
+    async fn put(
+        &self,
+        _: &str,
+        _: entra_core::Secret,
+        _: std::time::Duration,
+    ) -> Result<(), entra_core::StoreError> {
+        Err(entra_core::StoreError::new("test store", "down"))
+    }
+    async fn get(&self, _: &str) -> Result<Option<entra_core::Secret>, entra_core::StoreError> {
+        Err(entra_core::StoreError::new("test store", "down"))
+    }
+    async fn take(&self, _: &str) -> Result<Option<entra_core::Secret>, entra_core::StoreError> {
+        Err(entra_core::StoreError::new("test store", "down"))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_store_is_unavailable_not_a_refusal() {
+    let s = Server::start_with(|b| b.store(Down)).await;
+    let r = s
+        .http
+        .post(s.url("/oauth/register"))
+        .json(&serde_json::json!({ "redirect_uris": [LOOPBACK_REDIRECT] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await, (503, "temporarily_unavailable".into()));
+    let request = AuthRequest::new("mcp-any", LOOPBACK_REDIRECT);
+    let r = s
+        .http
+        .get(format!("{}?{}", s.url("/oauth/authorize"), request.query()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await, (503, "temporarily_unavailable".into()));
 }

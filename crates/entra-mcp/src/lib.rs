@@ -83,7 +83,8 @@
 //!   ([`FacadeBuilder::allow_https_redirect_origin`]); nothing else.
 //! - **Client ID Metadata Documents** are fetched over `https` only, from the
 //!   address resolved once and pinned for the connection, with no proxy and no
-//!   redirects, within 5 seconds and 8 KiB. Every address the host resolves to
+//!   redirects, resolving and fetching within 5 seconds each, at most 8 KiB,
+//!   cached 10 minutes. Every address the host resolves to
 //!   must be public: loopback, private, link-local (cloud metadata), shared,
 //!   multicast and reserved addresses, and IPv6 forms embedding them, are
 //!   refused. The document must name itself as `client_id` and list the

@@ -109,8 +109,8 @@ pub use identity::{AppIdentity, CredentialConfig, TenantPolicy};
 #[cfg(feature = "memory-cache")]
 pub use memory_cache::MemoryTokenCache;
 pub use seams::{
-    AuthError, LoginStateStore, PendingLogin, SeamError, StoreError, TokenCache, TokenExchanger,
-    TokenValidator,
+    AuthError, LoginStateStore, PendingLogin, SeamError, SecretStore, StoreError, TokenCache,
+    TokenExchanger, TokenValidator,
 };
 pub use secret::Secret;
 pub use token::{AccessToken, Target, ValidatedToken};

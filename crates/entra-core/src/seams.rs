@@ -462,6 +462,73 @@ impl<T: LoginStateStore + ?Sized> LoginStateStore for Arc<T> {
     }
 }
 
+/// Small secrets kept server-side for a while: take-once records (codes,
+/// pending authorizations, rotated handles), records read many times (client
+/// registrations) and counters (rate limits). The store behind entra-mcp's OAuth
+/// facade; generic enough for any such state.
+///
+/// Keys are derived by the caller and never contain a raw secret (a code or a
+/// handle is hashed first). Implementations must make
+/// [`SecretStore::take`] take-once (of concurrent takes of one key, at most one
+/// gets the value, on any replica), must not return a value after its TTL, should
+/// bound their size, and must keep values they write outside the process
+/// encrypted (entra-redis does).
+#[async_trait]
+pub trait SecretStore: Send + Sync + fmt::Debug {
+    /// Stores `value` under `key` for `ttl`, replacing any value there.
+    async fn put(&self, key: &str, value: Secret, ttl: Duration) -> Result<(), StoreError>;
+    /// The value under `key`, if present and not expired; it stays stored.
+    async fn get(&self, key: &str) -> Result<Option<Secret>, StoreError>;
+    /// Removes and returns the value under `key`.
+    async fn take(&self, key: &str) -> Result<Option<Secret>, StoreError>;
+    /// Removes `key`. Defaults to a [`SecretStore::take`] whose value is dropped.
+    async fn remove(&self, key: &str) -> Result<(), StoreError> {
+        self.take(key).await.map(|_| ())
+    }
+    /// Adds one to the counter under `key` and returns its new value; the
+    /// counter starts at 1 and disappears `window` after its first increment
+    /// (a fixed window, for rate limits and quotas).
+    ///
+    /// Defaults to a read and a write through [`SecretStore::get`] and
+    /// [`SecretStore::put`], which is not atomic and restarts the window at
+    /// each write: a store shared by several processes should override it (Redis:
+    /// `INCR` and `PEXPIRE ... NX`).
+    async fn increment(&self, key: &str, window: Duration) -> Result<u64, StoreError> {
+        let now = self
+            .get(key)
+            .await?
+            .and_then(|v| v.expose_secret().parse::<u64>().ok())
+            .unwrap_or(0)
+            .saturating_add(1);
+        self.put(key, Secret::new(now.to_string()), window).await?;
+        Ok(now)
+    }
+}
+
+macro_rules! forward_secret_store {
+    ($($ty:ty),*) => {$(
+        #[async_trait]
+        impl<T: SecretStore + ?Sized> SecretStore for $ty {
+            async fn put(&self, key: &str, value: Secret, ttl: Duration) -> Result<(), StoreError> {
+                (**self).put(key, value, ttl).await
+            }
+            async fn get(&self, key: &str) -> Result<Option<Secret>, StoreError> {
+                (**self).get(key).await
+            }
+            async fn take(&self, key: &str) -> Result<Option<Secret>, StoreError> {
+                (**self).take(key).await
+            }
+            async fn remove(&self, key: &str) -> Result<(), StoreError> {
+                (**self).remove(key).await
+            }
+            async fn increment(&self, key: &str, window: Duration) -> Result<u64, StoreError> {
+                (**self).increment(key, window).await
+            }
+        }
+    )*};
+}
+forward_secret_store!(&T, Box<T>, Arc<T>);
+
 /// Checks a crate's list of error codes: unique, non-empty `snake_case`.
 #[cfg(test)]
 pub(crate) fn assert_codes_well_formed(codes: &[&str]) {

@@ -106,6 +106,7 @@ impl Connection {
             Purpose::Token => "token:",
             Purpose::Login => "login:",
             Purpose::Session => "session:",
+            Purpose::Secret => "secret:",
         };
         let prefix = &self.0.config.prefix;
         let mut key = String::with_capacity(prefix.len() + kind.len() + 64);

@@ -39,6 +39,8 @@ pub(crate) enum Purpose {
     /// A session record.
     #[cfg_attr(not(feature = "sessions"), allow(dead_code))]
     Session,
+    /// A [`crate::SecretStore`] entry.
+    Secret,
 }
 
 impl Purpose {
@@ -47,13 +49,14 @@ impl Purpose {
             Self::Token => "token",
             Self::Login => "login",
             Self::Session => "session",
+            Self::Secret => "secret",
         }
     }
 
     /// The largest envelope accepted for this kind of value.
     pub(crate) fn max_len(self) -> usize {
         match self {
-            Self::Token | Self::Login => 64 * 1024,
+            Self::Token | Self::Login | Self::Secret => 64 * 1024,
             Self::Session => 1024 * 1024,
         }
     }
@@ -113,6 +116,7 @@ struct Key {
     token: LessSafeKey,
     login: LessSafeKey,
     session: LessSafeKey,
+    secret: LessSafeKey,
 }
 
 impl Key {
@@ -140,6 +144,7 @@ impl Key {
             token: derive(Purpose::Token)?,
             login: derive(Purpose::Login)?,
             session: derive(Purpose::Session)?,
+            secret: derive(Purpose::Secret)?,
         })
     }
 
@@ -148,6 +153,7 @@ impl Key {
             Purpose::Token => &self.token,
             Purpose::Login => &self.login,
             Purpose::Session => &self.session,
+            Purpose::Secret => &self.secret,
         }
     }
 }

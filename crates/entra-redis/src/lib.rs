@@ -1,6 +1,6 @@
 //! Redis backends for apps running several replicas: a two-level OBO token cache,
-//! a take-once login-state store and a tower-sessions store, encrypted at rest
-//! and tolerant of Redis outages.
+//! a take-once login-state store, a tower-sessions store and the store of
+//! entra-mcp's OAuth facade, encrypted at rest and tolerant of Redis outages.
 //!
 //! # Example
 //!
@@ -75,8 +75,12 @@
 //! - Redis keys are SHA-256 hashes of the cache key, `state` or session id, so
 //!   reading Redis yields neither tokens nor session cookies, and no stored value
 //!   contains a token in clear.
+//! - [`SecretStore`] (the store of entra-mcp's OAuth facade: registrations,
+//!   pending authorizations, codes, refresh handles) encrypts the same way;
+//!   its counters (rate limits, quotas) hold only numbers and are atomic
+//!   across replicas.
 //! - The token cache never turns a Redis failure into a caller error; the
-//!   login-state and session stores always do (a transient error), so a Redis
+//!   login-state, session and secret stores always do (a transient error), so a Redis
 //!   outage never silently accepts a sign-in.
 //! - URLs are logged and shown in errors without their password; keys never
 //!   appear in `Debug` or errors.
@@ -89,6 +93,7 @@ mod connection;
 mod error;
 mod keyring;
 mod login;
+mod secret;
 #[cfg(feature = "sessions")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sessions")))]
 mod session;
@@ -99,6 +104,7 @@ pub use connection::Connection;
 pub use error::{Error, Result};
 pub use keyring::{KEY_LEN, Keyring};
 pub use login::LoginStateStore;
+pub use secret::SecretStore;
 #[cfg(feature = "sessions")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sessions")))]
 pub use session::SessionStore;

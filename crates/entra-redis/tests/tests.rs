@@ -6,11 +6,13 @@
 #![allow(clippy::unwrap_used)]
 
 mod cache;
+mod facade;
 mod login;
 mod obo;
 mod outage;
 #[cfg(feature = "sessions")]
 mod replicas;
+mod secret;
 #[cfg(feature = "sessions")]
 mod session;
 mod support;

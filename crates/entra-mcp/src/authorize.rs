@@ -265,7 +265,7 @@ async fn callback_inner(i: &Inner, headers: &HeaderMap, query: &str) -> Result<R
         records::take(&*i.store, &key::sign_in(&state)).await?.ok_or(Error::UnknownTransaction)?;
     let browser = read_cookie(i, headers, STATE_COOKIE).unwrap_or_default();
     let client_state = pending.state.as_deref();
-    let signed_in = match i.sign_in.complete_for_browser(&params, &browser).await {
+    let signed_in = match i.sign_in.complete(&params, &browser).await {
         Ok(s) => s,
         Err(e) => {
             tracing::info!(code = e.code(), error = %e, "entra sign-in for an mcp client failed");

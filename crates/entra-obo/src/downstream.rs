@@ -516,7 +516,7 @@ fn challenges(value: &str) -> Vec<(String, Vec<(String, String)>)> {
         while j < bytes.len() && bytes[j] == b' ' {
             j += 1;
         }
-        if j < bytes.len() && bytes[j] == b'=' && !bytes.get(j + 1).is_some_and(|b| *b == b'=') {
+        if j < bytes.len() && bytes[j] == b'=' && bytes.get(j + 1) != Some(&b'=') {
             // A parameter of the current challenge.
             j += 1;
             while j < bytes.len() && bytes[j] == b' ' {

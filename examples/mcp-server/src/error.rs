@@ -7,7 +7,7 @@ pub enum Error {
     /// The protected resource (its URL, its metadata) or the bearer layer could
     /// not be set up.
     #[error("cannot set up the protected resource")]
-    Resource(#[source] entra_axum::Error),
+    Resource(#[source] Box<entra_axum::Error>),
     /// The app has no client credential, so it cannot call Microsoft Graph or
     /// other APIs on behalf of users.
     #[error(
@@ -16,10 +16,10 @@ pub enum Error {
     NoExchanger,
     /// The downstream-API client could not be built.
     #[error("cannot build the downstream api client")]
-    Downstream(#[source] entra_obo::Error),
+    Downstream(#[source] Box<entra_obo::Error>),
     /// The teams configuration or its Microsoft Graph group source is invalid.
     #[error("invalid teams configuration")]
-    Teams(#[source] entra_teams::Error),
+    Teams(#[source] Box<entra_teams::Error>),
     /// The resource URL is not an absolute `http(s)` URL with a path.
     #[error("invalid resource url: {reason}")]
     ResourceUrl {

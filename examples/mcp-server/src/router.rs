@@ -35,18 +35,22 @@ pub fn router(auth: &EntraAuth, settings: Settings) -> Result<Router, Error> {
     if path == "/" || !path.starts_with('/') {
         return Err(Error::ResourceUrl { reason: "the url needs a path, such as /mcp" });
     }
-    let resource =
-        auth.resource(&settings.resource_url, [&settings.scope]).map_err(Error::Resource)?;
+    let resource = auth
+        .resource(&settings.resource_url, [&settings.scope])
+        .map_err(|e| Error::Resource(Box::new(e)))?;
     let exchanger = auth.exchanger().cloned().ok_or(Error::NoExchanger)?;
     let cloud = auth.authority().cloud();
-    let downstream =
-        Downstream::builder(exchanger.clone(), cloud).build().map_err(Error::Downstream)?;
+    let downstream = Downstream::builder(exchanger.clone(), cloud)
+        .build()
+        .map_err(|e| Error::Downstream(Box::new(e)))?;
     let groups = GraphGroupSource::builder(exchanger, cloud)
         .config(&settings.teams.graph)
         .build()
-        .map_err(Error::Teams)?;
-    let teams =
-        TeamSync::builder(settings.teams).group_source(groups).build().map_err(Error::Teams)?;
+        .map_err(|e| Error::Teams(Box::new(e)))?;
+    let teams = TeamSync::builder(settings.teams)
+        .group_source(groups)
+        .build()
+        .map_err(|e| Error::Teams(Box::new(e)))?;
     let server = McpServer::new(Arc::new(Shared { downstream, teams, apis: settings.apis }));
 
     // Stateless with JSON responses: each POST is answered once its tool has

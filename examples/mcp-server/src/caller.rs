@@ -25,6 +25,9 @@ use serde_json::json;
 /// The caller of a tool: an rmcp extractor, so a tool gets it by naming it as
 /// a parameter (`async fn whoami(&self, caller: ToolCaller)`). It dereferences
 /// to [`entra_axum::Caller`] (identity, scopes, roles, the validated token).
+/// Downstream calls go through the server's [`entra_obo::Downstream`] (the
+/// same exchanger and cache as the bearer layer's), not
+/// [`Caller::on_behalf_of`], which rmcp's copy of the request cannot reach.
 #[derive(Clone)]
 pub struct ToolCaller {
     caller: Caller,

@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod cache;
+#[cfg(feature = "downstream")]
+mod downstream;
 mod errors;
 mod exchange;
 mod hostile;

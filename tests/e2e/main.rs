@@ -3,4 +3,5 @@
 // Helpers outside `#[test]` functions unwrap too: a failed set-up is a failed test.
 #![allow(clippy::unwrap_used)]
 
+mod facade;
 mod mcp;

@@ -16,7 +16,7 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use entra_axum::Caller;
-use entra_core::{AuthError, SeamError, ValidatedToken};
+use entra_core::{AuthError, SeamError};
 use rmcp::ErrorData;
 use rmcp::handler::server::common::{AsRequestContext, FromContextPart};
 use rmcp::model::CallToolResult;
@@ -26,8 +26,8 @@ use serde_json::json;
 /// a parameter (`async fn whoami(&self, caller: ToolCaller)`). It dereferences
 /// to [`entra_axum::Caller`] (identity, scopes, roles, the validated token).
 /// Downstream calls go through the server's [`entra_obo::Downstream`] (the
-/// same exchanger and cache as the bearer layer's), not
-/// [`Caller::on_behalf_of`], which rmcp's copy of the request cannot reach.
+/// same exchanger and cache as the bearer layer's), which adds the CAE retry
+/// and JSON handling; [`Caller::on_behalf_of`] works too.
 #[derive(Clone)]
 pub struct ToolCaller {
     caller: Caller,
@@ -49,11 +49,10 @@ impl Deref for ToolCaller {
 
 impl<C: AsRequestContext> FromContextPart<C> for ToolCaller {
     fn from_context_part(context: &mut C) -> Result<Self, ErrorData> {
+        // entra-mcp's one way to the caller of a tool call (with the bearer
+        // layer's exchanger, so `on_behalf_of` works too).
+        let caller = entra_mcp::caller(context.as_request_context())?;
         let parts = context.as_request_context().extensions.get::<http::request::Parts>();
-        let token = parts.and_then(|p| p.extensions.get::<ValidatedToken>());
-        // Only reachable when the server is mounted without its bearer layer.
-        let unauthenticated = || ErrorData::invalid_request("no validated bearer token", None);
-        let caller = token.cloned().and_then(Caller::from_token).ok_or_else(unauthenticated)?;
         let slot = parts.and_then(|p| p.extensions.get::<ChallengeSlot>()).cloned();
         Ok(Self { caller, slot })
     }

@@ -20,6 +20,10 @@ pub enum Error {
     /// The teams configuration or its Microsoft Graph group source is invalid.
     #[error("invalid teams configuration")]
     Teams(#[source] Box<entra_teams::Error>),
+    /// The OAuth facade ([`Settings::facade`](crate::Settings::facade)) could
+    /// not be built.
+    #[error("cannot build the oauth facade")]
+    Facade(#[source] Box<entra_mcp::Error>),
     /// The resource URL is not an absolute `http(s)` URL with a path.
     #[error("invalid resource url: {reason}")]
     ResourceUrl {
@@ -30,13 +34,14 @@ pub enum Error {
 
 impl Error {
     /// A stable code for logs: `resource`, `no_exchanger`, `downstream`,
-    /// `teams` or `resource_url`.
+    /// `teams`, `facade` or `resource_url`.
     pub fn code(&self) -> &'static str {
         match self {
             Self::Resource(_) => "resource",
             Self::NoExchanger => "no_exchanger",
             Self::Downstream(_) => "downstream",
             Self::Teams(_) => "teams",
+            Self::Facade(_) => "facade",
             Self::ResourceUrl { .. } => "resource_url",
         }
     }

@@ -1,5 +1,7 @@
-//! `mcp-server [--bind ADDR] [--resource-url URL]`: the example server, with the
-//! app registration from the environment (`ENTRA_*`, see docs/configuration.md).
+//! `mcp-server [--bind ADDR] [--resource-url URL] [--facade]`: the example
+//! server, with the app registration from the environment (`ENTRA_*`, see
+//! docs/configuration.md); `--facade` puts entra-mcp's OAuth facade in front
+//! (for MCP clients that register themselves, see docs/mcp-facade.md).
 
 use std::error::Error;
 
@@ -8,12 +10,15 @@ async fn main() -> Result<(), Box<dyn Error>> {
     tracing_subscriber::fmt().with_env_filter("info").init();
     let mut bind = "127.0.0.1:8000".to_owned();
     let mut resource_url = None;
+    let mut facade = false;
+    const USAGE: &str = "usage: mcp-server [--bind ADDR] [--resource-url URL] [--facade]";
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        match (arg.as_str(), args.next()) {
-            ("--bind", Some(v)) => bind = v,
-            ("--resource-url", Some(v)) => resource_url = Some(v),
-            _ => return Err("usage: mcp-server [--bind ADDR] [--resource-url URL]".into()),
+        match arg.as_str() {
+            "--bind" => bind = args.next().ok_or(USAGE)?,
+            "--resource-url" => resource_url = Some(args.next().ok_or(USAGE)?),
+            "--facade" => facade = true,
+            _ => return Err(USAGE.into()),
         }
     }
     let listener = tokio::net::TcpListener::bind(&bind).await?;
@@ -24,7 +29,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
         )
     });
     let auth = entra_axum::EntraAuth::api_from_env()?;
-    let settings = mcp_server::Settings::new(&url).teams(entra_teams::Config::from_env()?);
+    let mut settings = mcp_server::Settings::new(&url).teams(entra_teams::Config::from_env()?);
+    if facade {
+        let credential = entra_core::AppIdentity::from_env()?.client_credential()?;
+        settings = settings.facade(credential.ok_or("--facade needs the app's client credential")?);
+    }
     let app = mcp_server::router(&auth, settings)?;
     println!("MCP server at {url}");
     axum::serve(listener, app)

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use entra_axum::EntraAuth;
+use entra_mcp::Facade;
 use entra_obo::Downstream;
 use entra_teams::{GraphGroupSource, TeamSync};
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
@@ -27,7 +28,8 @@ use crate::{Error, Settings};
 /// [`Error::ResourceUrl`] and [`Error::Resource`] for a resource URL that is
 /// not absolute `https` (or `http` on loopback) with a path;
 /// [`Error::NoExchanger`] without a client credential; [`Error::Teams`] for an
-/// invalid teams configuration; [`Error::Downstream`].
+/// invalid teams configuration; [`Error::Downstream`]; [`Error::Facade`] when
+/// [`Settings::facade`] is set and the facade cannot be built.
 pub fn router(auth: &EntraAuth, settings: Settings) -> Result<Router, Error> {
     let url = url::Url::parse(&settings.resource_url)
         .map_err(|_| Error::ResourceUrl { reason: "not an absolute url" })?;
@@ -66,9 +68,14 @@ pub fn router(auth: &EntraAuth, settings: Settings) -> Result<Router, Error> {
         Arc::new(NeverSessionManager::default()),
         config,
     );
-    Ok(Router::new()
+    let app = Router::new()
         .route_service(&path, mcp)
         .layer(axum::middleware::from_fn(answer_challenges))
         .layer(resource.bearer().require_scope(&settings.scope))
-        .merge(resource.metadata_router()))
+        .merge(resource.metadata_router());
+    let Some(credential) = settings.facade else { return Ok(app) };
+    // The OAuth facade (entra-mcp): its metadata, registration, consent and
+    // token endpoints, and the protected-resource metadata naming it.
+    let facade = Facade::builder(auth, &resource).credential(credential).build();
+    Ok(app.layer(facade.map_err(|e| Error::Facade(Box::new(e)))?))
 }

@@ -1,6 +1,7 @@
 //! What the server needs beyond the app registration: where it is published,
 //! the scope it requires, the teams rules and the APIs `call_api` may reach.
 
+use entra_core::ClientCredential;
 use entra_obo::Api;
 
 /// The settings of [`router`](crate::router).
@@ -16,6 +17,7 @@ pub struct Settings {
     pub(crate) scope: String,
     pub(crate) teams: entra_teams::Config,
     pub(crate) apis: Vec<Api>,
+    pub(crate) facade: Option<ClientCredential>,
 }
 
 impl Settings {
@@ -28,6 +30,7 @@ impl Settings {
             scope: "access_as_user".to_owned(),
             teams: entra_teams::Config::default(),
             apis: Vec::new(),
+            facade: None,
         }
     }
 
@@ -45,6 +48,18 @@ impl Settings {
     #[must_use]
     pub fn teams(mut self, config: entra_teams::Config) -> Self {
         self.teams = config;
+        self
+    }
+
+    /// Puts entra-mcp's OAuth facade in front of the server, for MCP clients
+    /// that register themselves (RFC 7591 or Client ID Metadata Documents)
+    /// before signing in, which Entra does not offer: see
+    /// `docs/mcp-facade.md`. `credential` is the app's own (the facade redeems
+    /// the users' sign-in codes at Entra). Defaults to off: clients with a
+    /// pre-registered client id (VS Code's Microsoft sign-in) need no facade.
+    #[must_use]
+    pub fn facade(mut self, credential: ClientCredential) -> Self {
+        self.facade = Some(credential);
         self
     }
 

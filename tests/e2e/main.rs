@@ -1,0 +1,7 @@
+//! End-to-end tests across crates: a real browser against the demo's web app,
+//! the demo binary as a process, MCP clients against the MCP server. See
+//! tests/README.md for what they need (Chromium, chromedriver, Redis).
+
+mod browser;
+mod demo;
+mod demo_process;

@@ -355,8 +355,10 @@ async fn a_refused_sign_in_tells_the_app_why() {
     config.identity.credential = Some(entra_core::CredentialConfig::secret(Secret::new("s3cret")));
     config.redirect_uri = Some(format!("{base}/callback"));
     config.allowed_domains = vec!["contoso.com".into()];
-    let auth =
-        EntraAuth::builder(mock.authority(), app.client_id.clone()).sign_in(config).build().unwrap();
+    let auth = EntraAuth::builder(mock.authority(), app.client_id.clone())
+        .sign_in(config)
+        .build()
+        .unwrap();
     let router = Router::new()
         .route("/me", get(me))
         .merge(auth.sign_in_routes())

@@ -241,6 +241,56 @@ pub trait TokenExchanger: Send + Sync {
         user_token: &ValidatedToken,
         target: &Target,
     ) -> Result<AccessToken, SeamError>;
+
+    /// A token for `target` requested with the `claims` challenge (JSON text) a
+    /// downstream API sent back (continuous access evaluation), bypassing any
+    /// cache: the API refused a token like the cached one.
+    ///
+    /// The default, for exchangers that cannot send claims, returns an error
+    /// carrying the same challenge ([`AuthError::claims_challenge`], code
+    /// `insufficient_claims`), so that the client is asked to answer it.
+    ///
+    /// # Errors
+    /// As [`TokenExchanger::exchange`].
+    async fn exchange_with_claims(
+        &self,
+        user_token: &ValidatedToken,
+        target: &Target,
+        claims: &str,
+    ) -> Result<AccessToken, SeamError> {
+        let _ = (user_token, target);
+        Err(SeamError::new(UnansweredChallenge(claims.to_owned())))
+    }
+}
+
+/// The error of [`TokenExchanger::exchange_with_claims`] for an exchanger that
+/// cannot send claims: the challenge goes back to the client.
+#[derive(thiserror::Error)]
+#[error("the token exchanger cannot request the claims a downstream api asked for")]
+struct UnansweredChallenge(String);
+
+impl fmt::Debug for UnansweredChallenge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnansweredChallenge").finish_non_exhaustive()
+    }
+}
+
+impl AuthError for UnansweredChallenge {
+    fn is_unauthorized(&self) -> bool {
+        true
+    }
+    fn is_transient(&self) -> bool {
+        false
+    }
+    fn is_config(&self) -> bool {
+        false
+    }
+    fn code(&self) -> &'static str {
+        "insufficient_claims"
+    }
+    fn claims_challenge(&self) -> Option<&str> {
+        Some(&self.0)
+    }
 }
 
 #[async_trait]
@@ -251,6 +301,14 @@ impl<T: TokenExchanger + ?Sized> TokenExchanger for &T {
         target: &Target,
     ) -> Result<AccessToken, SeamError> {
         (**self).exchange(user_token, target).await
+    }
+    async fn exchange_with_claims(
+        &self,
+        user_token: &ValidatedToken,
+        target: &Target,
+        claims: &str,
+    ) -> Result<AccessToken, SeamError> {
+        (**self).exchange_with_claims(user_token, target, claims).await
     }
 }
 
@@ -263,6 +321,14 @@ impl<T: TokenExchanger + ?Sized> TokenExchanger for Box<T> {
     ) -> Result<AccessToken, SeamError> {
         (**self).exchange(user_token, target).await
     }
+    async fn exchange_with_claims(
+        &self,
+        user_token: &ValidatedToken,
+        target: &Target,
+        claims: &str,
+    ) -> Result<AccessToken, SeamError> {
+        (**self).exchange_with_claims(user_token, target, claims).await
+    }
 }
 
 #[async_trait]
@@ -273,6 +339,14 @@ impl<T: TokenExchanger + ?Sized> TokenExchanger for Arc<T> {
         target: &Target,
     ) -> Result<AccessToken, SeamError> {
         (**self).exchange(user_token, target).await
+    }
+    async fn exchange_with_claims(
+        &self,
+        user_token: &ValidatedToken,
+        target: &Target,
+        claims: &str,
+    ) -> Result<AccessToken, SeamError> {
+        (**self).exchange_with_claims(user_token, target, claims).await
     }
 }
 
@@ -596,6 +670,43 @@ mod tests {
         assert!(by_ref.validate("good").await.is_ok());
         let boxed: Box<dyn TokenValidator> = Box::new(OneToken);
         assert!(boxed.validate("bad").await.is_err());
+    }
+
+    /// Answers a claims challenge with a token naming the claims it was sent.
+    struct Stepping;
+
+    #[async_trait]
+    impl TokenExchanger for Stepping {
+        async fn exchange(&self, _: &ValidatedToken, _: &Target) -> Result<AccessToken, SeamError> {
+            Err(SeamError::new(Throttled))
+        }
+        async fn exchange_with_claims(
+            &self,
+            _: &ValidatedToken,
+            _: &Target,
+            claims: &str,
+        ) -> Result<AccessToken, SeamError> {
+            Ok(AccessToken::new(Secret::new(claims), std::time::SystemTime::UNIX_EPOCH, vec![]))
+        }
+    }
+
+    #[tokio::test]
+    async fn claims_reach_the_exchanger_or_go_back_to_the_client() {
+        let user = OneToken.validate("good").await.unwrap();
+        let target = Target::from("api://orders");
+        let claims = r#"{"access_token":{"nbf":{"essential":true,"value":"1"}}}"#;
+        // The default: the challenge comes back, for the client to answer.
+        let busy: Arc<dyn TokenExchanger> = Arc::new(Busy);
+        let e = busy.exchange_with_claims(&user, &target, claims).await.unwrap_err();
+        assert_eq!((e.code(), e.is_unauthorized()), ("insufficient_claims", true));
+        assert_eq!(e.claims_challenge(), Some(claims));
+        assert!(!format!("{e:?}").contains("nbf"));
+        // The blanket impls pass the claims on to an exchanger that sends them.
+        let stepping: Arc<dyn TokenExchanger> = Arc::new(Stepping);
+        for x in [&stepping as &dyn TokenExchanger, &Box::new(Stepping) as &dyn TokenExchanger] {
+            let token = x.exchange_with_claims(&user, &target, claims).await.unwrap();
+            assert_eq!(token.secret.expose_secret(), claims);
+        }
     }
 
     #[test]

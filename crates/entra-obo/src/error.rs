@@ -50,6 +50,17 @@ use crate::ClaimsChallenge;
 /// | [`Env`](Error::Env) | the source's code (`missing_env`, `invalid_env`, `credential_file`) | config |
 /// | [`ExchangeTask`](Error::ExchangeTask) | `exchange_task_failed` | other |
 /// | [`HttpClient`](Error::HttpClient) | `http_client` | config |
+///
+/// With the `downstream` feature ([`crate::Downstream`]):
+///
+/// | Variant | `code()` | Class |
+/// |---|---|---|
+/// | `InvalidApiUrl` | `invalid_api_url` | config |
+/// | `Exchanger` | the exchanger's code | the exchanger's class (unauthorized with a claims challenge) |
+/// | `ApiClaimsChallenge` | `insufficient_claims` | unauthorized |
+/// | `ApiStatus` | `api_error_status` | unauthorized for 401 and 403, transient for 429 and 5xx, else other |
+/// | `ApiRequest` | `api_request_failed` | transient for network failures and timeouts, else other |
+/// | `ApiBody` | `api_invalid_body` | other |
 #[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -218,6 +229,53 @@ pub enum Error {
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client")]
     HttpClient(#[source] Arc<entra_core::http::HttpError>),
+    /// A downstream API's base URL or a path under it is not usable (feature
+    /// `downstream`).
+    #[cfg(feature = "downstream")]
+    #[error("invalid downstream api url: {reason}")]
+    InvalidApiUrl {
+        /// What is wrong (never the URL's query).
+        reason: &'static str,
+    },
+    /// The token exchanger (not an [`crate::Obo`]) failed; its code and class
+    /// are passed through (feature `downstream`).
+    #[cfg(feature = "downstream")]
+    #[error("the token exchange failed")]
+    Exchanger(#[source] Arc<entra_core::SeamError>),
+    /// The downstream API still asked for claims after the token was renewed
+    /// with its challenge (feature `downstream`): send the challenge
+    /// ([`Error::claims_challenge`]) back to the client.
+    #[cfg(feature = "downstream")]
+    #[error("the downstream api asks for claims the user must satisfy")]
+    ApiClaimsChallenge {
+        /// The API's challenge.
+        challenge: ClaimsChallenge,
+    },
+    /// The downstream API answered with an error status (feature `downstream`).
+    #[cfg(feature = "downstream")]
+    #[error("the downstream api answered http {status}{}", error_code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
+    ApiStatus {
+        /// The HTTP status.
+        status: u16,
+        /// The error code of a Microsoft Graph-shaped body (`error.code`) or an
+        /// OAuth-shaped one (`error`), shortened.
+        error_code: Option<String>,
+        /// The delay the API asked for (`Retry-After`).
+        retry_after: Option<Duration>,
+    },
+    /// The request to the downstream API failed: network, timeout, a redirect
+    /// (never followed) or a body over the limit (feature `downstream`).
+    #[cfg(feature = "downstream")]
+    #[error("the downstream api request failed")]
+    ApiRequest(#[source] Arc<entra_core::http::HttpError>),
+    /// The downstream API's success body is not the JSON expected (feature
+    /// `downstream`).
+    #[cfg(feature = "downstream")]
+    #[error("the downstream api answered http {status} with a body that is not the json expected")]
+    ApiBody {
+        /// The HTTP status.
+        status: u16,
+    },
 }
 
 fn remedy_of(kind: ErrorKind, response: Option<&EntraErrorResponse>) -> String {
@@ -288,6 +346,10 @@ impl Error {
     pub fn claims(&self) -> Option<&str> {
         match self {
             Self::InteractionRequired { response } => response.claims.as_deref(),
+            #[cfg(feature = "downstream")]
+            Self::ApiClaimsChallenge { challenge } => Some(challenge.claims()),
+            #[cfg(feature = "downstream")]
+            Self::Exchanger(e) => AuthError::claims_challenge(&**e),
             _ => None,
         }
     }
@@ -302,6 +364,10 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Throttled { retry_after, .. } => *retry_after,
+            #[cfg(feature = "downstream")]
+            Self::ApiStatus { retry_after, .. } => *retry_after,
+            #[cfg(feature = "downstream")]
+            Self::Exchanger(e) => AuthError::retry_after(&**e),
             _ => None,
         }
     }
@@ -363,6 +429,38 @@ impl Error {
             Self::Env(e) => (e.code(), Config),
             Self::ExchangeTask { .. } => ("exchange_task_failed", Other),
             Self::HttpClient(_) => ("http_client", Config),
+            #[cfg(feature = "downstream")]
+            Self::InvalidApiUrl { .. } => ("invalid_api_url", Config),
+            #[cfg(feature = "downstream")]
+            Self::Exchanger(e) => {
+                let class = if e.is_unauthorized() || e.claims_challenge().is_some() {
+                    Unauthorized
+                } else if e.is_transient() {
+                    Transient
+                } else if e.is_config() {
+                    Config
+                } else {
+                    Other
+                };
+                (e.code(), class)
+            }
+            #[cfg(feature = "downstream")]
+            Self::ApiClaimsChallenge { .. } => ("insufficient_claims", Unauthorized),
+            #[cfg(feature = "downstream")]
+            Self::ApiStatus { status, .. } => (
+                "api_error_status",
+                match status {
+                    401 | 403 => Unauthorized,
+                    429 | 500.. => Transient,
+                    _ => Other,
+                },
+            ),
+            #[cfg(feature = "downstream")]
+            Self::ApiRequest(e) => {
+                ("api_request_failed", if e.is_transient() { Transient } else { Other })
+            }
+            #[cfg(feature = "downstream")]
+            Self::ApiBody { .. } => ("api_invalid_body", Other),
         }
     }
 }

@@ -55,7 +55,13 @@
 //!
 //! # Crate features
 //!
-//! None: this crate has no optional features.
+//! - `downstream`: [`Downstream`], which calls an API (Microsoft Graph of the
+//!   configured cloud, or your own [`Api`]) as the user: a token On-Behalf-Of
+//!   the user for its resource, `Authorization: Bearer`, JSON in and out,
+//!   typed errors, and one renewal with the claims when the API answers a
+//!   continuous access evaluation challenge (401 `insufficient_claims`). It
+//!   is here rather than in entra-axum because none of it depends on a web
+//!   framework; entra-axum only turns its error into a 401 challenge.
 //!
 //! # Security
 //!
@@ -76,12 +82,20 @@
 //! - Each request runs in its own task, so a caller that gives up (a timeout, a
 //!   closed connection) neither cancels it for the others waiting on it nor
 //!   leaves it behind.
+//! - [`Downstream`] calls stay under their API's base URL (absolute URLs, dot
+//!   segments and encoded slashes in paths are refused), follow no redirect,
+//!   read at most 1 MiB of a success body and 64 KiB of an error body, and
+//!   renew a token with an API's claims challenge once per call, never in a
+//!   loop; the challenge must be base64 of a JSON object of at most 8 KiB.
 //! - No token, secret or assertion appears in `Display`, `Debug` or the tracing
 //!   spans (which name the endpoint, the attempt, the status and the outcome).
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod cache;
 mod challenge;
 mod config;
+#[cfg(feature = "downstream")]
+mod downstream;
 mod error;
 mod obo;
 mod request;
@@ -90,6 +104,9 @@ mod scope;
 pub use cache::MemoryTokenCache;
 pub use challenge::ClaimsChallenge;
 pub use config::{DownstreamApi, OboConfig};
+#[cfg(feature = "downstream")]
+#[cfg_attr(docsrs, doc(cfg(feature = "downstream")))]
+pub use downstream::{Api, Downstream, DownstreamBuilder};
 pub use error::{Error, Result};
 pub use obo::{Obo, OboBuilder};
 pub use scope::Scopes;

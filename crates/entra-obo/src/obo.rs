@@ -26,7 +26,7 @@ use crate::{Error, MemoryTokenCache, Result, Scopes};
 /// one in your server's state. See the [crate documentation](crate) for an example.
 #[derive(Clone)]
 pub struct Obo {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 type Flight = Shared<BoxFuture<'static, Result<AccessToken>>>;
@@ -357,6 +357,15 @@ impl TokenExchanger for Obo {
         target: &Target,
     ) -> Result<AccessToken, SeamError> {
         self.exchange_target(user_token, target, None).await.map_err(SeamError::new)
+    }
+
+    async fn exchange_with_claims(
+        &self,
+        user_token: &ValidatedToken,
+        target: &Target,
+        claims: &str,
+    ) -> Result<AccessToken, SeamError> {
+        self.exchange_target(user_token, target, Some(claims)).await.map_err(SeamError::new)
     }
 }
 

@@ -163,7 +163,10 @@ impl MockEntra {
 
     /// The next `n` Microsoft Graph requests fail with `fault`: `Fault::throttled`
     /// gives 429 with `Retry-After`, `Fault::status` that status, `Fault::aadsts`
-    /// a 401 `InvalidAuthenticationToken` naming the code, `Fault::delay` latency.
+    /// a 401 `InvalidAuthenticationToken` naming the code (with `.claims(..)`,
+    /// also Graph's continuous access evaluation challenge,
+    /// `WWW-Authenticate: Bearer ..., error="insufficient_claims", claims="<base64>"`),
+    /// `Fault::delay` latency.
     pub fn fail_graph_next(&self, n: usize, fault: Fault) {
         self.with(|s| s.graph_faults.extend(std::iter::repeat_n(fault, n)));
     }

@@ -65,6 +65,17 @@ fn graph_error(s: &State, status: u16, code: &str, message: &str) -> Response {
     .insert_header("www-authenticate", "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\"")
 }
 
+/// The `WWW-Authenticate` value Graph sends when continuous access evaluation
+/// asks for claims.
+fn cae_challenge(claims: &str) -> String {
+    use base64::Engine as _;
+    format!(
+        "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", client_id=\"{}\", error=\"insufficient_claims\", claims=\"{}\"",
+        entra_core::GRAPH_APP_ID,
+        base64::engine::general_purpose::STANDARD.encode(claims)
+    )
+}
+
 fn unauthorized(s: &State, message: &str) -> Response {
     graph_error(s, 401, "InvalidAuthenticationToken", message)
 }
@@ -152,12 +163,19 @@ pub(crate) fn graph(s: &mut State, req: &Request, method: &str, rest: &[&str]) -
             FaultKind::Status(code) => {
                 Some(graph_error(s, *code, "ServiceUnavailable", "The service is unavailable."))
             }
-            FaultKind::Aadsts { code, status, .. } => Some(graph_error(
-                s,
-                status.unwrap_or(401),
-                "InvalidAuthenticationToken",
-                &format!("AADSTS{code}: the token was refused."),
-            )),
+            FaultKind::Aadsts { code, status, claims, .. } => {
+                let r = graph_error(
+                    s,
+                    status.unwrap_or(401),
+                    "InvalidAuthenticationToken",
+                    &format!("AADSTS{code}: the token was refused."),
+                );
+                // With claims: Graph's continuous access evaluation challenge.
+                Some(match claims {
+                    Some(c) => r.insert_header("www-authenticate", &cae_challenge(c)),
+                    None => r,
+                })
+            }
         };
         if let Some(r) = reply {
             return match delay {

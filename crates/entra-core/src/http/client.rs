@@ -235,6 +235,12 @@ impl HttpRequest {
         Self::new(endpoint, Method::POST, url.into())
     }
 
+    /// A request with any `method` (`PUT`, `PATCH`, `DELETE`, ...) to `url` at an
+    /// endpoint of kind `endpoint`, accepting JSON.
+    pub fn with_method(endpoint: EndpointKind, method: Method, url: impl Into<String>) -> Self {
+        Self::new(endpoint, method, url.into())
+    }
+
     fn new(endpoint: EndpointKind, method: Method, url: String) -> Self {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));

@@ -53,6 +53,8 @@ pub enum EndpointKind {
     Token,
     /// Microsoft Graph.
     Graph,
+    /// Another downstream API, called on behalf of a user.
+    Api,
 }
 
 impl EndpointKind {
@@ -63,6 +65,7 @@ impl EndpointKind {
             Self::Keys => "keys",
             Self::Token => "token",
             Self::Graph => "graph",
+            Self::Api => "api",
         }
     }
 }

@@ -2,6 +2,8 @@
 //! the demo binary as a process, MCP clients against the MCP server. See
 //! tests/README.md for what they need (Chromium, chromedriver, Redis).
 
+#![allow(clippy::unwrap_used)] // Helpers outside #[test] functions unwrap too.
+
 mod browser;
 mod demo;
 mod demo_process;

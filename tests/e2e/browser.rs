@@ -46,17 +46,18 @@ impl Driver {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-        let url = format!("http://127.0.0.1:{port}");
+        // Built first, so that a failed start still stops the child (Drop).
+        let driver = Self { child, url: format!("http://127.0.0.1:{port}") };
         // A readiness wait (not a timed assertion): chromedriver answers /status once up.
         for _ in 0..200 {
-            if let Ok(r) = reqwest::get(format!("{url}/status")).await
+            if let Ok(r) = reqwest::get(format!("{}/status", driver.url)).await
                 && r.status().is_success()
             {
-                return Self { child, url };
+                return driver;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("chromedriver did not start on {url}");
+        panic!("chromedriver did not start on {}", driver.url);
     }
 }
 

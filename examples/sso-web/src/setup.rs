@@ -116,3 +116,43 @@ pub async fn auth_builder(
     }
     Ok(builder)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |n| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| (*v).to_owned())
+    }
+
+    const APP: [(&str, &str); 5] = [
+        ("ENTRA_TENANT_ID", "72f988bf-86f1-41af-91ab-2d7cd011db47"),
+        ("ENTRA_CLIENT_ID", "6e74172b-be56-4843-9ff4-e66a39bb12e3"),
+        ("ENTRA_CLIENT_SECRET", "s3cret"),
+        ("SSO_ENTRA_REDIRECT_URI", "http://localhost:3000/callback"),
+        ("SSO_TRUSTED_DOMAINS", "contoso.com, fabrikam.com"),
+    ];
+
+    #[tokio::test]
+    async fn builds_from_the_gateway_names_and_names_what_is_missing() {
+        // Passing: the gateways' names, allowed domains included.
+        let auth = auth_builder(&lookup(&APP)).await.unwrap().build().unwrap();
+        let config = auth.sign_in_client().unwrap().config();
+        assert_eq!(config.allowed_domains, ["contoso.com", "fabrikam.com"]);
+        assert!(auth.exchanger().is_some());
+        // Failing: nothing set names the client id; no secret names the secret.
+        let missing = |e: Error| match e {
+            Error::Auth(entra_axum::Error::MissingConfig { name }) => name,
+            other => panic!("{other:?}"),
+        };
+        assert!(missing(auth_builder(&lookup(&[])).await.unwrap_err()).contains("CLIENT_ID"));
+        static NO_SECRET: [(&str, &str); 3] = [APP[0], APP[1], APP[3]];
+        assert!(missing(auth_builder(&lookup(&NO_SECRET)).await.unwrap_err()).contains("SECRET"));
+        // Failing: a Redis URL without encryption keys.
+        static REDIS: [(&str, &str); 6] =
+            [APP[0], APP[1], APP[2], APP[3], APP[4], ("ENTRA_REDIS_URL", "redis://127.0.0.1:6379")];
+        let e = auth_builder(&lookup(&REDIS)).await.unwrap_err();
+        assert_eq!(e.code(), "redis");
+        assert!(e.report().contains("caused by"));
+    }
+}

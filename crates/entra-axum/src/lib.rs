@@ -184,4 +184,7 @@ pub use metadata::{ProtectedResource, ResourceMetadata};
 pub use session::{Session, SessionLayer};
 #[cfg(feature = "sign-in")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sign-in")))]
+pub use signin::SignInRefusal;
+#[cfg(feature = "sign-in")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sign-in")))]
 pub use user::{SignedInUser, Teams, User};

@@ -369,7 +369,10 @@ async fn callback(
         },
         Err(e) => {
             tracing::info!(code = e.code(), error = %e, "sign-in callback refused");
-            e.into_response()
+            let refusal = SignInRefusal::from_error(&e);
+            let mut r = e.into_response();
+            r.extensions_mut().insert(refusal);
+            r
         }
     };
     add_cookie(&mut response, &s.cookies.clear_state_cookie());
@@ -430,6 +433,58 @@ fn random_token() -> Result<String> {
         reason: "the system random generator failed".into(),
     })?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Why the sign-in callback refused a sign-in, in the extensions of its
+/// response, so that an app can answer with its own page (for example with
+/// `axum::middleware::map_response`) instead of the short text response.
+///
+/// ```
+/// use axum::response::{Html, IntoResponse, Response};
+/// use entra_axum::SignInRefusal;
+///
+/// async fn refusal_page(response: Response) -> Response {
+///     match response.extensions().get::<SignInRefusal>() {
+///         Some(r) if r.code() == "domain_not_allowed" => {
+///             Html("<h1>This account may not sign in here</h1>").into_response()
+///         }
+///         _ => response,
+///     }
+/// }
+/// let app: axum::Router = axum::Router::new().layer(axum::middleware::map_response(refusal_page));
+/// ```
+#[derive(Clone, Debug)]
+pub struct SignInRefusal {
+    code: &'static str,
+    domain: Option<String>,
+}
+
+impl SignInRefusal {
+    fn from_error(e: &Error) -> Self {
+        match e {
+            Error::SignIn(inner) => Self {
+                code: inner.code(),
+                domain: match inner {
+                    entra_oidc::Error::DomainNotAllowed { domain } => domain.clone(),
+                    _ => None,
+                },
+            },
+            other => Self { code: other.code(), domain: None },
+        }
+    }
+
+    /// The stable code of the refusal: entra-oidc's code for a refused sign-in
+    /// (`domain_not_allowed`, `state_mismatch`, an Entra error's code, ...),
+    /// else this crate's [`Error::code`] (`teams`, `session_store`, ...).
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// For `domain_not_allowed`, the refused email domain (from the ID token:
+    /// escape it before showing it).
+    pub fn domain(&self) -> Option<&str> {
+        self.domain.as_deref()
+    }
 }
 
 /// `POST /logout`: checks the CSRF token, ends the session here and at Entra.

@@ -349,3 +349,61 @@ async fn sid_and_login_hint_are_on_the_user() {
     let expected = format!("{}|{}", t.mock.session_id(&t.alice), t.alice.login_hint());
     assert_eq!(r.text().await.unwrap(), expected);
 }
+
+/// Copies the [`entra_axum::SignInRefusal`] of a response into a header, as an
+/// app's own refusal page would read it.
+async fn refusal_header(mut r: axum::response::Response) -> axum::response::Response {
+    if let Some(refusal) = r.extensions().get::<entra_axum::SignInRefusal>().cloned() {
+        let text = format!("{}|{}", refusal.code(), refusal.domain().unwrap_or("-"));
+        r.headers_mut().insert("x-refusal", text.parse().unwrap());
+    }
+    r
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_sign_in_tells_the_app_why() {
+    let mock = MockEntra::start().await;
+    let (listener, base) = bind().await;
+    let app = mock.register_app(
+        TestApp::new("web").secret("s3cret").redirect_uri(format!("{base}/callback")),
+    );
+    let alice = mock.add_user(TestUser::new("alice@contoso.com").name("Alice"));
+    let mallory = mock.add_user(TestUser::new("mallory@fabrikam.com").name("Mallory"));
+    let mut config = Config::new(mock.authority(), app.client_id.clone());
+    config.identity.credential = Some(entra_core::CredentialConfig::secret(Secret::new("s3cret")));
+    config.redirect_uri = Some(format!("{base}/callback"));
+    config.allowed_domains = vec!["contoso.com".into()];
+    let auth = EntraAuth::builder(mock.authority(), app.client_id.clone())
+        .sign_in(config)
+        .build()
+        .unwrap();
+    let router = Router::new()
+        .route("/me", get(me))
+        .merge(auth.sign_in_routes())
+        .layer(auth.session_layer())
+        .layer(axum::middleware::map_response(refusal_header));
+    serve(listener, router);
+    let sign_in = |user: TestUser| {
+        let base = base.clone();
+        let mock = &mock;
+        async move {
+            mock.set_auto_login(Some(&user));
+            let mut browser = Browser::default();
+            let r = browser.get(&format!("{base}/login?return_to=/me"), HTML).await;
+            let r = browser.get(&location(&r), HTML).await;
+            browser.get(&location(&r), HTML).await
+        }
+    };
+    // Failing: a user outside the allowed domains; the app learns the code and domain.
+    let r = sign_in(mallory).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.headers()["x-refusal"], "domain_not_allowed|fabrikam.com");
+    // Another refusal carries its own code (a callback without its state cookie).
+    let mut other = Browser::default();
+    let r = other.get(&format!("{base}/callback?code=x&state=y"), HTML).await;
+    assert_eq!(r.headers()["x-refusal"], "state_mismatch|-");
+    // Passing: an allowed user signs in, and the response carries no refusal.
+    let r = sign_in(alice).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(r.headers().get("x-refusal").is_none());
+}

@@ -1,5 +1,6 @@
-//! Times in words and UTC dates, for messages a person reads (reports,
-//! command-line output, error pages): the one place they are formatted.
+//! Text for people: times in words, UTC dates and HTML-escaped text, for
+//! messages a person reads (reports, command-line output, pages): the one
+//! place they are formatted.
 //!
 //! ```
 //! use entra_core::words;
@@ -52,6 +53,29 @@ pub fn utc(unix: i64) -> String {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC", secs / 3600, (secs / 60) % 60, secs % 60)
+}
+
+/// `text` with HTML's special characters escaped (`&`, `<`, `>`, `"`, `'`), for
+/// text and attribute values of a page (names and emails come from the identity
+/// provider; client names from whoever registered them).
+///
+/// ```
+/// assert_eq!(entra_core::words::escape_html(r#"<a href="x">O'Neil & co</a>"#),
+///     "&lt;a href=&quot;x&quot;&gt;O&#39;Neil &amp; co&lt;/a&gt;");
+/// ```
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -9,21 +9,7 @@ use crate::facade::CONSENT;
 use crate::records::{ClientRecord, PendingAuthorization};
 use crate::redirect::host_of;
 
-/// `text` with HTML's special characters escaped.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub(crate) use entra_core::words::escape_html as escape;
 
 /// The consent page of `pending`, carrying the transaction id and the CSRF
 /// token in its form. Framing is refused and nothing is cached.

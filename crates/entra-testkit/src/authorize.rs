@@ -12,20 +12,7 @@ use crate::state::{PendingCode, State};
 /// Lifetime of authorization codes, in seconds (Entra: about 10 minutes).
 const CODE_LIFETIME: i64 = 600;
 
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use entra_core::words::escape_html as escape;
 
 fn page(title: &str, body: &str) -> String {
     format!(

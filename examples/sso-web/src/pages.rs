@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use entra_axum::{EntraAuth, SignInRefusal, User};
+use entra_core::words::escape_html as escape;
 
 /// The app, ready to serve: `/` (home), `/me` (the signed-in user, their teams
 /// and roles), the sign-in routes of entra-axum (`/login`, the callback,
@@ -109,22 +110,6 @@ main{max-width:46em;margin:2em auto;background:#fff;padding:1.5em 2em;border-rad
 table{border-collapse:collapse;width:100%;margin-bottom:1.5em}th,td{text-align:left;padding:.45em .6em;border-bottom:1px solid #e5e7eb}\
 th{width:11em;color:#57606a;font-weight:500}.tag{display:inline-block;background:#e8f1fb;color:#0f6cbd;border-radius:10px;padding:0 .6em;margin:0 .3em .2em 0}\
 .muted{color:#8c959f}.button,button{background:#0f6cbd;color:#fff;border:0;border-radius:4px;padding:.5em 1em;font-size:1em;text-decoration:none;cursor:pointer}";
-
-/// Escapes text for HTML (names and emails come from the identity provider).
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 #[cfg(test)]
 mod tests {

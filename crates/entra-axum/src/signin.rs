@@ -1,8 +1,10 @@
 //! "Sign in with Microsoft": the login, callback, logout and front-channel logout
 //! routes, and their settings.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::hash::BuildHasher as _;
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
@@ -70,10 +72,23 @@ pub(crate) struct SignIn {
     paths: Paths,
     callback_path: String,
     refresh_before: Duration,
+    refreshing: Refreshing,
     login_ttl_secs: u64,
     #[cfg(feature = "teams")]
     teams: Option<entra_teams::TeamSync>,
 }
+
+/// The refreshes in flight, by a keyed hash of the refresh token: the
+/// concurrent requests of one session share one refresh (the first one
+/// redeems, the others wait and take its tokens). An entry lives only while
+/// its refresh runs.
+#[derive(Default)]
+struct Refreshing {
+    hasher: std::hash::RandomState,
+    flights: std::sync::Mutex<HashMap<u64, Flight>>,
+}
+
+type Flight = Arc<tokio::sync::Mutex<Option<StoredTokens>>>;
 
 impl SignInOptions {
     pub(crate) fn build(
@@ -115,6 +130,7 @@ impl SignInOptions {
             paths: self.paths,
             callback_path: url.path().to_owned(),
             refresh_before: self.refresh_before.unwrap_or(DEFAULT_REFRESH_BEFORE),
+            refreshing: Refreshing::default(),
             login_ttl_secs,
             #[cfg(feature = "teams")]
             teams: self.teams,
@@ -270,8 +286,28 @@ impl EntraAuth {
         if exp.saturating_sub(self.now()) > before {
             return None;
         }
+        let key = s.refreshing.hasher.hash_one(refresh.as_bytes());
+        let flight: Flight = {
+            let mut flights = s.refreshing.flights.lock().unwrap_or_else(PoisonError::into_inner);
+            flights.entry(key).or_default().clone()
+        };
+        let mut landed = flight.lock().await;
+        if let Some(tokens) = landed.as_ref() {
+            // Another request of this session refreshed while this one waited.
+            return Some(Ok(tokens.clone()));
+        }
         let result = s.client.refresh(&Secret::new(refresh.clone())).await;
-        Some(result.map(|t| StoredTokens::from_tokens(t, Some(refresh.clone()))))
+        let result = result.map(|t| StoredTokens::from_tokens(t, Some(refresh.clone())));
+        if let Ok(tokens) = &result {
+            *landed = Some(tokens.clone());
+        }
+        drop(landed);
+        // The flight ends: later requests carry the session's new tokens.
+        let mut flights = s.refreshing.flights.lock().unwrap_or_else(PoisonError::into_inner);
+        if flights.get(&key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
+            flights.remove(&key);
+        }
+        Some(result)
     }
 }
 

@@ -295,6 +295,41 @@ async fn access_token_is_refreshed_before_expiry_and_revocation_ends_the_session
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn concurrent_requests_of_one_session_share_one_refresh() {
+    let t = web(ResponseMode::Query).await;
+    let mut browser = Browser::default();
+    t.sign_in(&mut browser, "/me").await;
+    let refreshes = || {
+        t.mock
+            .token_requests()
+            .iter()
+            .filter(|r| r.form_value("grant_type") == Some("refresh_token"))
+            .count()
+    };
+    // Due for a refresh; the token endpoint is slow, so the requests overlap.
+    t.clock.advance(Duration::from_secs(3400));
+    t.mock.fail_next(1, entra_testkit::Fault::delay(Duration::from_millis(400)));
+    let cookie = browser.cookie_header();
+    let http = reqwest::Client::new();
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let call = http.get(t.url("/me")).header("cookie", &cookie).header("accept", JSON);
+            tokio::spawn(async move {
+                let r = call.send().await.unwrap();
+                assert_eq!(r.status(), StatusCode::OK);
+                r.text().await.unwrap().rsplit('|').next().unwrap().to_owned()
+            })
+        })
+        .collect();
+    let mut tokens = Vec::new();
+    for call in calls {
+        tokens.push(call.await.unwrap());
+    }
+    assert_eq!(refreshes(), 1, "one refresh for the eight requests");
+    assert!(tokens.windows(2).all(|w| w[0] == w[1]), "all got the refreshed token");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn front_channel_logout_ends_the_session_of_its_sid() {
     let t = web(ResponseMode::Query).await;
     let mut browser = Browser::default();

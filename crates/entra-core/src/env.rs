@@ -103,7 +103,7 @@ impl fmt::Display for EnvVar {
 }
 
 const IDENTITY: &[&str] = &["entra-jwks", "entra-oidc", "entra-obo"];
-const CREDENTIAL: &[&str] = &["entra-oidc", "entra-obo"];
+const CREDENTIAL: &[&str] = &["entra-oidc", "entra-obo", "entra-mcp"];
 const VALIDATION: &[&str] = &["entra-jwks", "entra-oidc"];
 const JWKS: &[&str] = &["entra-jwks"];
 const OIDC: &[&str] = &["entra-oidc"];

@@ -49,7 +49,8 @@ fn table_follows_the_one_precedence_rule() {
                     "entra-obo",
                     "entra-teams",
                     "entra-doctor",
-                    "entra-redis"
+                    "entra-redis",
+                    "entra-mcp"
                 ]
                 .contains(krate),
                 "{}: {krate}",

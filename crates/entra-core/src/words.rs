@@ -55,6 +55,28 @@ pub fn utc(unix: i64) -> String {
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC", secs / 3600, (secs / 60) % 60, secs % 60)
 }
 
+/// An error and its sources, joined with `: ` (`cannot read the file: permission
+/// denied`), for a message a person reads.
+///
+/// ```
+/// #[derive(Debug, thiserror::Error)]
+/// #[error("cannot read the file")]
+/// struct ReadFailed(#[source] std::io::Error);
+///
+/// let e = ReadFailed(std::io::Error::other("permission denied"));
+/// assert_eq!(entra_core::words::error_with_sources(&e), "cannot read the file: permission denied");
+/// ```
+pub fn error_with_sources(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = error.to_string();
+    let mut next = error.source();
+    while let Some(source) = next {
+        out.push_str(": ");
+        out.push_str(&source.to_string());
+        next = source.source();
+    }
+    out
+}
+
 /// `text` with HTML's special characters escaped (`&`, `<`, `>`, `"`, `'`), for
 /// text and attribute values of a page (names and emails come from the identity
 /// provider; client names from whoever registered them).

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use entra_core::{Secret, SystemClock};
+use entra_core::{Secret, SystemClock, words};
 use entra_doctor::{
     CheckOptions, Config, Progress, Severity, TokenOptions, Validation, explain_error,
     explain_token, run_check, validate_token,
@@ -92,7 +92,7 @@ async fn run(cli: Cli) -> ExitCode {
     let config = match &cli.config {
         Some(path) => match Config::from_file(path) {
             Ok(c) => c,
-            Err(e) => return fail(json, e.code(), &error_chain(&e)),
+            Err(e) => return fail(json, e.code(), &words::error_with_sources(&e)),
         },
         None => Config::from_env(),
     };
@@ -108,7 +108,7 @@ async fn run(cli: Cli) -> ExitCode {
                     print(json, &report);
                     ExitCode::SUCCESS
                 }
-                Err(e) => fail(json, e.code(), &error_chain(&e)),
+                Err(e) => fail(json, e.code(), &words::error_with_sources(&e)),
             }
         }
         Command::Check { obo, obo_target, timeout } => {
@@ -125,7 +125,7 @@ async fn token_command(config: &Config, token: &str, show_pii: bool, json: bool)
     let options = TokenOptions::new().show_pii(show_pii);
     let mut report = match explain_token(token.expose_secret(), &options) {
         Ok(r) => r,
-        Err(e) => return fail(json, e.code(), &error_chain(&e)),
+        Err(e) => return fail(json, e.code(), &words::error_with_sources(&e)),
     };
     report.validation = validate_token(token.expose_secret(), config, Arc::new(SystemClock)).await;
     print(json, &report);
@@ -172,7 +172,7 @@ async fn check_command(
             print(json, &report);
             ExitCode::from(report.exit_code)
         }
-        Err(e) => fail(json, e.code(), &error_chain(&e)),
+        Err(e) => fail(json, e.code(), &words::error_with_sources(&e)),
     }
 }
 
@@ -211,15 +211,4 @@ fn fail(json: bool, code: &str, message: &str) -> ExitCode {
         eprintln!("entra-doctor: {message}");
     }
     ExitCode::from(2)
-}
-
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut next = e.source();
-    while let Some(s) = next {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        next = s.source();
-    }
-    out
 }

@@ -60,17 +60,7 @@ pub(crate) fn line(
     writeln!(f, "  {label:<16}{value}")
 }
 
-/// An error and its sources, joined with `: `.
-pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut next = e.source();
-    while let Some(s) = next {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        next = s.source();
-    }
-    out
-}
+pub(crate) use entra_core::words::error_with_sources as chain;
 
 /// `a, b, c`, or `(none)`.
 pub(crate) fn list(items: &[String]) -> String {

@@ -63,14 +63,7 @@ impl Error {
     /// This error and its sources, joined with `: ` (for answers of the control API
     /// and messages of the binary).
     pub fn to_string_with_sources(&self) -> String {
-        let mut text = self.to_string();
-        let mut source = std::error::Error::source(self);
-        while let Some(s) = source {
-            text.push_str(": ");
-            text.push_str(&s.to_string());
-            source = s.source();
-        }
-        text
+        entra_core::words::error_with_sources(self)
     }
 }
 

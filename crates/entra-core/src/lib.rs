@@ -36,7 +36,8 @@
 //!   `client-request-id`, token responses and Entra errors parsed once).
 //! - `memory-cache` (off by default): [`MemoryTokenCache`], the bounded in-memory
 //!   token cache (moka) that entra-obo uses by default and entra-redis keeps in
-//!   front of Redis.
+//!   front of Redis, and [`HotCache`], the per-thread cache of recent hits in
+//!   front of a shared cache (hits that write no shared memory).
 //!
 //! # Security
 //!
@@ -79,6 +80,9 @@ mod error;
 mod error_class;
 mod federated;
 mod guid;
+#[cfg(feature = "memory-cache")]
+#[cfg_attr(docsrs, doc(cfg(feature = "memory-cache")))]
+mod hot_cache;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
@@ -105,6 +109,8 @@ pub use error::{Error, shorten_untrusted};
 pub use error_class::ErrorClass;
 pub use federated::{BoxError, FileAssertion, FnAssertion};
 pub use guid::{ClientId, TenantId};
+#[cfg(feature = "memory-cache")]
+pub use hot_cache::HotCache;
 pub use identity::{AppIdentity, CredentialConfig, TenantPolicy};
 #[cfg(feature = "memory-cache")]
 pub use memory_cache::MemoryTokenCache;

@@ -54,6 +54,15 @@ impl ValidatedToken {
         self.0.sha256.get_or_init(|| Sha256::digest(self.0.raw.expose_secret().as_bytes()).into())
     }
 
+    /// A copy that shares no reference count with `self`: cloning it (and
+    /// dropping the clones) writes only the copy's memory. For a per-thread
+    /// cache such as [`crate::HotCache`], so that threads answering the same
+    /// token do not take turns on one counter. Claims and raw token are copied.
+    pub fn unshared(&self) -> Self {
+        let sha256 = self.0.sha256.get().copied();
+        Self::from_verified(self.0.raw.clone(), self.0.claims.clone(), sha256)
+    }
+
     /// Splits into claims and raw token (cloning them when the token is shared).
     pub fn into_parts(self) -> (EntraClaims, Secret) {
         match Arc::try_unwrap(self.0) {

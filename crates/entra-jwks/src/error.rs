@@ -16,6 +16,7 @@ use entra_core::TenantId;
 /// |---|---|---|
 /// | [`TokenTooLarge`](Error::TokenTooLarge) | `token_too_large` | unauthorized |
 /// | [`Malformed`](Error::Malformed) | `token_malformed` | unauthorized |
+/// | [`TokenTypeNotAllowed`](Error::TokenTypeNotAllowed) | `token_type_not_allowed` | unauthorized |
 /// | [`AlgorithmNotAllowed`](Error::AlgorithmNotAllowed) | `algorithm_not_allowed` | unauthorized |
 /// | [`ForGraph`](Error::ForGraph) | `token_for_graph` | unauthorized |
 /// | [`MissingKeyId`](Error::MissingKeyId) | `missing_kid` | unauthorized |
@@ -57,6 +58,14 @@ pub enum Error {
     Malformed {
         /// What is wrong, without any of the token's content.
         reason: &'static str,
+    },
+    /// The header's `typ` is present and is not `JWT` (any case): the token is
+    /// some other kind of JWS (a logout token, a DPoP proof, ...), not an Entra
+    /// access or ID token.
+    #[error("token type {typ:?} is not accepted (expected JWT)")]
+    TokenTypeNotAllowed {
+        /// The token's `typ` (shortened).
+        typ: String,
     },
     /// The header's `alg` is not in the allow-list (`none` and HMAC never are).
     #[error("signing algorithm {alg:?} is not accepted")]
@@ -202,6 +211,7 @@ impl Error {
         match self {
             Self::TokenTooLarge { .. } => ("token_too_large", Unauthorized),
             Self::Malformed { .. } => ("token_malformed", Unauthorized),
+            Self::TokenTypeNotAllowed { .. } => ("token_type_not_allowed", Unauthorized),
             Self::AlgorithmNotAllowed { .. } => ("algorithm_not_allowed", Unauthorized),
             Self::ForGraph => ("token_for_graph", Unauthorized),
             Self::MissingKeyId => ("missing_kid", Unauthorized),
@@ -312,6 +322,7 @@ mod tests {
         let errors = [
             Error::TokenTooLarge { len: 0, max: 0 },
             Error::Malformed { reason: "" },
+            Error::TokenTypeNotAllowed { typ: String::new() },
             Error::AlgorithmNotAllowed { alg: String::new() },
             Error::ForGraph,
             Error::MissingKeyId,
@@ -345,6 +356,7 @@ mod tests {
             [
                 "token_too_large",
                 "token_malformed",
+                "token_type_not_allowed",
                 "algorithm_not_allowed",
                 "token_for_graph",
                 "missing_kid",

@@ -21,9 +21,17 @@ use tracing::Instrument as _;
 use crate::config::{Algorithm, Options};
 use crate::error::{Error, JwksError, shorten};
 
-/// Decodes base64url, tolerating trailing `=` padding.
+/// Decodes a JWKS member's base64url, tolerating trailing `=` padding (some
+/// key servers pad; the key itself is what the signature check relies on).
 pub(crate) fn b64url(input: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(input.trim_end_matches('=')).ok()
+}
+
+/// Decodes a part of a compact JWS strictly (RFC 7515, section 2): the
+/// URL-safe alphabet, no `=` padding, and only the canonical encoding (unused
+/// trailing bits zero), so each token has exactly one spelling.
+pub(crate) fn b64url_strict(input: &str) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(input).ok()
 }
 
 fn rsa_params(alg: Algorithm) -> Option<&'static RsaParameters> {
@@ -59,6 +67,9 @@ pub(crate) struct Key {
     /// The key parsed by aws-lc-rs for each allowed algorithm it fits, indexed by
     /// [`Algorithm::index`]: no key is rebuilt per validation.
     parsed: [Option<ParsedPublicKey>; Algorithm::ALL.len()],
+    /// The key's public material (`n || e`, or `x || y`), to tell a republished
+    /// key from a replaced one.
+    material: Vec<u8>,
 }
 
 impl fmt::Debug for Key {
@@ -84,7 +95,7 @@ impl Key {
             return Err(mismatch());
         }
         let key = self.parsed[alg.index()].as_ref().ok_or_else(mismatch)?;
-        let signature = b64url(signature_b64)
+        let signature = b64url_strict(signature_b64)
             .ok_or(Error::Malformed { reason: "signature is not base64url" })?;
         key.verify_sig(message, &signature).map_err(|_| Error::InvalidSignature)
     }
@@ -102,7 +113,7 @@ impl Key {
         let issuer = raw.issuer.map(IssuerTemplate::new);
         let mut parsed: [Option<ParsedPublicKey>; Algorithm::ALL.len()] = Default::default();
         let usable = allowed.iter().copied().filter(|a| alg.is_none_or(|k| k == *a));
-        match raw.kty.as_str() {
+        let material = match raw.kty.as_str() {
             "RSA" => {
                 let n = strip_zeros(b64url(raw.n.as_deref()?)?);
                 let e = strip_zeros(b64url(raw.e.as_deref()?)?);
@@ -112,6 +123,7 @@ impl Key {
                         parsed[a.index()] = Some(components.to_parsed_public_key(params).ok()?);
                     }
                 }
+                [n, e].concat()
             }
             "EC" => {
                 let x = b64url(raw.x.as_deref()?)?;
@@ -128,10 +140,11 @@ impl Key {
                     let point = [&[4u8][..], &x, &y].concat();
                     parsed[a.index()] = Some(ParsedPublicKey::new(params, point).ok()?);
                 }
+                [x, y].concat()
             }
             _ => return None,
-        }
-        Some(Self { kid, issuer, alg, parsed })
+        };
+        Some(Self { kid, issuer, alg, parsed, material })
     }
 }
 
@@ -234,6 +247,9 @@ pub(crate) struct KeyStore {
     state: RwLock<State>,
     fetch_lock: tokio::sync::Mutex<()>,
     fetches: AtomicU64,
+    /// Shared with the validator: moves on whenever a key this store trusted is
+    /// withdrawn or replaced, so that validations it answered go with it.
+    retired: Arc<AtomicU64>,
 }
 
 impl fmt::Debug for KeyStore {
@@ -252,7 +268,13 @@ enum Why {
 }
 
 impl KeyStore {
-    pub(crate) fn new(url: String, http: HttpClient, clock: Arc<dyn Clock>, o: &Options) -> Self {
+    pub(crate) fn new(
+        url: String,
+        http: HttpClient,
+        clock: Arc<dyn Clock>,
+        o: &Options,
+        retired: Arc<AtomicU64>,
+    ) -> Self {
         Self {
             url,
             http,
@@ -269,6 +291,7 @@ impl KeyStore {
             state: RwLock::new(State::default()),
             fetch_lock: tokio::sync::Mutex::new(()),
             fetches: AtomicU64::new(0),
+            retired,
         }
     }
 
@@ -386,6 +409,13 @@ impl KeyStore {
             Ok(keys) => {
                 span.record("outcome", "ok");
                 tracing::debug!(parent: &span, keys = keys.len(), "signing keys refreshed");
+                let withdrawn = s
+                    .keys
+                    .iter()
+                    .any(|(kid, old)| keys.get(kid).is_none_or(|new| new.material != old.material));
+                if withdrawn {
+                    self.retired.fetch_add(1, Ordering::AcqRel);
+                }
                 s.keys = Arc::new(keys);
                 s.last_success = Some(now);
                 s.last_failure = None;

@@ -2,13 +2,13 @@
 //! and the cache of validated tokens.
 
 use std::fmt;
-use std::hash::BuildHasher as _;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use entra_core::{
-    Authority, ClientId, Clock, EntraClaims, IssuerTemplate, SeamError, Secret, Tenant,
+    Authority, ClientId, Clock, EntraClaims, HotCache, IssuerTemplate, SeamError, Secret, Tenant,
     TokenValidator, TokenVersion, ValidatedToken, dangerous,
 };
 use serde::Deserialize;
@@ -16,7 +16,7 @@ use serde::de::IgnoredAny;
 
 use crate::config::{Algorithm, Options, TenantPolicy, ValidatorBuilder};
 use crate::error::{Error, Result, shorten};
-use crate::keys::{KeyStore, b64url};
+use crate::keys::{KeyStore, b64url_strict};
 
 /// Validates Entra access tokens and ID tokens against the authority's published
 /// keys and the configured rules.
@@ -38,9 +38,33 @@ struct Inner {
     v2_issuer: IssuerTemplate,
     v1_keys: Option<KeyStore>,
     v2_keys: Option<KeyStore>,
-    cache: Option<moka::sync::Cache<u64, ValidatedToken>>,
-    /// The keyed hash of the cache keys (SipHash with a random key per validator).
-    cache_hasher: std::hash::RandomState,
+    /// Moves on whenever either key store withdraws or replaces a key: a cached
+    /// validation made before the move is not answered after it.
+    retired: Arc<AtomicU64>,
+    cache: Option<TokenCache>,
+}
+
+/// The validated-token cache: a shared bounded cache (moka) that every thread
+/// fills, and in front of it each thread's own copies of its recent hits, so
+/// that a hit writes no memory another core reads.
+struct TokenCache {
+    shared: moka::sync::Cache<u64, Cached>,
+    hot: HotCache<Cached>,
+    ttl: i64,
+}
+
+/// Entries per thread in the hot cache: a few dozen distinct tokens in flight
+/// per core is plenty; a miss there costs one shared-cache lookup.
+const HOT_ENTRIES_PER_THREAD: usize = 32;
+
+#[derive(Clone)]
+struct Cached {
+    token: ValidatedToken,
+    /// The validator's `retired` count when the token was validated.
+    keys: u64,
+    /// When the cached validation ends (seconds since the epoch): validation
+    /// time plus the cache TTL. `exp` is checked on every hit as well.
+    until: i64,
 }
 
 impl fmt::Debug for Validator {
@@ -59,6 +83,8 @@ impl fmt::Debug for Validator {
 #[derive(Deserialize)]
 struct Header {
     alg: String,
+    #[serde(default)]
+    typ: Option<String>,
     #[serde(default)]
     kid: Option<String>,
     #[serde(default)]
@@ -86,9 +112,11 @@ impl Validator {
     pub(crate) fn from_builder(b: ValidatorBuilder, http: entra_core::http::HttpClient) -> Self {
         let o = b.options;
         let custom = o.custom_signing_keys.then_some(&b.client_id);
+        let retired = Arc::new(AtomicU64::new(0));
         let store = |v: TokenVersion| {
             o.versions.accepts(v).then(|| {
-                KeyStore::new(b.authority.keys_url(v, custom), http.clone(), b.clock.clone(), &o)
+                let url = b.authority.keys_url(v, custom);
+                KeyStore::new(url, http.clone(), b.clock.clone(), &o, retired.clone())
             })
         };
         let cloud = b.authority.cloud();
@@ -102,11 +130,13 @@ impl Validator {
                 })
             })
         };
-        let cache = (o.token_cache_capacity > 0).then(|| {
-            moka::sync::Cache::builder()
+        let cache = (o.token_cache_capacity > 0).then(|| TokenCache {
+            shared: moka::sync::Cache::builder()
                 .max_capacity(o.token_cache_capacity)
                 .time_to_live(o.token_cache_ttl)
-                .build()
+                .build(),
+            hot: HotCache::new(HOT_ENTRIES_PER_THREAD),
+            ttl: i64::try_from(o.token_cache_ttl.as_secs()).unwrap_or(i64::MAX),
         });
         let inner = Inner {
             v1_keys: store(TokenVersion::V1),
@@ -116,8 +146,8 @@ impl Validator {
             authority: b.authority,
             client_id: b.client_id,
             clock: b.clock,
+            retired,
             cache,
-            cache_hasher: std::hash::RandomState::new(),
             options: o,
         };
         Self { inner: Arc::new(inner) }
@@ -179,29 +209,44 @@ impl Validator {
     pub async fn validate(&self, token: &str) -> Result<ValidatedToken> {
         let i = &self.inner;
         i.check_size(token)?;
+        let Some(cache) = &i.cache else {
+            i.precheck(token)?;
+            return i.verify(token, Kind::Access).await;
+        };
         // The cache is keyed by a keyed hash (SipHash, random key) of the
         // signature part (a few hundred bytes, not the whole token), and a hit
         // counts only when the whole token equals the one validated before, byte
         // for byte: the same bytes, no RSA. No cryptographic hash is needed: the
         // exact comparison decides, the hash only finds the entry.
-        let key = i
-            .cache
-            .as_ref()
-            .and_then(|_| token.rsplit_once('.'))
-            .map(|(_, s)| i.cache_hasher.hash_one(s.as_bytes()));
-        if let (Some(cache), Some(key)) = (&i.cache, &key)
-            && let Some(hit) = cache.get(key)
-            && verify_slices_are_equal(hit.raw().expose_secret().as_bytes(), token.as_bytes())
+        let signature = token.rsplit_once('.').map_or("", |(_, s)| s);
+        let hash = cache.hot.key_hash(signature.as_bytes());
+        let now = i.clock.unix_now();
+        // Read before anything is validated: a key withdrawn from here on makes
+        // this validation stale too.
+        let keys = i.retired.load(Ordering::Acquire);
+        if let Some(hit) = cache.hot.get(hash, token.as_bytes(), now)
+            && hit.keys == keys
+        {
+            i.check_exp(hit.token.claims(), now)?;
+            return Ok(hit.token);
+        }
+        let seen = cache.hot.generation();
+        if let Some(hit) = cache.shared.get(&hash)
+            && hit.keys == keys
+            && now < hit.until
+            && verify_slices_are_equal(hit.token.raw().expose_secret().as_bytes(), token.as_bytes())
                 .is_ok()
         {
-            i.check_exp(hit.claims())?;
-            return Ok(hit);
+            i.check_exp(hit.token.claims(), now)?;
+            // This thread's own copy, so that its next hits share no counter.
+            let local = Cached { token: hit.token.unshared(), ..hit };
+            cache.hot.insert(seen, hash, token.as_bytes(), local.clone(), local.until);
+            return Ok(local.token);
         }
         i.precheck(token)?;
         let validated = i.verify(token, Kind::Access).await?;
-        if let (Some(cache), Some(key)) = (&i.cache, key) {
-            cache.insert(key, validated.clone());
-        }
+        let until = now.saturating_add(cache.ttl);
+        cache.shared.insert(hash, Cached { token: validated.clone(), keys, until });
         Ok(validated)
     }
 
@@ -257,9 +302,8 @@ impl Inner {
         Ok(())
     }
 
-    fn check_exp(&self, claims: &EntraClaims) -> Result<()> {
+    fn check_exp(&self, claims: &EntraClaims, now: i64) -> Result<()> {
         let exp = claims.exp.ok_or(Error::MissingClaim { claim: "exp" })?;
-        let now = self.clock.unix_now();
         let leeway = i64::try_from(self.options.leeway.as_secs()).unwrap_or(i64::MAX);
         if now.saturating_sub(leeway) >= exp {
             return Err(Error::Expired { exp, now });
@@ -278,7 +322,7 @@ impl Inner {
         let (Some(h64), Some(p64), Some(s64)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(malformed("token does not have three parts"));
         };
-        let header: Header = b64url(h64)
+        let header: Header = b64url_strict(h64)
             .and_then(|h| serde_json::from_slice(&h).ok())
             .ok_or(malformed("header is not a base64url JSON object with `alg`"))?;
         if header.nonce.is_some() {
@@ -287,7 +331,12 @@ impl Inner {
         if header.crit.is_some() {
             return Err(malformed("header has critical extensions"));
         }
-        let claims: EntraClaims = b64url(p64)
+        if let Some(typ) = &header.typ
+            && !typ.eq_ignore_ascii_case("JWT")
+        {
+            return Err(Error::TokenTypeNotAllowed { typ: shorten(typ) });
+        }
+        let claims: EntraClaims = b64url_strict(p64)
             // One pass over the bytes, duplicate claims refused (see `EntraClaims`).
             .and_then(|p| serde_json::from_slice::<EntraClaims>(&p).ok())
             .ok_or(malformed("payload is not a base64url JSON object of claims"))?;
@@ -314,7 +363,7 @@ impl Inner {
         key.verify(alg, signed.as_bytes(), s64)?;
 
         // The signature holds: the claims are Entra's.
-        self.check_exp(&claims)?;
+        self.check_exp(&claims, self.clock.unix_now())?;
         let iss = claims.iss.as_deref().ok_or(Error::MissingClaim { claim: "iss" })?;
         let tid = claims.tid.as_deref();
         let tenant = rule.check(iss, tid).map_err(Error::InvalidIssuer)?;

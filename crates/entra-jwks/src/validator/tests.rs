@@ -541,6 +541,134 @@ async fn cache_hit_requires_the_same_bytes() {
     assert_eq!(hit.raw().expose_secret(), good);
 }
 
+#[tokio::test]
+async fn typ_must_be_jwt_when_present() {
+    let env = Env::new().await;
+    let v = env.builder().build().unwrap();
+    let signed = |header: Value| env.signer.sign_raw(&header, &env.claims());
+    // No `typ`, or `JWT` in any case: accepted.
+    for ok in [
+        json!({"alg": "RS256", "kid": "key-1"}),
+        json!({"typ": "jwt", "alg": "RS256", "kid": "key-1"}),
+    ] {
+        v.validate(&signed(ok)).await.unwrap();
+    }
+    // Another kind of JWS, validly signed by the trusted key: refused by name.
+    for typ in ["logout+jwt", "dpop+jwt", "at+jwt", "JWS", ""] {
+        let e = v
+            .validate(&signed(json!({"typ": typ, "alg": "RS256", "kid": "key-1"})))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::TokenTypeNotAllowed { .. }), "{typ:?}: {e:?}");
+        assert_eq!(e.code(), "token_type_not_allowed");
+    }
+}
+
+#[tokio::test]
+async fn token_parts_are_strict_base64url() {
+    let env = Env::new().await;
+    let v = env.builder().build().unwrap();
+    let good = env.token();
+    let (h, rest) = good.split_once('.').unwrap();
+    let (p, s) = rest.split_once('.').unwrap();
+    v.validate(&good).await.unwrap();
+    let pad = |x: &str| format!("{x}{}", "=".repeat(((4 - x.len() % 4) % 4).max(1)));
+    // `=` padding on any part (the signature of a 2048-bit key is 342 characters,
+    // so it takes `==`), the standard alphabet's `+` and `/`, and a
+    // non-canonical last character (unused bits set) are each refused.
+    let last = s.chars().last().unwrap();
+    let flipped = if last == 'A' { 'B' } else { 'A' };
+    let noncanonical = format!("{}{flipped}", &s[..s.len() - 1]);
+    for bad in [
+        format!("{}.{p}.{s}", pad(h)),
+        format!("{h}.{}.{s}", pad(p)),
+        format!("{h}.{p}.{}", pad(s)),
+        format!("{h}.{p}.{}", s.replace('-', "+").replace('_', "/")),
+        format!("{h}.{p}.{noncanonical}"),
+    ] {
+        if bad == good {
+            continue;
+        }
+        let e = v.validate(&bad).await.unwrap_err();
+        assert!(
+            matches!(e, Error::Malformed { .. } | Error::InvalidSignature),
+            "{e:?} for a non-canonical spelling"
+        );
+    }
+    // The padded signature in particular is malformed, not a signature failure.
+    let e = v.validate(&format!("{h}.{p}.{s}==")).await.unwrap_err();
+    assert!(matches!(e, Error::Malformed { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn cached_validations_go_with_their_key() {
+    let env = Env::new().await;
+    let v = env.builder().build().unwrap();
+    let old = env.token();
+    v.validate(&old).await.unwrap();
+    // Answered from the cache (no fetch) while the key is published.
+    v.validate(&old).await.unwrap();
+    // The key is retired: the JWKS now publishes only a new key, and the keys are
+    // refreshed (here explicitly; a token with the new kid does the same).
+    let next = Signer::new("key-2");
+    env.serve(&[next.jwk(None)]).await;
+    v.refresh_keys().await.unwrap();
+    let e = v.validate(&old).await.unwrap_err();
+    assert!(matches!(e, Error::UnknownKeyId { .. }), "{e:?}");
+    // Tokens of the new key are validated and cached as usual.
+    let new = next.sign(&env.claims());
+    v.validate(&new).await.unwrap();
+    v.validate(&new).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_key_republished_unchanged_keeps_its_cached_validations() {
+    let env = Env::new().await;
+    let v = env.builder().build().unwrap();
+    let token = env.token();
+    v.validate(&token).await.unwrap();
+    // The same key plus a new one: nothing retired, the cached token stays.
+    env.serve(&[env.signer.jwk(None), Signer::new("key-2").jwk(None)]).await;
+    v.refresh_keys().await.unwrap();
+    let before = env.fetches().await;
+    v.validate(&token).await.unwrap();
+    assert_eq!(env.fetches().await, before);
+    // The same kid with other key material is a replacement: the cached token goes.
+    env.serve(&[Signer::new("key-1").jwk(None)]).await;
+    v.refresh_keys().await.unwrap();
+    assert!(matches!(v.validate(&token).await, Err(Error::InvalidSignature)));
+}
+
+#[test]
+fn cache_hits_are_answered_from_each_thread_and_go_with_the_key() {
+    // Several OS threads (each with its own hot entries) see the retirement.
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        let env = Env::new().await;
+        let v = env.builder().build().unwrap();
+        let token = env.token();
+        v.validate(&token).await.unwrap();
+        let hit = |v: Validator, token: String| {
+            std::thread::spawn(move || {
+                let rt =
+                    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                (0..3).map(|_| rt.block_on(v.validate(&token)).is_ok()).collect::<Vec<_>>()
+            })
+        };
+        let before: Vec<_> = (0..3).map(|_| hit(v.clone(), token.clone())).collect();
+        for h in before {
+            assert_eq!(h.join().unwrap(), [true, true, true]);
+        }
+        env.serve(&[Signer::new("key-2").jwk(None)]).await;
+        v.refresh_keys().await.unwrap();
+        let after: Vec<_> = (0..3).map(|_| hit(v.clone(), token.clone())).collect();
+        for h in after {
+            assert_eq!(h.join().unwrap(), [false, false, false]);
+        }
+    });
+}
+
 /// Collects formatted `tracing` output.
 #[derive(Clone, Default)]
 struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);

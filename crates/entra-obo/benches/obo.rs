@@ -123,6 +123,7 @@ fn hits_on_threads(obo: &Obo, user: &ValidatedToken, threads: usize, iters: u64)
                     rt.block_on(obo.exchange_on_behalf_of(user, "https://graph.microsoft.com"))
                         .unwrap();
                     start.wait();
+                    let began = Instant::now();
                     rt.block_on(async {
                         for _ in 0..iters {
                             black_box(
@@ -135,13 +136,15 @@ fn hits_on_threads(obo: &Obo, user: &ValidatedToken, threads: usize, iters: u64)
                             .unwrap();
                         }
                     });
-                    Instant::now()
+                    (began, Instant::now())
                 })
             })
             .collect();
         start.wait();
-        let began = Instant::now();
-        let ended = workers.into_iter().map(|w| w.join().unwrap()).max().unwrap_or(began);
+        let spans: Vec<(Instant, Instant)> =
+            workers.into_iter().map(|w| w.join().unwrap()).collect();
+        let began = spans.iter().map(|s| s.0).min().unwrap();
+        let ended = spans.iter().map(|s| s.1).max().unwrap();
         ended - began
     })
 }

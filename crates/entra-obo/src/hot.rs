@@ -56,7 +56,7 @@ impl HotTokens {
             let mut key = cell.try_borrow_mut().ok()?;
             key.clear();
             write_key(&mut key, user_token, target)?;
-            self.cache.get(self.cache.key_hash(&key), &key, now)
+            self.cache.get(self.hash(&key), &key, now)
         })
     }
 
@@ -66,7 +66,7 @@ impl HotTokens {
         let generation = self.cache.generation();
         let mut key = Vec::new();
         write_key(&mut key, user_token, target)?;
-        Some(Ticket { generation, hash: self.cache.key_hash(&key), key })
+        Some(Ticket { generation, hash: self.hash(&key), key })
     }
 
     /// Keeps a copy of `token`, read from the token cache after `ticket` was
@@ -76,6 +76,13 @@ impl HotTokens {
         // `now < until <= expires_at - skew`.
         let Some(until) = token.expires_at.checked_sub(skew).map(unix_secs) else { return };
         self.cache.insert(ticket.generation, ticket.hash, &ticket.key, token.clone(), until);
+    }
+
+    /// The hash that finds a key: that of its first 32 bytes, the token's
+    /// SHA-256 (hashing the whole key would cost more than the rest of a hit).
+    /// The hash only finds entries; keys are compared in full.
+    fn hash(&self, key: &[u8]) -> u64 {
+        self.cache.key_hash(key.get(..32).unwrap_or(key))
     }
 
     /// Drops every thread's copies (after a token-cache entry was removed).
@@ -160,8 +167,7 @@ mod tests {
 
     #[test]
     fn tokens_without_tid_or_oid_have_no_key() {
-        let claims: EntraClaims =
-            serde_json::from_value(serde_json::json!({"oid": "o"})).unwrap();
+        let claims: EntraClaims = serde_json::from_value(serde_json::json!({"oid": "o"})).unwrap();
         let t = entra_core::dangerous::assume_validated(Secret::new("t"), claims);
         assert!(write_key(&mut Vec::new(), &t, &Target::from("x")).is_none());
     }

@@ -151,7 +151,8 @@ async fn another_user_or_another_token_never_gets_a_copy() {
     assert_ne!(worker.secret(&forged).await, for_alice);
     // Alice's claims with another token: another hash, another entry.
     let other = env.user_token(&env.alice);
-    let other = entra_core::dangerous::assume_validated(other.raw().clone(), alice.claims().clone());
+    let other =
+        entra_core::dangerous::assume_validated(other.raw().clone(), alice.claims().clone());
     assert_ne!(worker.secret(&other).await, for_alice);
     assert_eq!(env.token_requests().len(), 3);
 }

@@ -3,7 +3,6 @@
 use std::fmt;
 
 use serde::{Deserialize, Deserializer};
-use zeroize::Zeroizing;
 
 /// A secret string: a client secret, a token, a PKCE verifier, a code.
 ///
@@ -19,12 +18,12 @@ use zeroize::Zeroizing;
 /// assert_eq!(s.expose_secret(), "s3cr3t~value");
 /// ```
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(Zeroizing<String>);
+pub struct Secret(String);
 
 impl Secret {
     /// Wraps a secret.
     pub fn new(value: impl Into<String>) -> Self {
-        Self(Zeroizing::new(value.into()))
+        Self(value.into())
     }
 
     /// The secret text. Never log it.
@@ -36,6 +35,23 @@ impl Secret {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        wipe(std::mem::take(&mut self.0).into_bytes());
+    }
+}
+
+/// Overwrites all of `bytes`' memory, spare capacity included, with zeros, then
+/// frees it. The barrier makes the compiler assume the zeros are read, so the
+/// writes are kept; they are plain writes (a vectorized fill), not one volatile
+/// write per byte as `zeroize` does: a 1.5 KB token is wiped in a few dozen
+/// instructions instead of 1,500 stores.
+fn wipe(mut bytes: Vec<u8>) {
+    bytes.fill(0);
+    bytes.resize(bytes.capacity(), 0);
+    zeroize::optimization_barrier(bytes.as_slice());
 }
 
 impl fmt::Debug for Secret {

@@ -1,5 +1,6 @@
 //! OBO speed: a cache hit for a 1.5 KB assertion (cache key derivation included),
-//! and a miss answered by the mock Entra over loopback HTTP.
+//! hits on 1 and 2 threads at once (with and without the per-thread copies), and
+//! a miss answered by the mock Entra over loopback HTTP.
 //!
 //! Run with `cargo bench -p entra-obo --bench obo`.
 
@@ -7,11 +8,12 @@
 #![allow(clippy::unwrap_used)]
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use criterion::{Criterion, criterion_group, criterion_main};
-use entra_core::{ClientCredential, Secret, StoreError, TokenCache};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use entra_core::{ClientCredential, Secret, StoreError, TokenCache, ValidatedToken};
 use entra_obo::Obo;
 use entra_testkit::{MockEntra, TestApp, TestUser, TokenSpec};
 
@@ -74,6 +76,28 @@ fn bench(c: &mut Criterion) {
         })
     });
 
+    group.finish();
+
+    // Hits on `threads` threads at once, each on its own runtime: one iteration
+    // is one hit on every thread, so the throughput is hits per second in all.
+    // Hits that write no shared memory scale with the cores.
+    let shared_only = Obo::builder(mock.authority(), api.client_id.clone(), credential.clone())
+        .thread_cache(0)
+        .build()
+        .unwrap();
+    rt.block_on(shared_only.exchange_on_behalf_of(&user, "https://graph.microsoft.com")).unwrap();
+    let mut group = c.benchmark_group("obo/hit_threads");
+    for threads in [1usize, 2] {
+        group.throughput(Throughput::Elements(threads as u64));
+        for (name, client) in [("thread_cache", &obo), ("shared_cache_only", &shared_only)] {
+            group.bench_with_input(BenchmarkId::new(name, threads), &threads, |b, &threads| {
+                b.iter_custom(|iters| hits_on_threads(client, &user, threads, iters))
+            });
+        }
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("obo");
     let uncached = Obo::builder(mock.authority(), api.client_id.clone(), credential)
         .cache(NoCache)
         .build()
@@ -85,6 +109,44 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+/// The wall time of `iters` hits on each of `threads` threads started together.
+fn hits_on_threads(obo: &Obo, user: &ValidatedToken, threads: usize, iters: u64) -> Duration {
+    let start = Barrier::new(threads + 1);
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+                    // A first hit on this thread before the clock starts.
+                    rt.block_on(obo.exchange_on_behalf_of(user, "https://graph.microsoft.com"))
+                        .unwrap();
+                    start.wait();
+                    let began = Instant::now();
+                    rt.block_on(async {
+                        for _ in 0..iters {
+                            black_box(
+                                obo.exchange_on_behalf_of(
+                                    black_box(user),
+                                    "https://graph.microsoft.com",
+                                )
+                                .await,
+                            )
+                            .unwrap();
+                        }
+                    });
+                    (began, Instant::now())
+                })
+            })
+            .collect();
+        start.wait();
+        let spans: Vec<(Instant, Instant)> =
+            workers.into_iter().map(|w| w.join().unwrap()).collect();
+        let began = spans.iter().map(|s| s.0).min().unwrap();
+        let ended = spans.iter().map(|s| s.1).max().unwrap();
+        ended - began
+    })
 }
 
 criterion_group!(benches, bench);

@@ -73,6 +73,11 @@
 //!   (5 minutes) before they expire, judged by the [`entra_core::Clock`].
 //! - Errors are never cached; a request carrying a claims challenge neither reads
 //!   nor fills the cache, and removes the cached token it replaces.
+//! - Each thread keeps copies of the tokens it read from the cache
+//!   ([`OboBuilder::thread_cache`]), so that hits write no shared memory: keyed
+//!   by the user's `tid` and `oid`, the token's SHA-256 and the target, compared
+//!   byte for byte; kept until the token's expiry minus the skew; dropped in
+//!   every thread whenever the client removes a cached token.
 //! - Retries are bounded in attempts and total time; every request has a timeout.
 //!   A `Retry-After` beyond the budget ends the retries at once.
 //! - The default HTTP client follows no redirects (a 307 would resend the secret
@@ -97,6 +102,7 @@ mod config;
 #[cfg(feature = "downstream")]
 mod downstream;
 mod error;
+mod hot;
 mod obo;
 mod request;
 mod scope;

@@ -16,6 +16,7 @@ use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 
 use crate::cache::{decode, encode, usable};
+use crate::hot::HotTokens;
 use crate::request::{self, RetryPolicy};
 use crate::{Error, MemoryTokenCache, Result, Scopes};
 
@@ -29,6 +30,9 @@ use crate::{Error, MemoryTokenCache, Result, Scopes};
 pub struct Obo {
     pub(crate) inner: Arc<Inner>,
 }
+
+/// The default of [`OboBuilder::thread_cache`].
+const DEFAULT_THREAD_CACHE: usize = 64;
 
 type Flight = Shared<BoxFuture<'static, Result<AccessToken>>>;
 
@@ -49,6 +53,8 @@ pub(crate) struct Inner {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) retry: RetryPolicy,
     cache: Arc<dyn TokenCache>,
+    /// Per-thread copies of what `cache` answered (`None` when turned off).
+    hot: Option<HotTokens>,
     skew: Duration,
     apis: HashMap<String, Target>,
     client_capabilities: Vec<String>,
@@ -63,6 +69,7 @@ pub struct OboBuilder {
     credential: ClientCredential,
     http: Option<reqwest::Client>,
     cache: Option<Arc<dyn TokenCache>>,
+    thread_cache: usize,
     clock: Arc<dyn Clock>,
     skew: Duration,
     retry: RetryPolicy,
@@ -89,6 +96,7 @@ impl Obo {
             credential,
             http: None,
             cache: None,
+            thread_cache: DEFAULT_THREAD_CACHE,
             clock: Arc::new(SystemClock),
             skew: Duration::from_secs(300),
             retry: RetryPolicy::default(),
@@ -181,9 +189,7 @@ impl Obo {
         let tenant = self.tenant_segment(user_token)?;
         let user = user_identity(user_token)?;
         let key = self.cache_key(user_token, tenant, &user, &scopes);
-        if let Err(e) = self.inner.cache.remove(&key).await {
-            tracing::warn!(error = %e, "token cache remove failed");
-        }
+        self.inner.remove(&key).await;
         Ok(())
     }
 
@@ -231,7 +237,7 @@ impl Obo {
         key.push_str("obo:");
         key.push_str(client);
         key.push(':');
-        key.push_str(&tenant.to_ascii_lowercase());
+        key.extend(tenant.chars().map(|c| c.to_ascii_lowercase()));
         key.push(':');
         key.push_str(tid);
         key.push(':');
@@ -255,6 +261,10 @@ impl Obo {
         if user_token.claims().is_app_only() {
             return Err(Error::AppOnlyToken { response: None });
         }
+        let hot = self.inner.hot.as_ref().filter(|_| claims.is_none());
+        if let Some(token) = hot.and_then(|h| h.get(user_token, target, self.inner.clock.now())) {
+            return Ok(token);
+        }
         let scopes = self.scopes_for(target)?;
         let tenant = self.tenant_segment(user_token)?;
         let user = user_identity(user_token)?;
@@ -270,9 +280,7 @@ impl Obo {
             if let Some(flight) = overtaken {
                 flight.overtaken.store(true, Ordering::SeqCst);
             }
-            if let Err(e) = self.inner.cache.remove(&key).await {
-                tracing::warn!(error = %e, "token cache remove failed");
-            }
+            self.inner.remove(&key).await;
             let issued = request::exchange(
                 &self.inner,
                 &token_url(),
@@ -283,7 +291,13 @@ impl Obo {
             .await?;
             return Ok(issued.token);
         }
+        // The generation is read before the token cache: a token read there
+        // before a removal is then not kept after it.
+        let ticket = hot.and_then(|h| h.ticket(user_token, target));
         if let Some(token) = self.inner.cached(&key, &user).await {
+            if let (Some(hot), Some(ticket)) = (hot, &ticket) {
+                hot.keep(ticket, &token, self.inner.skew);
+            }
             return Ok(token);
         }
         let flight = {
@@ -375,6 +389,17 @@ impl Drop for Landing {
 }
 
 impl Inner {
+    /// Removes `key` from the token cache, then drops every thread's copies
+    /// (in this order: a copy read before the removal is then not kept).
+    async fn remove(&self, key: &str) {
+        if let Err(e) = self.cache.remove(key).await {
+            tracing::warn!(error = %e, "token cache remove failed");
+        }
+        if let Some(hot) = &self.hot {
+            hot.clear();
+        }
+    }
+
     async fn cached(&self, key: &str, user: &IdentityKey) -> Option<AccessToken> {
         let stored = match self.cache.get(key).await {
             Ok(stored) => stored?,
@@ -432,7 +457,7 @@ impl Inner {
             // A claims exchange that started during the write removed the entry
             // before it was written: remove it again.
             if overtaken() {
-                let _ = inner.cache.remove(&f.key).await;
+                inner.remove(&f.key).await;
             }
         }
         Ok(issued.token)
@@ -489,6 +514,22 @@ impl OboBuilder {
     /// Where tokens are cached. Defaults to a [`MemoryTokenCache`] of 10,000 entries.
     pub fn cache(mut self, cache: impl TokenCache + 'static) -> Self {
         self.cache = Some(Arc::new(cache));
+        self
+    }
+
+    /// How many tokens each thread keeps in its own front of the cache (0 turns
+    /// it off). Defaults to 64.
+    ///
+    /// A hit there writes no memory shared with other threads (no lock, no
+    /// shared reference count), so hits scale with the cores. Each thread keeps
+    /// copies of the tokens it read from the cache ([`OboBuilder::cache`], which
+    /// stays the source of truth) until their expiry minus the skew; the copies
+    /// of every thread are dropped whenever this client removes a cached token
+    /// ([`Obo::forget`], [`Obo::exchange_with_claims`]). A token removed from a
+    /// shared cache (Redis) by *another* process stays in this process's copies
+    /// until its expiry: turn this off if that matters.
+    pub fn thread_cache(mut self, tokens_per_thread: usize) -> Self {
+        self.thread_cache = tokens_per_thread;
         self
     }
 
@@ -584,6 +625,7 @@ impl OboBuilder {
                 clock: self.clock,
                 retry: self.retry,
                 cache: self.cache.unwrap_or_else(|| Arc::new(MemoryTokenCache::default())),
+                hot: (self.thread_cache > 0).then(|| HotTokens::new(self.thread_cache)),
                 skew: self.skew,
                 apis: self.apis,
                 client_capabilities: self.client_capabilities,

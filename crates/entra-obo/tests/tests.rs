@@ -12,3 +12,4 @@ mod hostile;
 mod retry;
 mod spans;
 mod support;
+mod thread_cache;

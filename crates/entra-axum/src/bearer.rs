@@ -418,8 +418,7 @@ fn is_token68(s: &[u8]) -> bool {
         return false;
     }
     let mut blocks = s[..end].chunks_exact(32);
-    let blocks_ok =
-        (&mut blocks).all(|block| block.iter().fold(true, |ok, b| ok & is_token68_byte(*b)));
+    let blocks_ok = blocks.all(|block| block.iter().fold(true, |ok, b| ok & is_token68_byte(*b)));
     blocks_ok && blocks.remainder().iter().all(|b| is_token68_byte(*b))
 }
 

@@ -1,14 +1,18 @@
-//! A server for `scripts/load-bearer.sh`: the same handler bare (`/bare`) and
-//! behind the bearer layer (`/layered`), against a mocked Entra on loopback.
+//! A server for `scripts/load-bearer.sh`: the same handler bare (`/bare`),
+//! behind the bearer layer (`/layered`, an `entra_jwks::Validator` with the token
+//! cached), and behind the layer over a validator that does no work (`/static`,
+//! the layer's own cost), against a mocked Entra on loopback.
 //! Prints `URL=`, `TOKEN=` lines, then serves for the given number of seconds
 //! (default 120) and exits.
 
 use std::future::IntoFuture as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use entra_axum::{Caller, EntraAuth};
+use entra_axum::{BearerLayer, Caller, EntraAuth};
+use entra_testkit::doubles::StaticValidator;
 use entra_testkit::{MockEntra, TestUser};
 
 async fn bare() -> &'static str {
@@ -29,8 +33,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let auth = EntraAuth::builder(mock.authority(), api.client_id.clone()).build()?;
     let token = mock.access_token(&alice, &api);
     auth.validator().validate(&token).await?;
+    let accepting = Arc::new(StaticValidator::accepting(mock.validated_token(&alice, &api)));
     let app = Router::new()
         .route("/layered", get(layered).layer(auth.bearer().require_scope("access_as_user")))
+        .route(
+            "/static",
+            get(layered).layer(BearerLayer::new(accepting).require_scope("access_as_user")),
+        )
         .route("/bare", get(bare));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     println!("URL=http://{}", listener.local_addr()?);

@@ -1,0 +1,24 @@
+//! Claims (`entra_core::EntraClaims`) from JSON bytes, as the validator reads a
+//! token's payload. Every accessor must work on whatever parses, and the
+//! claims must survive a round trip: `parse(serialize(c)) == c`.
+#![no_main]
+
+use entra_core::EntraClaims;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(claims) = serde_json::from_slice::<EntraClaims>(data) else { return };
+    let _ = (claims.version(), claims.identity_key(), claims.tenant_id());
+    let _ = (claims.caller_app_id(), claims.scopes(), claims.roles(), claims.groups());
+    let _ = (claims.is_app_only(), claims.is_for_graph(), claims.username());
+    for s in claims.scopes() {
+        assert!(claims.has_scope(s), "a listed scope is held");
+    }
+    for r in claims.roles() {
+        assert!(claims.has_role(r), "a listed role is held");
+    }
+    let _ = format!("{claims:?}");
+    let text = serde_json::to_vec(&claims).expect("parsed claims serialize");
+    let back: EntraClaims = serde_json::from_slice(&text).expect("serialized claims parse");
+    assert!(back == claims, "round trip changed the claims");
+});

@@ -16,7 +16,11 @@ fuzz_target!(|data: &[u8]| {
         0 => {
             if let Ok(a) = Authority::parse(&text) {
                 let shown = a.to_string();
-                assert_eq!(Authority::parse(&shown).as_ref(), Ok(&a), "round trip of {shown:?}");
+                assert_eq!(
+                    Authority::parse(&shown).ok().as_ref(),
+                    Some(&a),
+                    "round trip of {shown:?}"
+                );
                 let _ = (a.v2_keys_url(), a.v1_keys_url(), a.token_url(), a.authorize_url());
                 let _ = (a.logout_url(), a.issuer(TokenVersion::V1), a.issuer(TokenVersion::V2));
             }
@@ -24,14 +28,18 @@ fuzz_target!(|data: &[u8]| {
         1 => {
             if let Ok(t) = Tenant::parse(&text) {
                 let shown = t.to_string();
-                assert_eq!(Tenant::parse(&shown).as_ref(), Ok(&t), "round trip of {shown:?}");
+                assert_eq!(
+                    Tenant::parse(&shown).ok().as_ref(),
+                    Some(&t),
+                    "round trip of {shown:?}"
+                );
                 let _ = (t.is_multi_tenant(), t.tenant_id());
             }
         }
         _ => {
             if let Ok(c) = Cloud::parse(&text) {
                 let base = c.login_base().to_owned();
-                assert_eq!(Cloud::parse(&base).as_ref(), Ok(&c), "round trip of {base:?}");
+                assert_eq!(Cloud::parse(&base).ok().as_ref(), Some(&c), "round trip of {base:?}");
                 let _ = (c.graph_base(), c.is_ciam(), c.v1_issuer_template());
             }
         }

@@ -12,7 +12,11 @@ use crate::keys::parse_jwks;
 /// allowed, then verifies `signature_b64` over `message` with every usable key
 /// and algorithm. Returns the `kid`s of the usable signing keys (sorted), or
 /// `None` when `body` is not a JWKS document.
-pub fn parse_jwks_and_verify(body: &[u8], message: &[u8], signature_b64: &str) -> Option<Vec<String>> {
+pub fn parse_jwks_and_verify(
+    body: &[u8],
+    message: &[u8],
+    signature_b64: &str,
+) -> Option<Vec<String>> {
     let keys = parse_jwks(body, &Algorithm::ALL).ok()?;
     for key in keys.values() {
         for alg in Algorithm::ALL {
@@ -121,8 +125,10 @@ mod tests {
         let forged = now_or_never(v.validate(&sign(&stranger, "k1", &claims())));
         assert!(matches!(forged, Err(Error::InvalidSignature)), "{forged:?}");
         assert_eq!(v.key_fetches(), 0);
-        assert!(with_keys(Validator::builder(v.authority().clone(), v.client_id().clone()), b"[]")
-            .is_err());
+        assert!(
+            with_keys(Validator::builder(v.authority().clone(), v.client_id().clone()), b"[]")
+                .is_err()
+        );
     }
 
     #[test]

@@ -78,7 +78,7 @@ mod tests {
         jwks: String,
     }
 
-    fn key() -> Key {
+    fn new_key() -> Key {
         let rng = SystemRandom::new();
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
         let pair =
@@ -116,12 +116,12 @@ mod tests {
 
     #[test]
     fn validates_with_keys_in_memory_and_never_fetches() {
-        let key = key();
+        let key = new_key();
         let v = validator(&key);
         now_or_never(v.validate(&sign(&key, "k1", &claims()))).unwrap();
         let unknown = now_or_never(v.validate(&sign(&key, "k2", &claims())));
         assert!(matches!(unknown, Err(Error::UnknownKeyId { .. })), "{unknown:?}");
-        let stranger = key(); // another secret key, signing under kid `k1`
+        let stranger = new_key(); // another secret key, signing under kid `k1`
         let forged = now_or_never(v.validate(&sign(&stranger, "k1", &claims())));
         assert!(matches!(forged, Err(Error::InvalidSignature)), "{forged:?}");
         assert_eq!(v.key_fetches(), 0);
@@ -133,7 +133,7 @@ mod tests {
 
     #[test]
     fn jwks_parser_entry_point() {
-        let key = key();
+        let key = new_key();
         let kids = parse_jwks_and_verify(key.jwks.as_bytes(), b"m", "AAAA").unwrap();
         assert_eq!(kids, ["k1"]);
         assert!(parse_jwks_and_verify(b"{\"keys\":5}", b"m", "").is_none());

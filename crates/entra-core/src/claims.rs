@@ -395,17 +395,20 @@ impl EntraClaims {
         }
     }
 
-    /// Whether `aud` names Microsoft Graph (its app id or any Graph host), in which
-    /// case only Graph can validate the token.
+    /// Whether `aud` names Microsoft Graph (its app id or any Graph host, in any
+    /// letter case), in which case only Graph can validate the token.
     pub fn is_for_graph(&self) -> bool {
+        const GRAPH: [&str; 6] = [
+            GRAPH_APP_ID,
+            "https://graph.microsoft.com",
+            "https://graph.microsoft.us",
+            "https://dod-graph.microsoft.us",
+            "https://microsoftgraph.chinacloudapi.cn",
+            "https://graph.windows.net",
+        ];
         self.aud.iter().any(|a| {
             let a = a.trim_end_matches('/');
-            a == GRAPH_APP_ID
-                || a == "https://graph.microsoft.com"
-                || a == "https://graph.microsoft.us"
-                || a == "https://dod-graph.microsoft.us"
-                || a == "https://microsoftgraph.chinacloudapi.cn"
-                || a == "https://graph.windows.net"
+            GRAPH.iter().any(|g| a.eq_ignore_ascii_case(g))
         })
     }
 
@@ -485,6 +488,14 @@ mod tests {
     fn graph_audience() {
         for aud in [GRAPH_APP_ID, "https://graph.microsoft.com", "https://graph.microsoft.com/"] {
             let c: EntraClaims = serde_json::from_value(serde_json::json!({ "aud": aud })).unwrap();
+            assert!(c.is_for_graph(), "{aud}");
+        }
+        // Hosts and GUIDs are case-insensitive: these name Graph too (found by the
+        // oracle of the signed-claims fuzz target; a validator accepted such a token when
+        // its other audience was the API's).
+        for aud in ["00000003-0000-0000-C000-000000000000", "HTTPS://GRAPH.MICROSOFT.COM/"] {
+            let c: EntraClaims =
+                serde_json::from_value(serde_json::json!({ "aud": ["api://mine", aud] })).unwrap();
             assert!(c.is_for_graph(), "{aud}");
         }
         let c: EntraClaims =

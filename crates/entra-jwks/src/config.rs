@@ -205,6 +205,9 @@ pub struct Options {
     /// Longest time a validated access token stays cached (its `exp` is rechecked
     /// on every hit regardless). Defaults to 5 minutes.
     pub token_cache_ttl: Duration,
+    /// Signing keys given in memory instead of fetched (see `crate::fuzzing`).
+    #[cfg(feature = "fuzzing")]
+    pub(crate) preloaded_keys: Option<crate::keys::KeyMap>,
 }
 
 impl Options {
@@ -295,6 +298,8 @@ impl ValidatorBuilder {
                 stale_grace: Duration::from_secs(24 * 3600),
                 token_cache_capacity: 10_000,
                 token_cache_ttl: Duration::from_secs(300),
+                #[cfg(feature = "fuzzing")]
+                preloaded_keys: None,
             },
         }
     }

@@ -182,6 +182,9 @@ struct RawJwks {
     keys: Vec<serde_json::Value>,
 }
 
+/// Parsed signing keys by `kid`.
+pub(crate) type KeyMap = Arc<HashMap<String, Arc<Key>>>;
+
 /// Parses a JWKS document; entries that are not usable signing keys are skipped.
 pub(crate) fn parse_jwks(
     body: &[u8],
@@ -203,7 +206,7 @@ pub(crate) fn parse_jwks(
 
 #[derive(Default)]
 struct State {
-    keys: Arc<HashMap<String, Arc<Key>>>,
+    keys: KeyMap,
     last_success: Option<SystemTime>,
     last_failure: Option<SystemTime>,
     last_miss_fetch: Option<SystemTime>,
@@ -261,6 +264,21 @@ impl fmt::Debug for KeyStore {
     }
 }
 
+/// The state of a new store: empty, or (feature `fuzzing`) the keys given in
+/// memory, loaded now and never refetched while the clock stands still.
+fn initial_state(_o: &Options, _now: SystemTime) -> State {
+    #[cfg(feature = "fuzzing")]
+    if let Some(keys) = &_o.preloaded_keys {
+        return State {
+            keys: Arc::clone(keys),
+            last_success: Some(_now),
+            last_miss_fetch: Some(_now),
+            ..State::default()
+        };
+    }
+    State::default()
+}
+
 enum Why {
     Load,
     Scheduled,
@@ -275,6 +293,7 @@ impl KeyStore {
         o: &Options,
         retired: Arc<AtomicU64>,
     ) -> Self {
+        let state = initial_state(o, clock.now());
         Self {
             url,
             http,
@@ -288,7 +307,7 @@ impl KeyStore {
                 retry: o.retry_interval,
                 grace: o.stale_grace,
             },
-            state: RwLock::new(State::default()),
+            state: RwLock::new(state),
             fetch_lock: tokio::sync::Mutex::new(()),
             fetches: AtomicU64::new(0),
             retired,

@@ -53,7 +53,8 @@
 //!
 //! # Crate features
 //!
-//! None: this crate has no optional features. Signatures (RSA and EC) are verified
+//! None for applications (the hidden `fuzzing` feature only serves the
+//! repository's fuzz targets). Signatures (RSA and EC) are verified
 //! with `aws-lc-rs`, its one signature backend (the one pinned for `jsonwebtoken`
 //! elsewhere in the workspace).
 //!
@@ -110,6 +111,9 @@
 
 mod config;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod keys;
 mod validator;
 

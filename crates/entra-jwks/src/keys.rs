@@ -34,6 +34,34 @@ pub(crate) fn b64url_strict(input: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(input).ok()
 }
 
+/// Above this capacity the per-thread decoding buffer is not kept.
+const SCRATCH_KEEP: usize = 16 * 1024;
+
+thread_local! {
+    /// Where [`with_b64url_strict`] decodes: one buffer per thread, reused,
+    /// so that decoding a payload or a signature allocates nothing.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Decodes `input` as [`b64url_strict`] does and gives the bytes to `f`,
+/// without allocating: the bytes live in a per-thread buffer (at most
+/// [`SCRATCH_KEEP`] bytes are kept between calls). `None` when `input` is not
+/// strict base64url.
+pub(crate) fn with_b64url_strict<R>(input: &str, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+    SCRATCH.with(|cell| {
+        // A nested call (none today) decodes into a buffer of its own.
+        let Ok(mut buf) = cell.try_borrow_mut() else {
+            return b64url_strict(input).map(|bytes| f(&bytes));
+        };
+        buf.clear();
+        let decoded = URL_SAFE_NO_PAD.decode_vec(input, &mut buf).ok().map(|()| f(&buf));
+        if buf.capacity() > SCRATCH_KEEP {
+            *buf = Vec::new();
+        }
+        decoded
+    })
+}
+
 fn rsa_params(alg: Algorithm) -> Option<&'static RsaParameters> {
     Some(match alg {
         Algorithm::RS256 => &sig::RSA_PKCS1_2048_8192_SHA256,
@@ -95,9 +123,9 @@ impl Key {
             return Err(mismatch());
         }
         let key = self.parsed[alg.index()].as_ref().ok_or_else(mismatch)?;
-        let signature = b64url_strict(signature_b64)
-            .ok_or(Error::Malformed { reason: "signature is not base64url" })?;
-        key.verify_sig(message, &signature).map_err(|_| Error::InvalidSignature)
+        with_b64url_strict(signature_b64, |signature| key.verify_sig(message, signature))
+            .ok_or(Error::Malformed { reason: "signature is not base64url" })?
+            .map_err(|_| Error::InvalidSignature)
     }
 
     /// Builds a key from one JWKS entry; `None` when it is not a usable signing key.

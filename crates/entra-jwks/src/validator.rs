@@ -1,6 +1,7 @@
 //! The validator: parsing, signature, claims, tenants, audiences, permissions,
 //! and the cache of validated tokens.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,7 +17,7 @@ use serde::de::IgnoredAny;
 
 use crate::config::{Algorithm, Options, TenantPolicy, ValidatorBuilder};
 use crate::error::{Error, Result, shorten};
-use crate::keys::{KeyStore, b64url_strict};
+use crate::keys::{KeyStore, b64url_strict, with_b64url_strict};
 
 /// Validates Entra access tokens and ID tokens against the authority's published
 /// keys and the configured rules.
@@ -80,15 +81,18 @@ impl fmt::Debug for Validator {
     }
 }
 
+/// The JOSE header. Its strings borrow from the decoded bytes unless they
+/// hold JSON escapes.
 #[derive(Deserialize)]
-struct Header {
-    alg: String,
-    #[serde(default)]
-    typ: Option<String>,
-    #[serde(default)]
-    kid: Option<String>,
-    #[serde(default)]
-    x5t: Option<String>,
+struct Header<'a> {
+    #[serde(borrow)]
+    alg: Cow<'a, str>,
+    #[serde(default, borrow)]
+    typ: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    kid: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    x5t: Option<Cow<'a, str>>,
     /// Present only on tokens for Microsoft Graph.
     #[serde(default)]
     nonce: Option<IgnoredAny>,
@@ -101,6 +105,38 @@ enum Kind<'a> {
     Access,
     Id { nonce: &'a str },
 }
+
+/// The three parts of a compact JWS, cut at the first and the last dot.
+///
+/// The payload between them is not searched for dots: `.` is not base64url,
+/// so the payload's strict decoding refuses a token of more than three parts
+/// (and [`Inner::verify`] then names the shape as the reason).
+#[derive(Clone, Copy)]
+struct Parts<'a> {
+    header: &'a str,
+    payload: &'a str,
+    signature: &'a str,
+}
+
+impl<'a> Parts<'a> {
+    fn of(token: &'a str) -> Result<Self> {
+        match (token.find('.'), token.rfind('.')) {
+            (Some(first), Some(last)) if first < last => Ok(Self {
+                header: &token[..first],
+                payload: &token[first + 1..last],
+                signature: &token[last + 1..],
+            }),
+            _ => Err(malformed(THREE_PARTS)),
+        }
+    }
+
+    /// The signed bytes: header, dot, payload.
+    fn signed(&self, token: &'a str) -> &'a str {
+        &token[..self.header.len() + 1 + self.payload.len()]
+    }
+}
+
+const THREE_PARTS: &str = "token does not have three parts";
 
 impl Validator {
     /// Starts a builder for tokens issued by `authority` to the API (or app)
@@ -210,16 +246,15 @@ impl Validator {
         let i = &self.inner;
         i.check_size(token)?;
         let Some(cache) = &i.cache else {
-            i.precheck(token)?;
-            return i.verify(token, Kind::Access).await;
+            return i.verify(token, Parts::of(token)?, Kind::Access).await;
         };
         // The cache is keyed by a keyed hash (SipHash, random key) of the
         // signature part (a few hundred bytes, not the whole token), and a hit
         // counts only when the whole token equals the one validated before, byte
         // for byte: the same bytes, no RSA. No cryptographic hash is needed: the
         // exact comparison decides, the hash only finds the entry.
-        let signature = token.rsplit_once('.').map_or("", |(_, s)| s);
-        let hash = cache.hot.key_hash(signature.as_bytes());
+        let parts = Parts::of(token)?;
+        let hash = cache.hot.key_hash(parts.signature.as_bytes());
         let now = i.clock.unix_now();
         // Read before anything is validated: a key withdrawn from here on makes
         // this validation stale too.
@@ -243,8 +278,7 @@ impl Validator {
             cache.hot.insert(seen, hash, token.as_bytes(), local.clone(), local.until);
             return Ok(local.token);
         }
-        i.precheck(token)?;
-        let validated = i.verify(token, Kind::Access).await?;
+        let validated = i.verify(token, parts, Kind::Access).await?;
         let until = now.saturating_add(cache.ttl);
         cache.shared.insert(hash, Cached { token: validated.clone(), keys, until });
         Ok(validated)
@@ -263,8 +297,8 @@ impl Validator {
         expected_nonce: &str,
     ) -> Result<ValidatedToken> {
         let i = &self.inner;
-        i.precheck(token)?;
-        i.verify(token, Kind::Id { nonce: expected_nonce }).await
+        i.check_size(token)?;
+        i.verify(token, Parts::of(token)?, Kind::Id { nonce: expected_nonce }).await
     }
 }
 
@@ -289,19 +323,6 @@ impl Inner {
         Ok(())
     }
 
-    /// Refuses oversized or malformed input before any decoding.
-    fn precheck(&self, token: &str) -> Result<()> {
-        self.check_size(token)?;
-        // Characters outside base64url are refused by the decoding of each part;
-        // here only the shape is checked (a counting loop the compiler vectorizes).
-        let bytes = token.as_bytes();
-        let dots = bytes.iter().filter(|&&b| b == b'.').count();
-        if dots != 2 {
-            return Err(malformed("token does not have three parts"));
-        }
-        Ok(())
-    }
-
     fn check_exp(&self, claims: &EntraClaims, now: i64) -> Result<()> {
         let exp = claims.exp.ok_or(Error::MissingClaim { claim: "exp" })?;
         let leeway = i64::try_from(self.options.leeway.as_secs()).unwrap_or(i64::MAX);
@@ -316,15 +337,16 @@ impl Inner {
         Ok(())
     }
 
-    async fn verify(&self, token: &str, kind: Kind<'_>) -> Result<ValidatedToken> {
-        // precheck guarantees exactly two dots.
-        let mut parts = token.splitn(3, '.');
-        let (Some(h64), Some(p64), Some(s64)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(malformed("token does not have three parts"));
-        };
-        let header: Header = b64url_strict(h64)
-            .and_then(|h| serde_json::from_slice(&h).ok())
+    async fn verify(
+        &self,
+        token: &str,
+        parts: Parts<'_>,
+        kind: Kind<'_>,
+    ) -> Result<ValidatedToken> {
+        let header_json = b64url_strict(parts.header)
             .ok_or(malformed("header is not a base64url JSON object with `alg`"))?;
+        let header: Header<'_> = serde_json::from_slice(&header_json)
+            .map_err(|_| malformed("header is not a base64url JSON object with `alg`"))?;
         if header.nonce.is_some() {
             return Err(Error::ForGraph);
         }
@@ -336,10 +358,15 @@ impl Inner {
         {
             return Err(Error::TokenTypeNotAllowed { typ: shorten(typ) });
         }
-        let claims: EntraClaims = b64url_strict(p64)
-            // One pass over the bytes, duplicate claims refused (see `EntraClaims`).
-            .and_then(|p| serde_json::from_slice::<EntraClaims>(&p).ok())
-            .ok_or(malformed("payload is not a base64url JSON object of claims"))?;
+        // One pass over the bytes, duplicate claims refused (see `EntraClaims`).
+        let claims =
+            with_b64url_strict(parts.payload, |p| serde_json::from_slice::<EntraClaims>(p));
+        let claims = match claims {
+            Some(Ok(claims)) => claims,
+            // Dots were searched for only up to the first and from the last.
+            None if parts.payload.contains('.') => return Err(malformed(THREE_PARTS)),
+            _ => return Err(malformed("payload is not a base64url JSON object of claims")),
+        };
         if claims.is_for_graph() {
             return Err(Error::ForGraph);
         }
@@ -359,8 +386,7 @@ impl Inner {
             version: shorten(claims.ver.as_deref().unwrap_or("")),
         })?;
         let key = store.get(kid).await?;
-        let signed = &token[..h64.len() + 1 + p64.len()];
-        key.verify(alg, signed.as_bytes(), s64)?;
+        key.verify(alg, parts.signed(token).as_bytes(), parts.signature)?;
 
         // The signature holds: the claims are Entra's.
         self.check_exp(&claims, self.clock.unix_now())?;

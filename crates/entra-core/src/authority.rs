@@ -84,16 +84,29 @@ impl IssuerTemplate {
     /// for that tenant or does not name that tenant.
     pub fn check(&self, iss: &str, tid: Option<&str>) -> Result<TenantId, Error> {
         let tid = TenantId::parse(tid.ok_or(Error::MissingTenantId)?)?;
-        let expected = self.resolve(&tid);
-        let mismatch =
-            || Error::IssuerMismatch { expected: expected.clone(), actual: shorten(iss) };
-        if iss != expected {
-            return Err(mismatch());
-        }
-        if !names_tenant(iss, &tid) {
-            return Err(mismatch());
+        if !self.is_resolved_as(iss, &tid) || !names_tenant(iss, &tid) {
+            return Err(Error::IssuerMismatch {
+                expected: self.resolve(&tid),
+                actual: shorten(iss),
+            });
         }
         Ok(tid)
+    }
+
+    /// Whether `iss` equals [`IssuerTemplate::resolve`] for `tid`, compared
+    /// piece by piece without building the resolved issuer.
+    fn is_resolved_as(&self, iss: &str, tid: &TenantId) -> bool {
+        let mut pieces = self.0.split(Self::PLACEHOLDER);
+        let Some(mut rest) = pieces.next().and_then(|first| iss.strip_prefix(first)) else {
+            return false;
+        };
+        for piece in pieces {
+            match rest.strip_prefix(tid.as_str()).and_then(|r| r.strip_prefix(piece)) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        }
+        rest.is_empty()
     }
 }
 

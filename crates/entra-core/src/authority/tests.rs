@@ -285,3 +285,34 @@ fn b2c_is_refused_by_name() {
         Err(Error::B2cNotSupported { .. })
     ));
 }
+
+/// The issuer comparison that builds nothing agrees with comparing against the
+/// resolved issuer, for templates with zero, one or two placeholders.
+#[test]
+fn issuer_comparison_agrees_with_the_resolved_issuer() {
+    let tid = TenantId::parse("72f988bf-86f1-41af-91ab-2d7cd011db47").unwrap();
+    let other = "00000000-0000-0000-0000-000000000001";
+    let templates = [
+        "https://login.microsoftonline.com/{tenantid}/v2.0",
+        "https://sts.windows.net/{tenantid}/",
+        "https://{tenantid}.ciamlogin.com/{tenantid}/v2.0",
+        "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0",
+        "{tenantid}",
+    ];
+    for template in templates {
+        let t = IssuerTemplate::new(template);
+        let resolved = t.resolve(&tid);
+        let candidates = [
+            resolved.clone(),
+            format!("{resolved}/"),
+            resolved[..resolved.len() - 1].to_owned(),
+            resolved.replace(tid.as_str(), other),
+            template.to_owned(),
+            String::new(),
+            tid.as_str().to_owned(),
+        ];
+        for iss in candidates {
+            assert_eq!(t.is_resolved_as(&iss, &tid), iss == resolved, "{template} vs {iss}");
+        }
+    }
+}

@@ -72,6 +72,7 @@ mod certificate;
 mod claims;
 mod clock;
 mod cloud;
+pub mod constant_time;
 mod credential;
 pub mod dangerous;
 mod entra_error;

@@ -7,10 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
-use aws_lc_rs::constant_time::verify_slices_are_equal;
 use entra_core::{
     Authority, ClientId, Clock, EntraClaims, HotCache, IssuerTemplate, SeamError, Secret, Tenant,
-    TokenValidator, TokenVersion, ValidatedToken, dangerous,
+    TokenValidator, TokenVersion, ValidatedToken, constant_time, dangerous,
 };
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -276,8 +275,7 @@ impl Validator {
         if let Some(hit) = cache.shared.get(&hash)
             && hit.keys == keys
             && now < hit.until
-            && verify_slices_are_equal(hit.token.raw().expose_secret().as_bytes(), token.as_bytes())
-                .is_ok()
+            && constant_time::eq(hit.token.raw().expose_secret().as_bytes(), token.as_bytes())
         {
             i.check_exp(hit.token.claims(), now)?;
             // This thread's own copy, so that its next hits share no counter.
@@ -439,9 +437,7 @@ impl Inner {
             }
             Kind::Id { nonce } => {
                 let got = claims.nonce.as_deref().unwrap_or("");
-                if nonce.is_empty()
-                    || verify_slices_are_equal(got.as_bytes(), nonce.as_bytes()).is_err()
-                {
+                if nonce.is_empty() || !constant_time::eq(got.as_bytes(), nonce.as_bytes()) {
                     return Err(Error::NonceMismatch);
                 }
             }

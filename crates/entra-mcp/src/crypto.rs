@@ -23,7 +23,7 @@ pub(crate) fn sha256_b64(value: &str) -> String {
 
 /// Equality in constant time (for equal lengths).
 pub(crate) fn same(a: &str, b: &str) -> bool {
-    aws_lc_rs::constant_time::verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok()
+    entra_core::constant_time::eq(a.as_bytes(), b.as_bytes())
 }
 
 /// Whether `s` is a PKCE verifier or S256 challenge by RFC 7636's syntax: 43 to

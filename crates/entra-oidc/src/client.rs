@@ -4,7 +4,6 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_lc_rs::constant_time::verify_slices_are_equal;
 use entra_core::http::HttpClient;
 use entra_core::{
     Authority, ClientCredential, ClientId, Clock, Cloud, LoginStateStore, PendingLogin, Secret,
@@ -450,7 +449,7 @@ impl Client {
     pub async fn complete(&self, params: &CallbackParams, browser_state: &str) -> Result<SignedIn> {
         let state = params.state.as_deref().ok_or(Error::MissingState)?;
         if browser_state.is_empty()
-            || verify_slices_are_equal(state.as_bytes(), browser_state.as_bytes()).is_err()
+            || !entra_core::constant_time::eq(state.as_bytes(), browser_state.as_bytes())
         {
             return Err(Error::StateMismatch);
         }

@@ -5,7 +5,6 @@ use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use aws_lc_rs::constant_time::verify_slices_are_equal;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
@@ -194,7 +193,7 @@ async fn handle(
     let state_ok = params
         .state
         .as_deref()
-        .is_some_and(|s| verify_slices_are_equal(s.as_bytes(), expected_state.as_bytes()).is_ok());
+        .is_some_and(|s| entra_core::constant_time::eq(s.as_bytes(), expected_state.as_bytes()));
     if !state_ok {
         respond(&mut stream, 400, "Bad Request", PAGE_BAD).await;
         return None;

@@ -532,7 +532,10 @@ async fn cache_hit_requires_the_same_bytes() {
     let v = env.builder().build().unwrap();
     let good = env.token();
     v.validate(&good).await.unwrap();
-    // Same signature part, other claims: not a cache hit, and refused.
+    // The second validation is a shared-cache hit, which this thread keeps.
+    v.validate(&good).await.unwrap();
+    // Same signature part (so the same hash), other claims: not a cache hit in
+    // either cache, and refused.
     let other = env.with(|c| c["scp"] = json!("admin"));
     let spliced =
         format!("{}.{}", other.rsplit_once('.').unwrap().0, good.rsplit_once('.').unwrap().1);

@@ -11,7 +11,12 @@
 //!   value read before that is not kept (the generation read before the read);
 //! - the key is the user's `tid` and `oid` as the token states them, the SHA-256
 //!   of the token and the target as given, in an unambiguous encoding compared
-//!   byte for byte: one user's token never answers another's.
+//!   byte for byte: one user's token never answers another's. The key is not in
+//!   the value (an [`AccessToken`]), so each entry stores its own copy.
+//!
+//! The [`HotCache`] is set-associative (sets of 8 to 15 entries picked by the
+//! hash): `per_thread` entries hold any 8 keys, and about a quarter as many
+//! distinct keys as entries without a set overflowing, most of the time.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -185,6 +190,24 @@ mod tests {
         // Usable while now < exp - skew = 9,700.5 s; kept while now < 9,700 s.
         assert!(hot.get(&user, &target, at(9_699_999)).is_some());
         assert!(hot.get(&user, &target, at(9_700_000)).is_none());
+    }
+
+    #[test]
+    fn the_default_size_keeps_a_set_of_users() {
+        // 64 per thread: 8 sets of 8, so any 8 keys stay whatever their hashes.
+        let hot = HotTokens::new(64);
+        let target = Target::from("x");
+        let exp = UNIX_EPOCH + Duration::from_secs(10_000);
+        let users: Vec<_> = (0..8).map(|i| token(&format!("t{i}"), "a", "b")).collect();
+        for (i, user) in users.iter().enumerate() {
+            let ticket = hot.ticket(user, &target).unwrap();
+            let at = AccessToken::new(Secret::new(format!("at{i}")), exp, vec![]);
+            hot.keep(&ticket, &at, Duration::ZERO);
+        }
+        for (i, user) in users.iter().enumerate() {
+            let got = hot.get(user, &target, UNIX_EPOCH).map(|t| t.secret);
+            assert_eq!(got.as_ref().map(Secret::expose_secret), Some(format!("at{i}").as_str()));
+        }
     }
 
     #[test]

@@ -19,7 +19,6 @@ use std::fmt;
 use std::hash::BuildHasher as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use aws_lc_rs::constant_time::verify_slices_are_equal;
 use thread_local::ThreadLocal;
 
 /// Ways per set aimed at: sets have from 8 to 15 ways (fewer only when the whole
@@ -179,7 +178,7 @@ impl<V: Clone + Send> HotCache<V> {
         }
         let stored = match self.key_of {
             Some(key_of) => {
-                if verify_slices_are_equal(key_of(&value), key).is_err() {
+                if !crate::constant_time::eq(key_of(&value), key) {
                     return;
                 }
                 Box::default()
@@ -225,7 +224,7 @@ impl<V: Clone + Send> HotCache<V> {
                     Some(key_of) => key_of(&e.value),
                     None => &e.key,
                 };
-                verify_slices_are_equal(stored, key).is_ok()
+                crate::constant_time::eq(stored, key)
             }
         })
     }

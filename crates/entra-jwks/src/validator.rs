@@ -153,9 +153,9 @@ impl<'a> Parts<'a> {
 
 const THREE_PARTS: &str = "token does not have three parts";
 
-/// How much of the signature part finds a token in the cache (32 base64url
-/// characters: 192 bits).
-const HASHED_SIGNATURE_BYTES: usize = 32;
+/// How much of the end of a token finds it in the cache (32 base64url
+/// characters of its signature: 192 bits).
+const HASHED_BYTES: usize = 32;
 
 impl Validator {
     /// Starts a builder for tokens issued by `authority` to the API (or app)
@@ -267,16 +267,16 @@ impl Validator {
         let Some(cache) = &i.cache else {
             return i.verify(token, Parts::of(token)?, Kind::Access).await;
         };
-        // The cache is keyed by a keyed hash (SipHash, random key) of the first
-        // `HASHED_SIGNATURE_BYTES` of the signature part (not the whole token),
-        // and a hit counts only when the whole token equals the one validated
-        // before, byte for byte: the same bytes, no RSA. No cryptographic hash is
-        // needed: the exact comparison decides, the hash only finds the entry.
-        // Only validated tokens are cached, and their signatures' first bytes
-        // differ (192 bits of a signature nobody but the key holder can choose).
-        let parts = Parts::of(token)?;
-        let hashed = parts.signature.get(..HASHED_SIGNATURE_BYTES).unwrap_or(parts.signature);
-        let hash = cache.hot.key_hash(hashed.as_bytes());
+        // The cache is keyed by a keyed hash (SipHash, random key) of the last
+        // `HASHED_BYTES` of the token (the end of its signature; nothing is
+        // parsed to find them), and a hit counts only when the whole token
+        // equals the one validated before, byte for byte: the same bytes, no
+        // RSA. No cryptographic hash is needed: the exact comparison decides,
+        // the hash only finds the entry. Only validated tokens are cached, and
+        // their signatures differ (192 bits of a signature nobody but the key
+        // holder can choose).
+        let tail = token.len().saturating_sub(HASHED_BYTES);
+        let hash = cache.hot.key_hash(&token.as_bytes()[tail..]);
         let now = i.clock.unix_now();
         // Read before anything is validated: a key withdrawn from here on makes
         // this validation stale too.
@@ -299,7 +299,7 @@ impl Validator {
             cache.hot.insert(seen, hash, token.as_bytes(), local.clone(), local.until);
             return Ok(local.token);
         }
-        let validated = i.verify(token, parts, Kind::Access).await?;
+        let validated = i.verify(token, Parts::of(token)?, Kind::Access).await?;
         let until = now.saturating_add(cache.ttl);
         cache.shared.insert(hash, Cached { token: validated.clone(), keys, until });
         Ok(validated)

@@ -31,8 +31,9 @@ pub struct Obo {
     pub(crate) inner: Arc<Inner>,
 }
 
-/// The default of [`OboBuilder::thread_cache`].
-const DEFAULT_THREAD_CACHE: usize = 64;
+/// The default of [`OboBuilder::thread_cache`]: 32 sets of 8, so that 64
+/// distinct (user, resource) tokens per thread stay with high probability.
+const DEFAULT_THREAD_CACHE: usize = 256;
 
 type Flight = Shared<BoxFuture<'static, Result<AccessToken>>>;
 
@@ -518,7 +519,13 @@ impl OboBuilder {
     }
 
     /// How many tokens each thread keeps in its own front of the cache (0 turns
-    /// it off). Defaults to 64.
+    /// it off). Defaults to 256.
+    ///
+    /// The entries are kept in sets of 8 (or fewer, for fewer than 8 entries)
+    /// picked by a hash of the key, so the number is rounded down to whole sets,
+    /// and a set that is full replaces its own oldest entry: a thread reliably
+    /// keeps about a quarter of this many distinct tokens. Each entry is a copy
+    /// of one access token (a few KB).
     ///
     /// A hit there writes no memory shared with other threads (no lock, no
     /// shared reference count), so hits scale with the cores. Each thread keeps

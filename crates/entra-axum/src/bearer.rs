@@ -401,20 +401,15 @@ pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<Option<BearerToken<'_>
 
 /// Whether `b` is a byte of RFC 9110 `token68` before its `=` padding:
 /// `ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/"`. Comparisons only, no
-/// table and no branch, so that the check of a whole token is vectorized.
+/// table and no branch, so that the check of a whole token is vectorized; as
+/// few as possible, since they run for every byte of a 2-3 KB token.
 #[inline]
 fn is_token68_byte(b: u8) -> bool {
     // `| 0x20` maps `A-Z` onto `a-z` and no other byte into that range.
     let alpha = (b | 0x20).wrapping_sub(b'a') < 26;
-    let digit = b.wrapping_sub(b'0') < 10;
-    alpha
-        | digit
-        | (b == b'-')
-        | (b == b'.')
-        | (b == b'_')
-        | (b == b'~')
-        | (b == b'+')
-        | (b == b'/')
+    // `-`, `.`, `/` and the digits are one run of bytes, 0x2D to 0x39.
+    let digit_dash_dot_slash = b.wrapping_sub(b'-') < 13;
+    alpha | digit_dash_dot_slash | (b == b'_') | (b == b'~') | (b == b'+')
 }
 
 /// RFC 9110 `token68`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.

@@ -302,4 +302,20 @@ mod tests {
         let c = claims(Some(TID), Some(OID));
         assert!(Arc::ptr_eq(&identity_key(&c).unwrap(), &identity_key(&c).unwrap()));
     }
+
+    #[test]
+    fn a_token_a_host_put_in_the_extensions_is_a_caller() {
+        let token = entra_core::dangerous::assume_validated(
+            entra_core::Secret::new("a.b.c"),
+            claims(Some(TID), Some(OID)),
+        );
+        let (mut parts, ()) = http::Request::new(()).into_parts();
+        // No layer and no token: a wiring mistake, 500.
+        let refused = from_parts(&parts).unwrap_err();
+        assert_eq!(refused.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
+        parts.extensions.insert(token);
+        let caller = from_parts(&parts).unwrap().unwrap();
+        assert_eq!(caller.object_id(), OID);
+        assert_eq!(caller.tenant_id().as_str(), TID);
+    }
 }

@@ -4,7 +4,10 @@
 # over a validator that does no work (/static: the layer's own cost). Installs a
 # load generator if none is present: `oha` (cargo install) or Debian's `wrk`.
 #
-#   scripts/load-bearer.sh [seconds per run, default 10] [connections, default 32] [rounds, default 5]
+#   scripts/load-bearer.sh [seconds per run, default 10] [connections, default 32] [rounds, default 5] [server]
+#
+# `server` is a load_server binary built beforehand (to compare two builds, run
+# the script once with each, alternating); by default the example is built here.
 #
 # Every path gets the same request (the same `Authorization: Bearer` header, so
 # the same bytes to parse) from the same server process. After a warm-up of each
@@ -17,6 +20,7 @@ cd "$(dirname "$0")/.."
 SECS="${1:-10}"
 CONNS="${2:-32}"
 ROUNDS="${3:-5}"
+SERVER_BIN="${4:-}"
 PATHS=(/bare /layered /static)
 
 if command -v oha >/dev/null; then
@@ -30,10 +34,13 @@ else
   TOOL=oha
 fi
 
-cargo build --release -q -p entra-axum --example load_server
+if [ -z "$SERVER_BIN" ]; then
+  cargo build --release -q -p entra-axum --example load_server
+  SERVER_BIN="${CARGO_TARGET_DIR:-target}/release/examples/load_server"
+fi
 OUT="$(mktemp)"
 SERVE_SECS=$(( ${#PATHS[@]} * (ROUNDS * SECS + 3) + 60 ))
-"${CARGO_TARGET_DIR:-target}/release/examples/load_server" "$SERVE_SECS" >"$OUT" &
+"$SERVER_BIN" "$SERVE_SECS" >"$OUT" &
 SERVER=$!
 trap 'kill "$SERVER" 2>/dev/null || true; rm -f "$OUT"' EXIT
 for _ in $(seq 1 100); do

@@ -1,5 +1,6 @@
 //! The `Caller` extractor: who called a bearer-protected route.
 
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
@@ -40,13 +41,13 @@ pub enum CallerKind {
 #[derive(Clone)]
 pub struct Caller {
     token: ValidatedToken,
-    key: IdentityKey,
+    key: Arc<IdentityKey>,
     exchanger: Option<Arc<dyn TokenExchanger>>,
 }
 
 impl fmt::Debug for Caller {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Caller").field("key", &self.key).finish_non_exhaustive()
+        f.debug_struct("Caller").field("key", &*self.key).finish_non_exhaustive()
     }
 }
 
@@ -54,7 +55,7 @@ impl Caller {
     /// The caller of `token`; `None` when the token has no identity (a GUID
     /// `tid` and an `oid`).
     pub fn from_token(token: ValidatedToken) -> Option<Self> {
-        let key = token.claims().identity_key()?;
+        let key = identity_key(token.claims())?;
         Some(Self { token, key, exchanger: None })
     }
 
@@ -168,14 +169,57 @@ impl Caller {
     /// exchange fails. Returned from the handler, a Conditional Access claims
     /// challenge becomes a 401 `insufficient_claims` for the client to answer.
     pub async fn on_behalf_of(&self, target: impl Into<Target>) -> Result<AccessToken, Error> {
-        let exchanger = self.exchanger.as_ref().ok_or(Error::NoExchanger)?;
+        // Through `&dyn`, not the `Arc` (whose blanket impl would box twice).
+        let exchanger: &dyn TokenExchanger =
+            &**self.exchanger.as_ref().ok_or(Error::NoExchanger)?;
         Ok(exchanger.exchange(&self.token, &target.into()).await?)
     }
 }
 
+thread_local! {
+    /// The identity key built last on this thread. A caller's requests usually
+    /// come one after another: the next one with the same `tid` and `oid` shares
+    /// this key instead of building its two strings again.
+    static LAST_KEY: RefCell<Option<Arc<IdentityKey>>> = const { RefCell::new(None) };
+}
+
+/// `claims.identity_key()`, shared with the previous caller on this thread when
+/// it has the same identity.
+fn identity_key(claims: &EntraClaims) -> Option<Arc<IdentityKey>> {
+    let (tid, oid) = (claims.tid.as_deref()?, claims.oid.as_deref()?);
+    let last = LAST_KEY
+        .try_with(|last| last.try_borrow().ok().and_then(|k| k.clone()))
+        .ok()
+        .flatten()
+        .filter(|k| same_identity(k, tid, oid));
+    if last.is_some() {
+        return last;
+    }
+    let key = Arc::new(claims.identity_key()?);
+    // Unavailable while the thread exits: then nothing is kept.
+    let _ = LAST_KEY.try_with(|last| {
+        if let Ok(mut last) = last.try_borrow_mut() {
+            *last = Some(key.clone());
+        }
+    });
+    Some(key)
+}
+
+/// Whether `IdentityKey` built from `tid` and `oid` would equal `key`:
+/// `identity_key` trims `tid`, checks that it is a GUID and lowercases it, and
+/// lowercases `oid` (ASCII). `key` holds a lowercase GUID and a lowercase oid,
+/// so equal up to ASCII case means the same key.
+fn same_identity(key: &IdentityKey, tid: &str, oid: &str) -> bool {
+    tid.trim().eq_ignore_ascii_case(key.tid.as_str()) && oid.eq_ignore_ascii_case(&key.oid)
+}
+
 fn from_parts(parts: &Parts) -> Result<Option<Caller>, Box<Response>> {
     let context = parts.extensions.get::<LayerContext>();
-    let Some(token) = parts.extensions.get::<ValidatedToken>() else {
+    // The layer's token; without one, a token a host's own middleware put in
+    // the extensions.
+    let token =
+        context.and_then(|c| c.token.as_ref()).or_else(|| parts.extensions.get::<ValidatedToken>());
+    let Some(token) = token else {
         if context.is_none() {
             tracing::error!("the Caller extractor is used on a route without a BearerLayer");
             let refusal = Refusal::Internal("the bearer layer is not installed on this route");
@@ -184,11 +228,12 @@ fn from_parts(parts: &Parts) -> Result<Option<Caller>, Box<Response>> {
         return Ok(None);
     };
     let Some(mut caller) = Caller::from_token(token.clone()) else {
-        let challenger = context.map_or_else(|| Challenger::new("api"), |c| c.0.challenger.clone());
+        let challenger =
+            context.map_or_else(|| Challenger::new("api"), |c| c.shared.challenger.clone());
         let refusal = Refusal::InvalidToken("the access token has no tid and oid");
         return Err(Box::new(challenger.response(&refusal)));
     };
-    caller.exchanger = context.and_then(|c| c.0.exchanger.clone());
+    caller.exchanger = context.and_then(|c| c.shared.exchanger.clone());
     Ok(Some(caller))
 }
 
@@ -202,7 +247,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
                 let challenger = parts
                     .extensions
                     .get::<LayerContext>()
-                    .map_or_else(|| Challenger::new("api"), |c| c.0.challenger.clone());
+                    .map_or_else(|| Challenger::new("api"), |c| c.shared.challenger.clone());
                 Err(challenger.response(&Refusal::NoCredentials).into_response())
             }
         }
@@ -214,5 +259,63 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Response> {
         from_parts(parts).map_err(|r| *r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(tid: Option<&str>, oid: Option<&str>) -> EntraClaims {
+        serde_json::from_value(serde_json::json!({ "tid": tid, "oid": oid })).unwrap()
+    }
+
+    const TID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    const OID: &str = "00000000-0000-0000-66f3-3332eca7ea81";
+
+    #[test]
+    fn the_shared_key_is_the_key_of_the_claims() {
+        let cases = [
+            (Some(TID), Some(OID)),
+            (Some(TID), Some(OID)),
+            (
+                Some(" 72F988BF-86F1-41AF-91AB-2D7CD011DB47 "),
+                Some("00000000-0000-0000-66F3-3332ECA7EA81"),
+            ),
+            (Some(TID), Some("another-oid")),
+            (Some("9188040d-6c67-4c5b-b112-36a304b66dad"), Some(OID)),
+            (Some(TID), Some(OID)),
+            // No identity, also right after the same tid or oid was seen.
+            (Some(TID), None),
+            (None, Some(OID)),
+            (Some("72f988bf-86f1-41af-91ab-2d7cd011db4"), Some(OID)),
+            (Some("72f988bf-86f1-41af-91ab-2d7cd011db47x"), Some(OID)),
+            (Some("contoso.onmicrosoft.com"), Some(OID)),
+            (Some(TID), Some("")),
+            (Some(TID), Some(OID)),
+        ];
+        for (tid, oid) in cases {
+            let c = claims(tid, oid);
+            assert_eq!(identity_key(&c).as_deref(), c.identity_key().as_ref(), "{tid:?} {oid:?}");
+        }
+        // Repeated identities share one key.
+        let c = claims(Some(TID), Some(OID));
+        assert!(Arc::ptr_eq(&identity_key(&c).unwrap(), &identity_key(&c).unwrap()));
+    }
+
+    #[test]
+    fn a_token_a_host_put_in_the_extensions_is_a_caller() {
+        let token = entra_core::dangerous::assume_validated(
+            entra_core::Secret::new("a.b.c"),
+            claims(Some(TID), Some(OID)),
+        );
+        let (mut parts, ()) = http::Request::new(()).into_parts();
+        // No layer and no token: a wiring mistake, 500.
+        let refused = from_parts(&parts).unwrap_err();
+        assert_eq!(refused.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
+        parts.extensions.insert(token);
+        let caller = from_parts(&parts).unwrap().unwrap();
+        assert_eq!(caller.object_id(), OID);
+        assert_eq!(caller.tenant_id().as_str(), TID);
     }
 }

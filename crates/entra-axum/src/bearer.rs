@@ -49,12 +49,9 @@ pub(crate) struct Shared {
     optional: bool,
 }
 
-/// The one request extension the layer adds: its settings, for the extractors,
-/// and the validated token, when the request had one.
-///
-/// One value rather than two: the request's extension map (a boxed hash map,
-/// with axum's `OriginalUri` and path parameters already in it) then takes one
-/// boxed value and does not grow on every admitted request.
+/// The layer's settings, for the extractors, and the validated token, when the
+/// request had one (the token is also in the extensions on its own, as a
+/// [`ValidatedToken`], for services that are not extractors).
 #[derive(Clone)]
 pub(crate) struct LayerContext {
     pub(crate) shared: Arc<Shared>,
@@ -62,9 +59,10 @@ pub(crate) struct LayerContext {
 }
 
 /// A tower [`Layer`] that admits a request only with a valid Entra access token
-/// in exactly one `Authorization: Bearer` header, and leaves the
-/// [`ValidatedToken`] in the request extensions for the [`Caller`](crate::Caller)
-/// extractor (read it with [`Caller::token`](crate::Caller::token)).
+/// in exactly one `Authorization: Bearer` header, and puts the
+/// [`ValidatedToken`] in the request extensions (read it with the
+/// [`Caller`](crate::Caller) extractor and [`Caller::token`](crate::Caller::token),
+/// or as `Extension<ValidatedToken>`).
 ///
 /// Works on any axum `Router`, route or tower service whose response body is an
 /// HTTP body (rmcp's streamable HTTP service included). Responses follow RFC 6750
@@ -337,7 +335,11 @@ async fn admit<B>(shared: Arc<Shared>, mut req: Request<B>, offset: usize) -> Ad
             shared.challenger.response(&Refusal::InsufficientScope { scopes }),
         );
     }
-    req.extensions_mut().insert(LayerContext { shared: shared.clone(), token: Some(validated) });
+    let extensions = req.extensions_mut();
+    // The token itself, for any service behind the layer (`Extension<ValidatedToken>`,
+    // rmcp's request parts); the context's copy is what `Caller` reads.
+    extensions.insert(validated.clone());
+    extensions.insert(LayerContext { shared: shared.clone(), token: Some(validated) });
     Admission::Admitted(req, shared)
 }
 

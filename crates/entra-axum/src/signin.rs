@@ -552,10 +552,8 @@ async fn logout(
                     .map(|(_, v)| v.into_owned())
             },
         );
-    let matches = sent.is_some_and(|t| {
-        aws_lc_rs::constant_time::verify_slices_are_equal(t.as_bytes(), state.csrf.as_bytes())
-            .is_ok()
-    });
+    let matches =
+        sent.is_some_and(|t| entra_core::constant_time::eq(t.as_bytes(), state.csrf.as_bytes()));
     if !matches {
         return Error::Csrf.into_response();
     }

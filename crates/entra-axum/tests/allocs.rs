@@ -93,6 +93,8 @@ fn the_layer_adds_few_allocations() {
 
 /// The allocations the bearer layer and the `Caller` extractor may add: the
 /// validator's boxed future (`async_trait`), the validation's own boxed future
-/// (kept in case the validator has to wait for keys), and the one request
-/// extension. The `Caller` of a repeated identity allocates nothing.
-const MAX_ADDED: usize = 3;
+/// (kept in case the validator has to wait for keys), and two request
+/// extensions (the `ValidatedToken` for any service, the layer's context for
+/// the extractors), the second of which also grows axum's extension map. The
+/// `Caller` of a repeated identity allocates nothing.
+const MAX_ADDED: usize = 5;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::get;
 use entra_axum::{Caller, EntraAuth, Error};
-use entra_core::{ClientCredential, Secret};
+use entra_core::{ClientCredential, Secret, ValidatedToken};
 use entra_testkit::{Fault, JwksFault, MockEntra, TestUser, TokenSpec};
 use reqwest::StatusCode;
 
@@ -18,6 +18,12 @@ async fn whoami(caller: Caller) -> String {
 async fn graph(caller: Caller) -> Result<String, Error> {
     let token = caller.on_behalf_of("https://graph.microsoft.com").await?;
     Ok(format!("graph token, {} scopes", token.scopes.len()))
+}
+
+/// The validated token, read from the request extensions as any tower service
+/// (rmcp's included) can read it.
+async fn token(axum::Extension(token): axum::Extension<ValidatedToken>) -> String {
+    token.claims().oid.clone().unwrap_or_default()
 }
 
 async fn maybe(caller: Option<Caller>) -> String {
@@ -65,6 +71,7 @@ async fn api() -> Api {
     let app = Router::new()
         .route("/mcp", get(whoami))
         .route("/mcp/graph", get(graph))
+        .route("/mcp/token", get(token))
         .layer(mcp.bearer().require_scope("access_as_user"))
         .route("/mcp/app", get(whoami).layer(mcp.bearer().require_role("Data.Read")))
         .route("/mcp/optional", get(maybe).layer(mcp.bearer().optional()))
@@ -88,6 +95,10 @@ async fn valid_token_passes_and_missing_credentials_get_a_bare_challenge() {
     // The scheme is case-insensitive.
     let r = t.get("/mcp", Some(&format!("bEARER {token}"))).await;
     assert_eq!(r.status(), StatusCode::OK);
+    // The validated token is in the request extensions for any service.
+    let r = t.get("/mcp/token", Some(&format!("Bearer {token}"))).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.text().await.unwrap(), t.alice.oid);
 
     // No credentials: 401 without `error`.
     let r = t.get("/mcp", None).await;

@@ -186,12 +186,11 @@ thread_local! {
 /// `claims.identity_key()`, shared with the previous caller on this thread when
 /// it has the same identity.
 fn identity_key(claims: &EntraClaims) -> Option<Arc<IdentityKey>> {
-    let (tid, oid) = (claims.tid.as_deref()?, claims.oid.as_deref()?);
     let last = LAST_KEY
         .try_with(|last| last.try_borrow().ok().and_then(|k| k.clone()))
         .ok()
         .flatten()
-        .filter(|k| same_identity(k, tid, oid));
+        .filter(|k| k.is_of(claims));
     if last.is_some() {
         return last;
     }
@@ -203,14 +202,6 @@ fn identity_key(claims: &EntraClaims) -> Option<Arc<IdentityKey>> {
         }
     });
     Some(key)
-}
-
-/// Whether `IdentityKey` built from `tid` and `oid` would equal `key`:
-/// `identity_key` trims `tid`, checks that it is a GUID and lowercases it, and
-/// lowercases `oid` (ASCII). `key` holds a lowercase GUID and a lowercase oid,
-/// so equal up to ASCII case means the same key.
-fn same_identity(key: &IdentityKey, tid: &str, oid: &str) -> bool {
-    tid.trim().eq_ignore_ascii_case(key.tid.as_str()) && oid.eq_ignore_ascii_case(&key.oid)
 }
 
 fn from_parts(parts: &Parts) -> Result<Option<Caller>, Box<Response>> {

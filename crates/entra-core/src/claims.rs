@@ -306,6 +306,17 @@ pub struct IdentityKey {
     pub oid: String,
 }
 
+impl IdentityKey {
+    /// Whether [`EntraClaims::identity_key`] of `claims` is this key, without
+    /// building it: `tid` is compared trimmed and `oid` up to ASCII case, as
+    /// `identity_key` normalizes them (this key holds both in lowercase, and a
+    /// `tid` equal to its GUID is a GUID).
+    pub fn is_of(&self, claims: &EntraClaims) -> bool {
+        claims.tid.as_deref().is_some_and(|t| t.trim().eq_ignore_ascii_case(self.tid.as_str()))
+            && claims.oid.as_deref().is_some_and(|o| o.eq_ignore_ascii_case(&self.oid))
+    }
+}
+
 impl fmt::Display for IdentityKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.tid, self.oid)
@@ -451,6 +462,34 @@ mod tests {
         assert!(c.extra.contains_key("custom"));
         let dbg = format!("{c:?}");
         assert!(!dbg.contains("access_as_user") && !dbg.contains("a1b2c3d4"));
+    }
+
+    /// `IdentityKey::is_of` answers exactly when `identity_key` gives that key.
+    #[test]
+    fn is_of_agrees_with_identity_key() {
+        let key =
+            EntraClaims { tid: Some(TID.into()), oid: Some("o-1".into()), ..Default::default() }
+                .identity_key()
+                .unwrap();
+        let upper = format!(" {} ", TID.to_ascii_uppercase());
+        let cases = [
+            (Some(TID), Some("o-1")),
+            (Some(upper.as_str()), Some("O-1")),
+            (Some(TID), Some("o-2")),
+            (Some("00000000-0000-0000-0000-000000000001"), Some("o-1")),
+            (Some(&TID[..35]), Some("o-1")),
+            (Some("contoso.com"), Some("o-1")),
+            (None, Some("o-1")),
+            (Some(TID), None),
+        ];
+        for (tid, oid) in cases {
+            let c = EntraClaims {
+                tid: tid.map(str::to_owned),
+                oid: oid.map(str::to_owned),
+                ..Default::default()
+            };
+            assert_eq!(key.is_of(&c), c.identity_key().as_ref() == Some(&key), "{tid:?} {oid:?}");
+        }
     }
 
     #[test]

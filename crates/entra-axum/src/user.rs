@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::response::{IntoResponse, Response};
@@ -70,9 +70,11 @@ impl StoredTokens {
     ) -> Self {
         let (_, access, refresh) = tokens.into_parts();
         let (access_token, access_expires_at, scopes) = match access {
-            Some(a) => {
-                (Some(a.secret.expose_secret().to_owned()), Some(unix(a.expires_at)), a.scopes)
-            }
+            Some(a) => (
+                Some(a.secret.expose_secret().to_owned()),
+                Some(entra_core::unix_seconds(a.expires_at)),
+                a.scopes,
+            ),
             None => (None, None, Vec::new()),
         };
         Self {
@@ -83,10 +85,6 @@ impl StoredTokens {
             refresh_token: refresh.map(|r| r.expose_secret().to_owned()).or(previous_refresh),
         }
     }
-}
-
-fn unix(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// Everything the session holds for a signed-in user.

@@ -27,10 +27,14 @@ pub trait Clock: Send + Sync + fmt::Debug {
 
     /// Seconds since the Unix epoch (0 for times before it).
     fn unix_now(&self) -> i64 {
-        self.now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        unix_seconds(self.now())
     }
+}
+
+/// Whole seconds since the Unix epoch, rounded down: 0 for times before it,
+/// `i64::MAX` for times past that.
+pub fn unix_seconds(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 impl<T: Clock + ?Sized> Clock for &T {

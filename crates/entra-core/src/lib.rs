@@ -100,7 +100,7 @@ pub mod words;
 pub use authority::{Authority, IssuerTemplate, TokenVersion};
 pub use certificate::{AssertionAlgorithm, CertificateCredential};
 pub use claims::{Audience, ClaimSource, EntraClaims, GRAPH_APP_ID, Groups, IdentityKey};
-pub use clock::{Clock, ManualClock, Sleep, SystemClock};
+pub use clock::{Clock, ManualClock, Sleep, SystemClock, unix_seconds};
 pub use cloud::{Cloud, CustomCloud, Tenant};
 pub use credential::{
     CLIENT_ASSERTION_TYPE, ClientAssertionProvider, ClientAuth, ClientCredential, SecretPlacement,

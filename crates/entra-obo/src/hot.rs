@@ -20,9 +20,9 @@
 
 use std::cell::RefCell;
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
-use entra_core::{AccessToken, HotCache, Target, ValidatedToken};
+use entra_core::{AccessToken, HotCache, Target, ValidatedToken, unix_seconds};
 
 /// Per-thread copies of the tokens read from the token cache.
 pub(crate) struct HotTokens {
@@ -56,7 +56,7 @@ impl HotTokens {
         target: &Target,
         now: SystemTime,
     ) -> Option<AccessToken> {
-        let now = unix_secs(now);
+        let now = unix_seconds(now);
         KEY.with(|cell| {
             let mut key = cell.try_borrow_mut().ok()?;
             key.clear();
@@ -79,7 +79,7 @@ impl HotTokens {
     pub(crate) fn keep(&self, ticket: &Ticket, token: &AccessToken, skew: Duration) {
         // Whole seconds, rounded down: a hit at `now` (rounded down) means
         // `now < until <= expires_at - skew`.
-        let Some(until) = token.expires_at.checked_sub(skew).map(unix_secs) else { return };
+        let Some(until) = token.expires_at.checked_sub(skew).map(unix_seconds) else { return };
         self.cache.insert(ticket.generation, ticket.hash, &ticket.key, token.clone(), until);
     }
 
@@ -100,12 +100,6 @@ impl fmt::Debug for HotTokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.cache, f)
     }
-}
-
-/// Seconds since the Unix epoch, rounded down (0 before it, saturated after
-/// `i64::MAX`).
-fn unix_secs(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// Appends the key of `user_token` and `target`: the token's SHA-256, then
@@ -141,6 +135,8 @@ fn field(out: &mut Vec<u8>, s: &str) {
 
 #[cfg(test)]
 mod tests {
+    use std::time::UNIX_EPOCH;
+
     use entra_core::{EntraClaims, Secret};
 
     use super::*;
@@ -194,8 +190,8 @@ mod tests {
 
     #[test]
     fn the_default_size_keeps_a_set_of_users() {
-        // 64 per thread: 8 sets of 8, so any 8 keys stay whatever their hashes.
-        let hot = HotTokens::new(64);
+        // 256 per thread: 32 sets of 8, so any 8 keys stay whatever their hashes.
+        let hot = HotTokens::new(crate::obo::DEFAULT_THREAD_CACHE);
         let target = Target::from("x");
         let exp = UNIX_EPOCH + Duration::from_secs(10_000);
         let users: Vec<_> = (0..8).map(|i| token(&format!("t{i}"), "a", "b")).collect();

@@ -33,7 +33,7 @@ pub struct Obo {
 
 /// The default of [`OboBuilder::thread_cache`]: 32 sets of 8, so that 64
 /// distinct (user, resource) tokens per thread stay with high probability.
-const DEFAULT_THREAD_CACHE: usize = 256;
+pub(crate) const DEFAULT_THREAD_CACHE: usize = 256;
 
 type Flight = Shared<BoxFuture<'static, Result<AccessToken>>>;
 

@@ -6,7 +6,7 @@ use std::task::{Context, Poll, Waker};
 
 use axum::body::{Body, Bytes, HttpBody};
 use axum::response::Response;
-use entra_core::{AuthError as _, EntraClaims, TokenExchanger, TokenValidator, ValidatedToken};
+use entra_core::{AuthError as _, EntraClaims, TokenExchanger, TokenValidator};
 use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, Request};
 use tower_layer::Layer;
@@ -49,18 +49,16 @@ pub(crate) struct Shared {
     optional: bool,
 }
 
-/// The layer's settings, for the extractors, and the validated token, when the
-/// request had one (the token is also in the extensions on its own, as a
-/// [`ValidatedToken`], for services that are not extractors).
+/// The request extension through which extractors reach the layer's settings
+/// (the validated token is an extension of its own).
 #[derive(Clone)]
 pub(crate) struct LayerContext {
     pub(crate) shared: Arc<Shared>,
-    pub(crate) token: Option<ValidatedToken>,
 }
 
 /// A tower [`Layer`] that admits a request only with a valid Entra access token
 /// in exactly one `Authorization: Bearer` header, and puts the
-/// [`ValidatedToken`] in the request extensions (read it with the
+/// [`ValidatedToken`](entra_core::ValidatedToken) in the request extensions (read it with the
 /// [`Caller`](crate::Caller) extractor and [`Caller::token`](crate::Caller::token),
 /// or as `Extension<ValidatedToken>`).
 ///
@@ -254,7 +252,7 @@ where
             Err(refusal) => return BearerFuture::refused(shared.challenger.response(&refusal)),
             Ok(Some(token)) => token.offset,
             Ok(None) if shared.optional => {
-                req.extensions_mut().insert(LayerContext { shared: shared.clone(), token: None });
+                req.extensions_mut().insert(LayerContext { shared: shared.clone() });
                 return BearerFuture::inner(self.inner.call(req), shared.clone());
             }
             Ok(None) => {
@@ -336,10 +334,10 @@ async fn admit<B>(shared: Arc<Shared>, mut req: Request<B>, offset: usize) -> Ad
         );
     }
     let extensions = req.extensions_mut();
-    // The token itself, for any service behind the layer (`Extension<ValidatedToken>`,
-    // rmcp's request parts); the context's copy is what `Caller` reads.
-    extensions.insert(validated.clone());
-    extensions.insert(LayerContext { shared: shared.clone(), token: Some(validated) });
+    // The token, for `Caller` and for any service behind the layer
+    // (`Extension<ValidatedToken>`, rmcp's request parts).
+    extensions.insert(validated);
+    extensions.insert(LayerContext { shared: shared.clone() });
     Admission::Admitted(req, shared)
 }
 

@@ -206,11 +206,8 @@ fn identity_key(claims: &EntraClaims) -> Option<Arc<IdentityKey>> {
 
 fn from_parts(parts: &Parts) -> Result<Option<Caller>, Box<Response>> {
     let context = parts.extensions.get::<LayerContext>();
-    // The layer's token; without one, a token a host's own middleware put in
-    // the extensions.
-    let token =
-        context.and_then(|c| c.token.as_ref()).or_else(|| parts.extensions.get::<ValidatedToken>());
-    let Some(token) = token else {
+    // The layer's token, or one a host's own middleware put in the extensions.
+    let Some(token) = parts.extensions.get::<ValidatedToken>() else {
         if context.is_none() {
             tracing::error!("the Caller extractor is used on a route without a BearerLayer");
             let refusal = Refusal::Internal("the bearer layer is not installed on this route");

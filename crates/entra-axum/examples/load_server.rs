@@ -1,7 +1,8 @@
-//! A server for `scripts/load-bearer.sh`: the same handler bare (`/bare`),
-//! behind the bearer layer (`/layered`, an `entra_jwks::Validator` with the token
-//! cached), and behind the layer over a validator that does no work (`/static`,
-//! the layer's own cost), against a mocked Entra on loopback.
+//! A server for `scripts/load-bearer.sh`, against a mocked Entra on loopback:
+//! the same handler bare (`/bare`) and behind the bearer layer (`/layered`, an
+//! `entra_jwks::Validator` with the token cached); a handler extracting the
+//! [`Caller`] behind the same layer (`/caller`); and that handler behind the
+//! layer over a validator with no cache that answers at once (`/static`).
 //! Prints `URL=`, `TOKEN=` lines, then serves for the given number of seconds
 //! (default 120) and exits.
 
@@ -35,7 +36,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     auth.validator().validate(&token).await?;
     let accepting = Arc::new(StaticValidator::accepting(mock.validated_token(&alice, &api)));
     let app = Router::new()
-        .route("/layered", get(layered).layer(auth.bearer().require_scope("access_as_user")))
+        .route("/layered", get(bare).layer(auth.bearer().require_scope("access_as_user")))
+        .route("/caller", get(layered).layer(auth.bearer().require_scope("access_as_user")))
         .route(
             "/static",
             get(layered).layer(BearerLayer::new(accepting).require_scope("access_as_user")),

@@ -368,3 +368,71 @@ async fn any_validator_errors_are_classified_by_their_methods() {
         }
     }
 }
+
+/// A validator with an answer at hand (`validate_cached`) is taken at its word,
+/// for acceptance and refusal alike; without one, `validate` decides.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_validators_cached_answer_decides_before_validate() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use async_trait::async_trait;
+    use entra_axum::BearerLayer;
+    use entra_core::{SeamError, TokenValidator};
+    use entra_testkit::doubles::StaticError;
+
+    /// Answers `validate_cached` with `cached` (when set) and `validate` with
+    /// `validated`, counting the calls of `validate`.
+    struct TwoAnswers {
+        cached: Option<bool>,
+        validated: bool,
+        user: ValidatedToken,
+        validate_calls: AtomicUsize,
+    }
+    impl TwoAnswers {
+        fn answer(&self, accept: bool) -> Result<ValidatedToken, SeamError> {
+            if accept {
+                Ok(self.user.clone())
+            } else {
+                Err(SeamError::new(StaticError::unauthorized("token_expired")))
+            }
+        }
+    }
+    #[async_trait]
+    impl TokenValidator for TwoAnswers {
+        async fn validate(&self, _token: &str) -> Result<ValidatedToken, SeamError> {
+            self.validate_calls.fetch_add(1, Ordering::SeqCst);
+            self.answer(self.validated)
+        }
+        fn validate_cached(&self, _token: &str) -> Option<Result<ValidatedToken, SeamError>> {
+            self.cached.map(|accept| self.answer(accept))
+        }
+    }
+
+    let mock = MockEntra::start().await;
+    let alice = mock.add_user(TestUser::new("alice@contoso.com"));
+    let user = mock.validated_token(&alice, &mock.default_api());
+    // (cached answer, validate's answer) -> status, calls of `validate`
+    for (cached, validated, status, calls) in [
+        (Some(true), false, 200, 0),
+        (Some(false), true, 401, 0),
+        (None, true, 200, 1),
+        (None, false, 401, 1),
+    ] {
+        let validator = Arc::new(TwoAnswers {
+            cached,
+            validated,
+            user: user.clone(),
+            validate_calls: AtomicUsize::new(0),
+        });
+        let layer = BearerLayer::new(validator.clone());
+        let (listener, base) = bind().await;
+        serve(listener, Router::new().route("/", get(whoami)).layer(layer));
+        let r = http().get(format!("{base}/")).bearer_auth("t").send().await.unwrap();
+        assert_eq!(r.status().as_u16(), status, "{cached:?} {validated}");
+        assert_eq!(
+            validator.validate_calls.load(Ordering::SeqCst),
+            calls,
+            "{cached:?} {validated}"
+        );
+    }
+}

@@ -198,12 +198,27 @@ pub trait TokenValidator: Send + Sync {
     /// The implementation's error, erased: inspect it with the [`AuthError`]
     /// methods or [`SeamError::downcast_ref`].
     async fn validate(&self, token: &str) -> Result<ValidatedToken, SeamError>;
+
+    /// The answer for `token` when the validator has it at hand, without waiting
+    /// or verifying a signature (typically a token it validated before, same
+    /// bytes, its `exp` checked again), or `None`: then the caller awaits
+    /// [`validate`](Self::validate). When `Some`, it must be what `validate`
+    /// would answer now. Middleware calls it first on every request, so that a
+    /// cached token costs no future and no allocation. Defaults to `None`.
+    fn validate_cached(&self, token: &str) -> Option<Result<ValidatedToken, SeamError>> {
+        let _ = token;
+        None
+    }
 }
 
 #[async_trait]
 impl<T: TokenValidator + ?Sized> TokenValidator for &T {
     async fn validate(&self, token: &str) -> Result<ValidatedToken, SeamError> {
         (**self).validate(token).await
+    }
+
+    fn validate_cached(&self, token: &str) -> Option<Result<ValidatedToken, SeamError>> {
+        (**self).validate_cached(token)
     }
 }
 
@@ -212,12 +227,20 @@ impl<T: TokenValidator + ?Sized> TokenValidator for Box<T> {
     async fn validate(&self, token: &str) -> Result<ValidatedToken, SeamError> {
         (**self).validate(token).await
     }
+
+    fn validate_cached(&self, token: &str) -> Option<Result<ValidatedToken, SeamError>> {
+        (**self).validate_cached(token)
+    }
 }
 
 #[async_trait]
 impl<T: TokenValidator + ?Sized> TokenValidator for Arc<T> {
     async fn validate(&self, token: &str) -> Result<ValidatedToken, SeamError> {
         (**self).validate(token).await
+    }
+
+    fn validate_cached(&self, token: &str) -> Option<Result<ValidatedToken, SeamError>> {
+        (**self).validate_cached(token)
     }
 }
 

@@ -53,6 +53,20 @@ struct TokenCache {
     ttl: i64,
 }
 
+impl TokenCache {
+    /// Where a token is looked for: a keyed hash (SipHash, random key) of its
+    /// last [`HASHED_BYTES`] (the end of its signature; nothing is parsed to find
+    /// them). A hit counts only when the whole token equals the one validated
+    /// before, byte for byte: the same bytes, no RSA. No cryptographic hash is
+    /// needed: the exact comparison decides, the hash only finds the entry. Only
+    /// validated tokens are cached, and their signatures differ (192 bits of a
+    /// signature nobody but the key holder can choose).
+    fn key_hash(&self, token: &str) -> u64 {
+        let tail = token.len().saturating_sub(HASHED_BYTES);
+        self.hot.key_hash(&token.as_bytes()[tail..])
+    }
+}
+
 /// Entries per thread in the hot cache: 32 sets of 8, so that a thread
 /// answering 64 distinct tokens in turn keeps them all with high probability
 /// (one of its sets gets more than 8 of them about once in 200 random draws);
@@ -268,30 +282,40 @@ impl Validator {
     /// An [`Error`] naming the failed check; [`Error::is_transient`] when the keys
     /// could not be obtained.
     pub async fn validate(&self, token: &str) -> Result<ValidatedToken> {
+        if let Some(answer) = self.cached(token) {
+            return answer;
+        }
         let i = &self.inner;
-        i.check_size(token)?;
         let Some(cache) = &i.cache else {
             return i.verify(token, Parts::of(token)?, Kind::Access).await;
         };
-        // The cache is keyed by a keyed hash (SipHash, random key) of the last
-        // `HASHED_BYTES` of the token (the end of its signature; nothing is
-        // parsed to find them), and a hit counts only when the whole token
-        // equals the one validated before, byte for byte: the same bytes, no
-        // RSA. No cryptographic hash is needed: the exact comparison decides,
-        // the hash only finds the entry. Only validated tokens are cached, and
-        // their signatures differ (192 bits of a signature nobody but the key
-        // holder can choose).
-        let tail = token.len().saturating_sub(HASHED_BYTES);
-        let hash = cache.hot.key_hash(&token.as_bytes()[tail..]);
+        let hash = cache.key_hash(token);
         let now = i.clock.unix_now();
         // Read before anything is validated: a key withdrawn from here on makes
         // this validation stale too.
         let keys = i.retired.load(Ordering::Acquire);
+        let validated = i.verify(token, Parts::of(token)?, Kind::Access).await?;
+        let until = now.saturating_add(cache.ttl);
+        cache.shared.insert(hash, Cached { token: validated.clone(), keys, until });
+        Ok(validated)
+    }
+
+    /// The answer for an access token that needs no verification: too large, or
+    /// validated before (same bytes, keys not withdrawn since, `exp` checked
+    /// again). `None` when the token must be verified.
+    fn cached(&self, token: &str) -> Option<Result<ValidatedToken>> {
+        let i = &self.inner;
+        if let Err(e) = i.check_size(token) {
+            return Some(Err(e));
+        }
+        let cache = i.cache.as_ref()?;
+        let hash = cache.key_hash(token);
+        let now = i.clock.unix_now();
+        let keys = i.retired.load(Ordering::Acquire);
         if let Some(hit) = cache.hot.get(hash, token.as_bytes(), now)
             && hit.keys == keys
         {
-            i.check_exp(hit.token.claims(), now)?;
-            return Ok(hit.token);
+            return Some(i.check_exp(hit.token.claims(), now).map(|()| hit.token));
         }
         let seen = cache.hot.generation();
         if let Some(hit) = cache.shared.get(&hash)
@@ -299,16 +323,15 @@ impl Validator {
             && now < hit.until
             && constant_time::eq(hit.token_bytes(), token.as_bytes())
         {
-            i.check_exp(hit.token.claims(), now)?;
+            if let Err(e) = i.check_exp(hit.token.claims(), now) {
+                return Some(Err(e));
+            }
             // This thread's own copy, so that its next hits share no counter.
             let local = Cached { token: hit.token.unshared(), ..hit };
             cache.hot.insert(seen, hash, token.as_bytes(), local.clone(), local.until);
-            return Ok(local.token);
+            return Some(Ok(local.token));
         }
-        let validated = i.verify(token, Parts::of(token)?, Kind::Access).await?;
-        let until = now.saturating_add(cache.ttl);
-        cache.shared.insert(hash, Cached { token: validated.clone(), keys, until });
-        Ok(validated)
+        None
     }
 
     /// Validates an ID token from a sign-in: the same checks as access tokens
@@ -333,6 +356,10 @@ impl Validator {
 impl TokenValidator for Validator {
     async fn validate(&self, token: &str) -> Result<ValidatedToken, SeamError> {
         Self::validate(self, token).await.map_err(SeamError::new)
+    }
+
+    fn validate_cached(&self, token: &str) -> Option<Result<ValidatedToken, SeamError>> {
+        self.cached(token).map(|answer| answer.map_err(SeamError::new))
     }
 }
 

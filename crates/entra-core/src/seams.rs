@@ -204,7 +204,7 @@ pub trait TokenValidator: Send + Sync {
     /// bytes, its `exp` checked again), or `None`: then the caller awaits
     /// [`validate`](Self::validate). When `Some`, it must be what `validate`
     /// would answer now. Middleware calls it first on every request, so that a
-    /// cached token costs no future and no allocation. Defaults to `None`.
+    /// cached token needs no future (nor its allocation). Defaults to `None`.
     fn validate_cached(&self, token: &str) -> Option<Result<ValidatedToken, SeamError>> {
         let _ = token;
         None

@@ -2,7 +2,9 @@
 # Requests per second on loopback of the same axum handler bare (/bare) and behind
 # entra-axum's bearer layer with a cached token (/layered); of a handler
 # extracting the `Caller` behind that layer (/caller), and behind the layer over
-# a validator with no cache that answers at once (/static). Installs a
+# a validator with no cache that answers at once (/static); and of the bare
+# handler behind a layer that does nothing (/noop: axum's own cost for any layer
+# on a route). Installs a
 # load generator if none is present: `oha` (cargo install) or Debian's `wrk`.
 #
 #   scripts/load-bearer.sh [seconds per run, default 10] [connections, default 32] [rounds, default 5] [server]
@@ -31,7 +33,7 @@ SECS="${1:-10}"
 CONNS="${2:-32}"
 ROUNDS="${3:-5}"
 SERVER_BIN="${4:-}"
-PATHS=(/bare /layered /caller /static)
+PATHS=(/bare /noop /layered /caller /static)
 
 if command -v oha >/dev/null; then
   TOOL=oha
@@ -105,7 +107,7 @@ echo "tool: $TOOL, $SECS s per run, $CONNS connections, $ROUNDS rounds, $CPUS CP
 for p in "${PATHS[@]}"; do run "$p" 3 >/dev/null; done
 declare -A RESULTS CPU RATIOS ROUND
 for round in $(seq 1 "$ROUNDS"); do
-  if [ $(( round % 2 )) = 1 ]; then order=("${PATHS[@]}"); else order=(/static /caller /layered /bare); fi
+  if [ $(( round % 2 )) = 1 ]; then order=("${PATHS[@]}"); else order=(/static /caller /layered /noop /bare); fi
   line="round $round:"
   for p in "${order[@]}"; do
     read -r r c busy <<<"$(run "$p" "$SECS")"

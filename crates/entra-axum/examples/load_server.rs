@@ -2,7 +2,9 @@
 //! the same handler bare (`/bare`) and behind the bearer layer (`/layered`, an
 //! `entra_jwks::Validator` with the token cached); a handler extracting the
 //! [`Caller`] behind the same layer (`/caller`); and that handler behind the
-//! layer over a validator with no cache that answers at once (`/static`).
+//! layer over a validator with no cache that answers at once (`/static`); and
+//! the bare handler behind a layer that does nothing (`/noop`: what axum itself
+//! costs for any layer on a route).
 //! Prints `URL=`, `TOKEN=` lines, then serves for the given number of seconds
 //! (default 120) and exits.
 
@@ -42,7 +44,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "/static",
             get(layered).layer(BearerLayer::new(accepting).require_scope("access_as_user")),
         )
-        .route("/bare", get(bare));
+        .route("/bare", get(bare))
+        .route("/noop", get(bare).layer(tower::util::MapRequestLayer::new(|r| r)));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     println!("URL=http://{}", listener.local_addr()?);
     println!("TOKEN={token}");

@@ -1,10 +1,13 @@
 //! A server for `scripts/load-bearer.sh`, against a mocked Entra on loopback:
-//! the same handler bare (`/bare`) and behind the bearer layer (`/layered`, an
-//! `entra_jwks::Validator` with the token cached); a handler extracting the
-//! [`Caller`] behind the same layer (`/caller`); and that handler behind the
-//! layer over a validator with no cache that answers at once (`/static`); and
-//! the bare handler behind a layer that does nothing (`/noop`: what axum itself
-//! costs for any layer on a route).
+//! - `/bare`: a handler returning "ok";
+//! - `/noop`: that handler behind a layer that does nothing (what axum itself
+//!   costs for any layer on a route);
+//! - `/layered`: that handler behind the bearer layer (an `entra_jwks::Validator`
+//!   with the token cached);
+//! - `/caller`: a handler extracting the [`Caller`] behind the same layer;
+//! - `/static`: that handler behind the layer over a validator with no cache
+//!   that answers at once.
+//!
 //! Prints `URL=`, `TOKEN=` lines, then serves for the given number of seconds
 //! (default 120) and exits.
 

@@ -253,12 +253,11 @@ where
         let (cached, offset) = match bearer_token(req.headers()) {
             Err(refusal) => return BearerFuture::refused(shared.challenger.response(&refusal)),
             Ok(Some(token)) => {
-                // The token68 check made it ASCII; the UTF-8 check is vectorized.
-                let Ok(text) = simdutf8::basic::from_utf8(token.token) else {
+                let Some(text) = as_text(token.token) else {
                     return BearerFuture::refused(shared.challenger.response(&MALFORMED));
                 };
                 // A validator with the answer at hand (a cached token) gives it
-                // here: no future, no allocation.
+                // here: no future and no boxed validation.
                 let validator: &dyn TokenValidator = &*shared.validator;
                 (validator.validate_cached(text), token.offset)
             }
@@ -319,12 +318,17 @@ enum Admission<B> {
     Admitted(Request<B>, Arc<Shared>),
 }
 
+/// A token checked by [`bearer_token`] (a token68, so ASCII) as text. The UTF-8
+/// check is vectorized: it runs over the whole token on every request.
+fn as_text(token: &[u8]) -> Option<&str> {
+    simdutf8::basic::from_utf8(token).ok()
+}
+
 /// The token found at `offset` in the `Authorization` value, as text. The value
 /// was checked by [`bearer_token`] as one header holding a token68 (ASCII) from
 /// `offset` on, so this is `None` only if that check was skipped.
 fn token_at(headers: &HeaderMap, offset: usize) -> Option<&str> {
-    let value = headers.get(AUTHORIZATION)?.as_bytes().get(offset..)?;
-    simdutf8::basic::from_utf8(value).ok()
+    as_text(headers.get(AUTHORIZATION)?.as_bytes().get(offset..)?)
 }
 
 /// Validates the token found at `offset` (see [`token_at`]), then [`admit`]s
@@ -424,7 +428,7 @@ pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<Option<BearerToken<'_>
     let token = &rest[start..];
     if token.is_empty() || !is_token68(token) {
         return Err(if value.to_str().is_ok() {
-            Refusal::InvalidToken("the bearer token is malformed")
+            MALFORMED
         } else {
             Refusal::InvalidToken("the Authorization header is malformed")
         });

@@ -40,8 +40,9 @@ impl Requirement {
     }
 }
 
-/// What the layer leaves in request extensions for the extractors: how to
-/// challenge, and the exchanger for On-Behalf-Of.
+/// The layer's settings, shared by its services and their response futures
+/// (which complete challenges raised behind the layer), and reached by the
+/// extractors through [`LayerContext`].
 #[derive(Clone)]
 pub(crate) struct Shared {
     pub(crate) validator: Arc<dyn TokenValidator>,
@@ -51,8 +52,11 @@ pub(crate) struct Shared {
     optional: bool,
 }
 
-/// The request extension through which extractors reach the layer's settings
-/// (the validated token is an extension of its own).
+/// The request extension through which extractors reach the layer: its
+/// exchanger, and that it let through a request without credentials. Only then
+/// is it inserted (the validated token is an extension of its own, and
+/// challenges raised behind the layer are completed on the way out), so that a
+/// request with a token and no exchanger to carry costs one insertion.
 #[derive(Clone)]
 pub(crate) struct LayerContext {
     pub(crate) shared: Arc<Shared>,
@@ -313,7 +317,7 @@ const MALFORMED: Refusal = Refusal::InvalidToken("the bearer token is malformed"
 enum Admission<B> {
     /// The response to send instead of calling the inner service.
     Refused(Response),
-    /// The request, with the validated token and the layer context in its
+    /// The request, with the validated token (and the layer context) in its
     /// extensions, for the inner service.
     Admitted(Request<B>, Arc<Shared>),
 }
@@ -352,7 +356,8 @@ async fn validate<B>(shared: Arc<Shared>, mut req: Request<B>, offset: usize) ->
 
 /// Decides on a request from its token's validation: the refusal (invalid
 /// token, keys unavailable, a required scope or role missing), or `None` after
-/// putting the token and the layer context in the request's extensions.
+/// putting the token (and, with an exchanger, the layer context) in the
+/// request's extensions.
 fn admit<B>(
     shared: &Arc<Shared>,
     req: &mut Request<B>,
@@ -374,7 +379,9 @@ fn admit<B>(
     // The token, for `Caller` and for any service behind the layer
     // (`Extension<ValidatedToken>`, rmcp's request parts).
     extensions.insert(validated);
-    extensions.insert(LayerContext { shared: shared.clone() });
+    if shared.exchanger.is_some() {
+        extensions.insert(LayerContext { shared: shared.clone() });
+    }
     None
 }
 

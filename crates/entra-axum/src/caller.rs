@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use entra_core::{
     AccessToken, EntraClaims, Groups, IdentityKey, Target, TenantId, TokenExchanger, ValidatedToken,
 };
@@ -15,6 +15,7 @@ use http::request::Parts;
 use crate::Error;
 use crate::bearer::LayerContext;
 use crate::challenge::{Challenger, Refusal};
+use crate::error::pending_challenge;
 
 /// Whether a token was issued to a user (delegated) or to an application acting
 /// as itself (app-only, client credentials).
@@ -216,10 +217,8 @@ fn from_parts(parts: &Parts) -> Result<Option<Caller>, Box<Response>> {
         return Ok(None);
     };
     let Some(mut caller) = Caller::from_token(token.clone()) else {
-        let challenger =
-            context.map_or_else(|| Challenger::new("api"), |c| c.shared.challenger.clone());
         let refusal = Refusal::InvalidToken("the access token has no tid and oid");
-        return Err(Box::new(challenger.response(&refusal)));
+        return Err(Box::new(pending_challenge(refusal)));
     };
     caller.exchanger = context.and_then(|c| c.shared.exchanger.clone());
     Ok(Some(caller))
@@ -231,13 +230,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
         match from_parts(parts).map_err(|r| *r)? {
             Some(caller) => Ok(caller),
-            None => {
-                let challenger = parts
-                    .extensions
-                    .get::<LayerContext>()
-                    .map_or_else(|| Challenger::new("api"), |c| c.shared.challenger.clone());
-                Err(challenger.response(&Refusal::NoCredentials).into_response())
-            }
+            None => Err(pending_challenge(Refusal::NoCredentials)),
         }
     }
 }

@@ -83,6 +83,15 @@ pub enum Error {
 #[derive(Clone, Debug)]
 pub(crate) struct PendingChallenge(pub(crate) Refusal);
 
+/// The response to `refusal` from behind a bearer layer (a handler or an
+/// extractor): its status and body now, its `WWW-Authenticate` header completed
+/// by the layer with the layer's realm and metadata URL.
+pub(crate) fn pending_challenge(refusal: Refusal) -> Response {
+    let mut r = Challenger::new("api").response(&refusal);
+    r.extensions_mut().insert(PendingChallenge(refusal));
+    r
+}
+
 impl Error {
     /// The one place each variant gets its code (stable, for logs and metrics)
     /// and class: no wildcard arm, so a new variant must be classified here.
@@ -145,9 +154,7 @@ impl IntoResponse for Error {
         if let Some(refusal) = self.refusal()
             && !matches!(refusal, Refusal::Internal(_))
         {
-            let mut r = Challenger::new("api").response(&refusal);
-            r.extensions_mut().insert(PendingChallenge(refusal));
-            return r;
+            return pending_challenge(refusal);
         }
         let status = if self.is_transient() {
             StatusCode::SERVICE_UNAVAILABLE

@@ -118,12 +118,13 @@ impl TokenValidator for Cached {
 
 /// The allocations the bearer layer and the `Caller` extractor may add: the
 /// validator's boxed future (`async_trait`), the validation's own boxed future
-/// (kept in case the validator has to wait for keys), and two request
-/// extensions (the `ValidatedToken` for any service, the layer's context for
-/// the extractors), the second of which also grows axum's extension map. The
-/// `Caller` of a repeated identity allocates nothing.
-const MAX_ADDED: usize = 5;
+/// (kept in case the validator has to wait for keys), and the request extension
+/// holding the `ValidatedToken` (for any service). A layer with no exchanger
+/// puts nothing else in the extensions; here axum's extension map has room for
+/// the token (in a server, where hyper and axum put more in it, its growth can
+/// add one). The `Caller` of a repeated identity allocates nothing.
+const MAX_ADDED: usize = 3;
 
 /// With a validator that has the answer at hand (`validate_cached`): no boxed
-/// future at all, only the two request extensions and the map's growth.
-const MAX_ADDED_CACHED: usize = 3;
+/// future at all, only the token's request extension.
+const MAX_ADDED_CACHED: usize = 1;

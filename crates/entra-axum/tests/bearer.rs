@@ -436,3 +436,60 @@ async fn the_validators_cached_answer_decides_before_validate() {
         );
     }
 }
+
+/// A layer with no exchanger puts only the validated token in the request
+/// extensions: what the extractors answer from behind it still carries the
+/// layer's realm and metadata URL (completed by the layer on the way out), and
+/// On-Behalf-Of is a configuration error, not a panic or a 401.
+#[tokio::test(flavor = "multi_thread")]
+async fn behind_a_layer_without_exchanger_refusals_carry_the_layers_challenge() {
+    let mock = MockEntra::start().await;
+    let api = mock.default_api();
+    let alice = mock.add_user(TestUser::new("alice@contoso.com"));
+    // No client credential: no exchanger.
+    let auth = EntraAuth::builder(mock.authority(), api.client_id.clone()).build().unwrap();
+    let (listener, base) = bind().await;
+    let mcp = auth.resource(&format!("{base}/mcp"), ["access_as_user"]).unwrap();
+    let app = Router::new()
+        .route("/mcp", get(whoami))
+        .route("/mcp/graph", get(graph))
+        .layer(mcp.bearer())
+        .route("/mcp/required", get(whoami).layer(mcp.bearer().optional()))
+        .route("/mcp/optional", get(maybe).layer(mcp.bearer().optional()));
+    serve(listener, app);
+    let t = Api { mock, base, alice };
+    let challenge = |rest: &str| {
+        format!("Bearer realm=\"{}/mcp\"{rest}, {}", t.base, {
+            let m = t.realm_and_metadata();
+            m[m.find("resource_metadata").unwrap()..].to_owned()
+        })
+    };
+    let token = t.mock.access_token(&t.alice, &api);
+    let r = t.get("/mcp", Some(&format!("Bearer {token}"))).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.text().await.unwrap(), format!("{}|Delegated", t.alice.oid));
+
+    // A valid token without `oid`: the Caller extractor refuses it.
+    let no_oid = t.mock.mint(TokenSpec::access(&t.alice, &api).without("oid"));
+    let r = t.get("/mcp", Some(&format!("Bearer {no_oid}"))).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        www(&r),
+        challenge(
+            r#", error="invalid_token", error_description="the access token has no tid and oid""#
+        )
+    );
+
+    // An optional layer lets a request without credentials through; a handler
+    // that requires the Caller answers the layer's bare challenge.
+    let r = t.get("/mcp/required", None).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(www(&r), challenge(""));
+    let r = t.get("/mcp/optional", None).await;
+    assert_eq!(r.text().await.unwrap(), "anonymous");
+
+    // On-Behalf-Of with no exchanger: a 500 naming nothing secret.
+    let r = t.get("/mcp/graph", Some(&format!("Bearer {token}"))).await;
+    assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(r.text().await.unwrap(), "internal error");
+}

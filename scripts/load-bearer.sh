@@ -4,7 +4,9 @@
 # extracting the `Caller` behind that layer (/caller), and behind the layer over
 # a validator with no cache that answers at once (/static); and of the bare
 # handler behind a layer that does nothing (/noop: axum's own cost for any layer
-# on a route). Installs a
+# on a route), and behind one that only puts a validated token in the request
+# extensions (/extension: the least any bearer layer costs). `LOAD_PATHS="/bare
+# /layered"` measures only those paths (/bare first). Installs a
 # load generator if none is present: `oha` (cargo install) or Debian's `wrk`.
 #
 #   scripts/load-bearer.sh [seconds per run, default 10] [connections, default 32] [rounds, default 5] [server]
@@ -33,7 +35,7 @@ SECS="${1:-10}"
 CONNS="${2:-32}"
 ROUNDS="${3:-5}"
 SERVER_BIN="${4:-}"
-PATHS=(/bare /noop /layered /caller /static)
+read -r -a PATHS <<<"${LOAD_PATHS:-/bare /noop /extension /layered /caller /static}"
 
 if command -v oha >/dev/null; then
   TOOL=oha
@@ -107,7 +109,11 @@ echo "tool: $TOOL, $SECS s per run, $CONNS connections, $ROUNDS rounds, $CPUS CP
 for p in "${PATHS[@]}"; do run "$p" 3 >/dev/null; done
 declare -A RESULTS CPU RATIOS ROUND
 for round in $(seq 1 "$ROUNDS"); do
-  if [ $(( round % 2 )) = 1 ]; then order=("${PATHS[@]}"); else order=(/static /caller /layered /noop /bare); fi
+  order=("${PATHS[@]}")
+  if [ $(( round % 2 )) = 0 ]; then
+    order=()
+    for (( i = ${#PATHS[@]} - 1; i >= 0; i-- )); do order+=("${PATHS[i]}"); done
+  fi
   line="round $round:"
   for p in "${order[@]}"; do
     read -r r c busy <<<"$(run "$p" "$SECS")"

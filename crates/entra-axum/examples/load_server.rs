@@ -2,6 +2,9 @@
 //! - `/bare`: a handler returning "ok";
 //! - `/noop`: that handler behind a layer that does nothing (what axum itself
 //!   costs for any layer on a route);
+//! - `/extension`: that handler behind a layer that only puts a validated token
+//!   in the request extensions, checking nothing (the least any bearer layer
+//!   costs);
 //! - `/layered`: that handler behind the bearer layer (an `entra_jwks::Validator`
 //!   with the token cached);
 //! - `/caller`: a handler extracting the [`Caller`] behind the same layer;
@@ -16,6 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::Request;
 use axum::routing::get;
 use entra_axum::{BearerLayer, Caller, EntraAuth};
 use entra_testkit::doubles::StaticValidator;
@@ -28,6 +32,16 @@ async fn bare() -> &'static str {
 async fn layered(caller: Caller) -> &'static str {
     std::hint::black_box(caller.object_id());
     "ok"
+}
+
+/// The request mapping of `/extension`: the token goes into the extensions, as
+/// the bearer layer puts it there, with no check.
+fn inserting(mock: &MockEntra, user: &TestUser) -> impl Fn(Request) -> Request + Clone + use<> {
+    let token = mock.validated_token(user, &mock.default_api());
+    move |mut request: Request| {
+        request.extensions_mut().insert(token.clone());
+        request
+    }
 }
 
 #[tokio::main]
@@ -48,7 +62,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             get(layered).layer(BearerLayer::new(accepting).require_scope("access_as_user")),
         )
         .route("/bare", get(bare))
-        .route("/noop", get(bare).layer(tower::util::MapRequestLayer::new(|r| r)));
+        .route("/noop", get(bare).layer(tower::util::MapRequestLayer::new(|r| r)))
+        .route(
+            "/extension",
+            get(bare).layer(tower::util::MapRequestLayer::new(inserting(&mock, &alice))),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     println!("URL=http://{}", listener.local_addr()?);
     println!("TOKEN={token}");

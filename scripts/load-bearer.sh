@@ -6,7 +6,7 @@
 # handler behind a layer that does nothing (/noop: axum's own cost for any layer
 # on a route), and behind one that only puts a validated token in the request
 # extensions (/extension: the least any bearer layer costs). `LOAD_PATHS="/bare
-# /layered"` measures only those paths (/bare first). Installs a
+# /layered"` measures only those paths (it must include /bare). Installs a
 # load generator if none is present: `oha` (cargo install) or Debian's `wrk`.
 #
 #   scripts/load-bearer.sh [seconds per run, default 10] [connections, default 32] [rounds, default 5] [server]
@@ -36,6 +36,10 @@ CONNS="${2:-32}"
 ROUNDS="${3:-5}"
 SERVER_BIN="${4:-}"
 read -r -a PATHS <<<"${LOAD_PATHS:-/bare /noop /extension /layered /caller /static}"
+if [[ " ${PATHS[*]} " != *" /bare "* ]]; then
+  echo "LOAD_PATHS must include /bare (every path is compared with it)" >&2
+  exit 2
+fi
 
 if command -v oha >/dev/null; then
   TOOL=oha

@@ -276,7 +276,7 @@ impl EntraAuthBuilder {
                     self.client_id.clone(),
                     credential.clone(),
                 )
-                .clock(SharedClock(self.clock.clone()))
+                .clock(self.clock.clone())
                 .build()
                 .map_err(Error::OboSetup)?;
                 Some(Arc::new(obo) as Arc<dyn TokenExchanger>)
@@ -298,19 +298,6 @@ impl EntraAuthBuilder {
                 sign_in,
             }),
         })
-    }
-}
-
-/// A shared clock handed to builders that take `impl Clock`.
-#[derive(Debug, Clone)]
-pub(crate) struct SharedClock(pub(crate) Arc<dyn Clock>);
-
-impl Clock for SharedClock {
-    fn now(&self) -> std::time::SystemTime {
-        self.0.now()
-    }
-    fn sleep(&self, duration: std::time::Duration) -> entra_core::Sleep {
-        self.0.sleep(duration)
     }
 }
 

@@ -85,6 +85,13 @@ pub(crate) struct LayerContext {
 /// [`ProtectedResource::bearer`](crate::ProtectedResource::bearer) or
 /// [`BearerLayer::resource_metadata`] is set.
 ///
+/// Challenges raised behind the layer (a handler's [`Error`](crate::Error), a
+/// refusal of the [`Caller`](crate::Caller) extractor) get the layer's realm
+/// and `resource_metadata` on the way out, from a response extension: a
+/// middleware between the layer and the handler that replaces the response
+/// must keep its extensions. With nested bearer layers, the innermost one
+/// decides, and its exchanger (or none) is the one [`Caller`](crate::Caller) uses.
+///
 /// # Example
 /// ```
 /// # async fn demo(validator: std::sync::Arc<dyn entra_core::TokenValidator>) {
@@ -381,12 +388,17 @@ fn admit<B>(
     extensions.insert(validated);
     if shared.exchanger.is_some() {
         extensions.insert(LayerContext { shared: shared.clone() });
+    } else {
+        // An outer bearer layer's context must not lend its exchanger to this
+        // layer's callers (no allocation: a lookup in the map).
+        extensions.remove::<LayerContext>();
     }
     None
 }
 
-/// A challenge raised by a handler (an [`Error`](crate::Error) response) gets
-/// this layer's realm and `resource_metadata`.
+/// A challenge raised behind the layer (an [`Error`](crate::Error) response of
+/// a handler, a refusal of the [`Caller`](crate::Caller) extractor) gets this
+/// layer's realm and `resource_metadata`.
 pub(crate) fn complete_challenge(challenger: &Challenger, mut response: Response) -> Response {
     if let Some(crate::error::PendingChallenge(refusal)) =
         response.extensions_mut().remove::<crate::error::PendingChallenge>()

@@ -78,8 +78,9 @@ pub enum Error {
     Teams(#[source] entra_teams::Error),
 }
 
-/// A challenge a handler's error response raised, completed by the bearer layer
-/// with its realm and metadata URL.
+/// A challenge raised behind a bearer layer (a handler's error response, a
+/// refusal of the `Caller` extractor), completed by the layer with its realm and
+/// metadata URL.
 #[derive(Clone, Debug)]
 pub(crate) struct PendingChallenge(pub(crate) Refusal);
 

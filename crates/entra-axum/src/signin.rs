@@ -21,7 +21,7 @@ use http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use tower_sessions::SessionStore;
 
-use crate::auth::{DEFAULT_REFRESH_BEFORE, SharedClock};
+use crate::auth::DEFAULT_REFRESH_BEFORE;
 use crate::error::text_response;
 use crate::session::{
     CookieSettings, DynStore, SESSION_KEY, SessionLayer, cookie, end_sid_session, load_state,
@@ -111,7 +111,7 @@ impl SignInOptions {
         let secure = !(url.scheme() == "http" && crate::metadata::is_loopback(&url));
         let form_post = config.response_mode == ResponseMode::FormPost;
         let login_ttl_secs = config.login_ttl_secs;
-        let mut builder = entra_oidc::Client::builder(config).clock(SharedClock(clock.clone()));
+        let mut builder = entra_oidc::Client::builder(config).clock(clock.clone());
         if let Some(c) = credential {
             builder = builder.credential(c.clone());
         }

@@ -445,17 +445,29 @@ async fn the_validators_cached_answer_decides_before_validate() {
 async fn behind_a_layer_without_exchanger_refusals_carry_the_layers_challenge() {
     let mock = MockEntra::start().await;
     let api = mock.default_api();
+    mock.grant_consent(&api.client_id, "https://graph.microsoft.com", &["User.Read"]);
     let alice = mock.add_user(TestUser::new("alice@contoso.com"));
     // No client credential: no exchanger.
     let auth = EntraAuth::builder(mock.authority(), api.client_id.clone()).build().unwrap();
+    let with_obo = EntraAuth::builder(mock.authority(), api.client_id.clone())
+        .credential(ClientCredential::secret(Secret::new("mock-api-secret")))
+        .build()
+        .unwrap();
     let (listener, base) = bind().await;
     let mcp = auth.resource(&format!("{base}/mcp"), ["access_as_user"]).unwrap();
+    let obo = with_obo.resource(&format!("{base}/mcp"), ["access_as_user"]).unwrap();
     let app = Router::new()
         .route("/mcp", get(whoami))
         .route("/mcp/graph", get(graph))
         .layer(mcp.bearer())
         .route("/mcp/required", get(whoami).layer(mcp.bearer().optional()))
-        .route("/mcp/optional", get(maybe).layer(mcp.bearer().optional()));
+        .route("/mcp/optional", get(maybe).layer(mcp.bearer().optional()))
+        // The outer layer has an exchanger, the inner one has none.
+        .route(
+            "/mcp/nested",
+            get(graph).layer::<_, std::convert::Infallible>(mcp.bearer()).layer(obo.bearer()),
+        )
+        .route("/mcp/outer", get(graph).layer(obo.bearer()));
     serve(listener, app);
     let t = Api { mock, base, alice };
     let challenge = |rest: &str| {
@@ -492,4 +504,10 @@ async fn behind_a_layer_without_exchanger_refusals_carry_the_layers_challenge() 
     let r = t.get("/mcp/graph", Some(&format!("Bearer {token}"))).await;
     assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(r.text().await.unwrap(), "internal error");
+    // Behind nested layers the innermost decides: the outer layer's exchanger
+    // is not lent to the inner layer's callers.
+    let r = t.get("/mcp/outer", Some(&format!("Bearer {token}"))).await;
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    let r = t.get("/mcp/nested", Some(&format!("Bearer {token}"))).await;
+    assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
 }

@@ -25,7 +25,9 @@ pub trait Clock: Send + Sync + fmt::Debug {
         Box::pin(tokio::time::sleep(duration))
     }
 
-    /// Seconds since the Unix epoch (0 for times before it).
+    /// Seconds since the Unix epoch (0 for times before it). [`SystemClock`]'s
+    /// may be up to one scheduler tick behind `unix_seconds(self.now())` (it
+    /// reads the coarse clock).
     fn unix_now(&self) -> i64 {
         unix_seconds(self.now())
     }

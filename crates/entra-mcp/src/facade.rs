@@ -374,7 +374,7 @@ impl FacadeBuilder {
         // The pending Entra sign-ins live in the same store as the rest.
         let mut sign_in = entra_oidc::Client::builder(config)
             .credential(credential)
-            .clock(ClockRef(clock.clone()))
+            .clock(clock.clone())
             .state_store(Logins(store.clone()));
         if let Some(http) = self.http {
             sign_in = sign_in.http_client(http);
@@ -436,16 +436,6 @@ fn check_origin(origin: &str) -> Result<String> {
         });
     };
     Ok(crate::redirect::origin(&url))
-}
-
-/// A shared clock handed to builders that take `impl Clock`.
-#[derive(Debug, Clone)]
-struct ClockRef(Arc<dyn Clock>);
-
-impl Clock for ClockRef {
-    fn now(&self) -> std::time::SystemTime {
-        self.0.now()
-    }
 }
 
 impl<S> tower_layer::Layer<S> for Facade {

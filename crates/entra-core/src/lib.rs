@@ -29,6 +29,9 @@
 //! The test kit (`entra-testkit`) mints real tokens for these types; see its docs
 //! for an end-to-end example against a mocked Entra.
 //!
+//! [`ExpiringMap`] is the bounded map of expiring entries behind the in-memory
+//! stores of the other crates (pending sign-ins, the MCP facade's secrets).
+//!
 //! # Crate features
 //!
 //! - `http` (off by default): the `http` module, the one HTTP and token-endpoint layer of
@@ -85,6 +88,7 @@ mod entra_error;
 pub mod env;
 mod error;
 mod error_class;
+mod expiring;
 mod federated;
 mod guid;
 #[cfg(feature = "memory-cache")]
@@ -114,6 +118,7 @@ pub use credential::{
 pub use entra_error::{EntraErrorResponse, ErrorKind};
 pub use error::{Error, shorten_untrusted};
 pub use error_class::ErrorClass;
+pub use expiring::ExpiringMap;
 pub use federated::{BoxError, FileAssertion, FnAssertion};
 pub use guid::{ClientId, TenantId};
 #[cfg(feature = "memory-cache")]

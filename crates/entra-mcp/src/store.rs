@@ -1,19 +1,18 @@
 //! The default [`SecretStore`]: in memory, bounded, expiring by a [`Clock`].
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use async_trait::async_trait;
-use entra_core::{Clock, Secret, SecretStore, StoreError, SystemClock};
+use entra_core::{Clock, ExpiringMap, Secret, SecretStore, StoreError, SystemClock};
 
 /// An in-memory [`SecretStore`] for one process: take-once, with a time to live
 /// read from a [`Clock`], and bounded.
 ///
 /// When full, expired entries are swept; if it is still full, the entry closest
 /// to its expiry is dropped (a pending authorization or code about to lapse
-/// goes before a client registration). Values stay in this process's memory
+/// goes before a client registration); see [`ExpiringMap`]. Values stay in this process's memory
 /// only; with several replicas, use a shared store such as
 /// `entra_redis::SecretStore`, which encrypts them.
 ///
@@ -35,8 +34,7 @@ use entra_core::{Clock, Secret, SecretStore, StoreError, SystemClock};
 /// ```
 #[derive(Clone)]
 pub struct MemoryStore {
-    map: Arc<Mutex<HashMap<String, (Secret, SystemTime)>>>,
-    capacity: usize,
+    map: Arc<Mutex<ExpiringMap<Secret>>>,
     clock: Arc<dyn Clock>,
 }
 
@@ -46,11 +44,7 @@ impl MemoryStore {
 
     /// A store of at most `capacity` entries (at least one), on the system clock.
     pub fn new(capacity: usize) -> Self {
-        Self {
-            map: Arc::new(Mutex::new(HashMap::new())),
-            capacity: capacity.max(1),
-            clock: Arc::new(SystemClock),
-        }
+        Self { map: Arc::new(Mutex::new(ExpiringMap::new(capacity))), clock: Arc::new(SystemClock) }
     }
 
     /// Uses `clock` for expiry (a `ManualClock` in tests).
@@ -74,12 +68,8 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Secret, SystemTime)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ExpiringMap<Secret>> {
         self.map.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn live(&self, entry: Option<(Secret, SystemTime)>) -> Option<Secret> {
-        entry.filter(|(_, exp)| *exp > self.clock.now()).map(|(v, _)| v)
     }
 }
 
@@ -92,9 +82,10 @@ impl Default for MemoryStore {
 
 impl fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let map = self.lock();
         f.debug_struct("MemoryStore")
-            .field("capacity", &self.capacity)
-            .field("len", &self.len())
+            .field("capacity", &map.capacity())
+            .field("len", &map.len())
             .finish_non_exhaustive()
     }
 }
@@ -103,41 +94,30 @@ impl fmt::Debug for MemoryStore {
 impl SecretStore for MemoryStore {
     async fn put(&self, key: &str, value: Secret, ttl: Duration) -> Result<(), StoreError> {
         let now = self.clock.now();
-        let expires = now.checked_add(ttl).unwrap_or(now);
-        let mut map = self.lock();
-        if map.len() >= self.capacity && !map.contains_key(key) {
-            map.retain(|_, (_, exp)| *exp > now);
-            if map.len() >= self.capacity {
-                let soonest = map.iter().min_by_key(|(_, (_, exp))| *exp).map(|(k, _)| k.clone());
-                if let Some(k) = soonest {
-                    map.remove(&k);
-                }
-            }
-        }
-        map.insert(key.to_owned(), (value, expires));
+        self.lock().insert(key, value, now.checked_add(ttl).unwrap_or(now), now);
         Ok(())
     }
 
     async fn get(&self, key: &str) -> Result<Option<Secret>, StoreError> {
-        let entry = self.lock().get(key).cloned();
-        Ok(self.live(entry))
+        let now = self.clock.now();
+        Ok(self.lock().get(key, now).map(|(value, _)| value.clone()))
     }
 
     async fn take(&self, key: &str) -> Result<Option<Secret>, StoreError> {
-        let entry = self.lock().remove(key);
-        Ok(self.live(entry))
+        let now = self.clock.now();
+        Ok(self.lock().take(key, now))
     }
 
     async fn increment(&self, key: &str, window: Duration) -> Result<u64, StoreError> {
         let now = self.clock.now();
         let mut map = self.lock();
-        let (count, expires) = match map.get(key) {
-            Some((v, exp)) if *exp > now => {
-                (v.expose_secret().parse::<u64>().unwrap_or(0).saturating_add(1), *exp)
+        let (count, expires) = match map.get(key, now) {
+            Some((v, expires)) => {
+                (v.expose_secret().parse::<u64>().unwrap_or(0).saturating_add(1), expires)
             }
-            _ => (1, now.checked_add(window).unwrap_or(now)),
+            None => (1, now.checked_add(window).unwrap_or(now)),
         };
-        map.insert(key.to_owned(), (Secret::new(count.to_string()), expires));
+        map.insert(key, Secret::new(count.to_string()), expires, now);
         Ok(count)
     }
 }

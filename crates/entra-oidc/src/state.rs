@@ -1,18 +1,18 @@
 //! The default, in-memory store of pending sign-ins.
 
-use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use async_trait::async_trait;
-use entra_core::{Clock, LoginStateStore, PendingLogin, StoreError, SystemClock};
+use entra_core::{Clock, ExpiringMap, LoginStateStore, PendingLogin, StoreError, SystemClock};
 
 /// An in-memory [`LoginStateStore`]: bounded, with a time to live read from a
 /// [`Clock`], and take-once.
 ///
-/// When full, the oldest pending sign-in is dropped to make room (its callback
-/// then fails with an unknown state). Pending sign-ins live in one process: with
+/// When full, expired entries are dropped, then the pending sign-in closest to
+/// its expiry (with one sign-in lifetime for all, the oldest) to make room (its
+/// callback then fails with an unknown state); see [`ExpiringMap`]. Pending sign-ins live in one process: with
 /// several replicas behind a load balancer, use a shared store (entra-redis) or
 /// sticky sessions.
 ///
@@ -55,23 +55,8 @@ use entra_core::{Clock, LoginStateStore, PendingLogin, StoreError, SystemClock};
 /// ```
 #[derive(Clone)]
 pub struct MemoryLoginStateStore {
-    inner: Arc<Mutex<Inner>>,
-    capacity: usize,
+    map: Arc<Mutex<ExpiringMap<PendingLogin>>>,
     clock: Arc<dyn Clock>,
-}
-
-struct Entry {
-    login: PendingLogin,
-    expires_at: SystemTime,
-    seq: u64,
-}
-
-#[derive(Default)]
-struct Inner {
-    map: HashMap<String, Entry>,
-    /// Insertion order, for eviction; may hold entries already taken.
-    order: VecDeque<(u64, String)>,
-    next_seq: u64,
 }
 
 impl MemoryLoginStateStore {
@@ -81,11 +66,7 @@ impl MemoryLoginStateStore {
     /// A store holding at most `capacity` pending sign-ins (at least one), using
     /// the system clock.
     pub fn new(capacity: usize) -> Self {
-        Self {
-            inner: Arc::new(Mutex::new(Inner::default())),
-            capacity: capacity.max(1),
-            clock: Arc::new(SystemClock),
-        }
+        Self { map: Arc::new(Mutex::new(ExpiringMap::new(capacity))), clock: Arc::new(SystemClock) }
     }
 
     /// Uses `clock` for expiry (a `ManualClock` in tests).
@@ -102,7 +83,7 @@ impl MemoryLoginStateStore {
     /// The number of pending sign-ins held, expired ones included until they are
     /// swept.
     pub fn len(&self) -> usize {
-        self.lock().map.len()
+        self.lock().len()
     }
 
     /// Whether the store holds nothing.
@@ -110,8 +91,8 @@ impl MemoryLoginStateStore {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> std::sync::MutexGuard<'_, ExpiringMap<PendingLogin>> {
+        self.map.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -124,55 +105,11 @@ impl Default for MemoryLoginStateStore {
 
 impl fmt::Debug for MemoryLoginStateStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let map = self.lock();
         f.debug_struct("MemoryLoginStateStore")
-            .field("capacity", &self.capacity)
-            .field("len", &self.len())
+            .field("capacity", &map.capacity())
+            .field("len", &map.len())
             .finish_non_exhaustive()
-    }
-}
-
-impl Inner {
-    /// Whether the queue entry still names a live map entry.
-    fn is_current(&self, seq: u64, key: &str) -> bool {
-        self.map.get(key).is_some_and(|e| e.seq == seq)
-    }
-
-    /// Drops taken and expired entries from the front of the queue.
-    fn sweep(&mut self, now: SystemTime) {
-        while let Some((seq, key)) = self.order.front() {
-            let live = self.map.get(key.as_str()).filter(|e| e.seq == *seq);
-            match live {
-                Some(e) if e.expires_at > now => break,
-                Some(_) => {
-                    let key = key.clone();
-                    self.map.remove(&key);
-                    self.order.pop_front();
-                }
-                None => {
-                    self.order.pop_front();
-                }
-            }
-        }
-    }
-
-    /// Removes the oldest live entry.
-    fn evict_oldest(&mut self) {
-        while let Some((seq, key)) = self.order.pop_front() {
-            if self.is_current(seq, &key) {
-                self.map.remove(&key);
-                return;
-            }
-        }
-    }
-
-    /// Keeps the queue from growing past twice the map when entries are taken
-    /// out of order.
-    fn compact(&mut self) {
-        if self.order.len() > 2 * self.map.len() + 64 {
-            let order = std::mem::take(&mut self.order);
-            self.order =
-                order.into_iter().filter(|(seq, key)| self.is_current(*seq, key)).collect();
-        }
     }
 }
 
@@ -180,28 +117,13 @@ impl Inner {
 impl LoginStateStore for MemoryLoginStateStore {
     async fn put(&self, state: &str, login: PendingLogin, ttl: Duration) -> Result<(), StoreError> {
         let now = self.clock.now();
-        let mut inner = self.lock();
-        inner.sweep(now);
-        if !inner.map.contains_key(state) {
-            while inner.map.len() >= self.capacity {
-                inner.evict_oldest();
-            }
-        }
-        let seq = inner.next_seq;
-        inner.next_seq += 1;
-        let expires_at = now.checked_add(ttl).unwrap_or(now);
-        inner.map.insert(state.to_owned(), Entry { login, expires_at, seq });
-        inner.order.push_back((seq, state.to_owned()));
-        inner.compact();
+        self.lock().insert(state, login, now.checked_add(ttl).unwrap_or(now), now);
         Ok(())
     }
 
     async fn take(&self, state: &str) -> Result<Option<PendingLogin>, StoreError> {
         let now = self.clock.now();
-        let mut inner = self.lock();
-        let entry = inner.map.remove(state);
-        inner.sweep(now);
-        Ok(entry.filter(|e| e.expires_at > now).map(|e| e.login))
+        Ok(self.lock().take(state, now))
     }
 }
 
@@ -272,7 +194,7 @@ mod tests {
                 store.put(&k, login(&k), ttl).await.unwrap();
                 store.take(&k).await.unwrap();
             }
-            assert!(store.lock().order.len() < 200);
+            assert_eq!(store.len(), 1);
             assert!(store.take("keep").await.unwrap().is_some());
         });
     }

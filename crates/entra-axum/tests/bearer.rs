@@ -57,15 +57,24 @@ impl Api {
     }
 }
 
+/// The API's `EntraAuth` on the mock: with the mock's client secret (and so an
+/// On-Behalf-Of exchanger) or with no credential.
+fn auth(mock: &MockEntra, with_credential: bool) -> EntraAuth {
+    let builder = EntraAuth::builder(mock.authority(), mock.default_api().client_id);
+    let builder = if with_credential {
+        builder.credential(ClientCredential::secret(Secret::new("mock-api-secret")))
+    } else {
+        builder
+    };
+    builder.build().unwrap()
+}
+
 async fn api() -> Api {
     let mock = MockEntra::start().await;
     let api = mock.default_api();
     mock.grant_consent(&api.client_id, "https://graph.microsoft.com", &["User.Read"]);
     let alice = mock.add_user(TestUser::new("alice@contoso.com").name("Alice"));
-    let auth = EntraAuth::builder(mock.authority(), api.client_id.clone())
-        .credential(ClientCredential::secret(Secret::new("mock-api-secret")))
-        .build()
-        .unwrap();
+    let auth = auth(&mock, true);
     let (listener, base) = bind().await;
     let mcp = auth.resource(&format!("{base}/mcp"), ["access_as_user"]).unwrap();
     let app = Router::new()
@@ -448,11 +457,7 @@ async fn behind_a_layer_without_exchanger_refusals_carry_the_layers_challenge() 
     mock.grant_consent(&api.client_id, "https://graph.microsoft.com", &["User.Read"]);
     let alice = mock.add_user(TestUser::new("alice@contoso.com"));
     // No client credential: no exchanger.
-    let auth = EntraAuth::builder(mock.authority(), api.client_id.clone()).build().unwrap();
-    let with_obo = EntraAuth::builder(mock.authority(), api.client_id.clone())
-        .credential(ClientCredential::secret(Secret::new("mock-api-secret")))
-        .build()
-        .unwrap();
+    let (auth, with_obo) = (auth(&mock, false), auth(&mock, true));
     let (listener, base) = bind().await;
     let mcp = auth.resource(&format!("{base}/mcp"), ["access_as_user"]).unwrap();
     let obo = with_obo.resource(&format!("{base}/mcp"), ["access_as_user"]).unwrap();

@@ -29,8 +29,9 @@
 //! The test kit (`entra-testkit`) mints real tokens for these types; see its docs
 //! for an end-to-end example against a mocked Entra.
 //!
-//! [`ExpiringMap`] is the bounded map of expiring entries behind the in-memory
-//! stores of the other crates (pending sign-ins, the MCP facade's secrets).
+//! [`ExpiringStore`] is the bounded in-memory store of expiring entries behind
+//! the default stores of the other crates (pending sign-ins, the MCP facade's
+//! secrets).
 //!
 //! # Crate features
 //!
@@ -118,7 +119,7 @@ pub use credential::{
 pub use entra_error::{EntraErrorResponse, ErrorKind};
 pub use error::{Error, shorten_untrusted};
 pub use error_class::ErrorClass;
-pub use expiring::ExpiringMap;
+pub use expiring::ExpiringStore;
 pub use federated::{BoxError, FileAssertion, FnAssertion};
 pub use guid::{ClientId, TenantId};
 #[cfg(feature = "memory-cache")]

@@ -370,7 +370,7 @@ impl FacadeBuilder {
         config.login_ttl_secs = self.limits.clone().capped().authorization_ttl.as_secs();
         let store = self
             .store
-            .unwrap_or_else(|| Arc::new(MemoryStore::default().with_shared_clock(clock.clone())));
+            .unwrap_or_else(|| Arc::new(MemoryStore::default().with_clock(clock.clone())));
         // The pending Entra sign-ins live in the same store as the rest.
         let mut sign_in = entra_oidc::Client::builder(config)
             .credential(credential)

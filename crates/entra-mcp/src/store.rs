@@ -1,20 +1,18 @@
 //! The default [`SecretStore`]: in memory, bounded, expiring by a [`Clock`].
 
-use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use entra_core::{Clock, ExpiringMap, Secret, SecretStore, StoreError, SystemClock};
+use entra_core::{Clock, ExpiringStore, Secret, SecretStore, StoreError};
 
 /// An in-memory [`SecretStore`] for one process: take-once, with a time to live
 /// read from a [`Clock`], and bounded.
 ///
 /// When full, expired entries are swept; if it is still full, the entry closest
 /// to its expiry is dropped (a pending authorization or code about to lapse
-/// goes before a client registration); see [`ExpiringMap`]. Values stay in this process's memory
-/// only; with several replicas, use a shared store such as
-/// `entra_redis::SecretStore`, which encrypts them.
+/// goes before a client registration): it is an [`ExpiringStore`]. Values stay
+/// in this process's memory only; with several replicas, use a shared store
+/// such as `entra_redis::SecretStore`, which encrypts them.
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -32,11 +30,8 @@ use entra_core::{Clock, ExpiringMap, Secret, SecretStore, StoreError, SystemCloc
 /// assert!(store.get("client:x").await.unwrap().is_none()); // expired
 /// # });
 /// ```
-#[derive(Clone)]
-pub struct MemoryStore {
-    map: Arc<Mutex<ExpiringMap<Secret>>>,
-    clock: Arc<dyn Clock>,
-}
+#[derive(Clone, Debug)]
+pub struct MemoryStore(ExpiringStore<Secret>);
 
 impl MemoryStore {
     /// The default capacity: 100,000 entries.
@@ -44,32 +39,22 @@ impl MemoryStore {
 
     /// A store of at most `capacity` entries (at least one), on the system clock.
     pub fn new(capacity: usize) -> Self {
-        Self { map: Arc::new(Mutex::new(ExpiringMap::new(capacity))), clock: Arc::new(SystemClock) }
+        Self(ExpiringStore::new(capacity))
     }
 
     /// Uses `clock` for expiry (a `ManualClock` in tests).
-    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.clock = Arc::new(clock);
-        self
-    }
-
-    pub(crate) fn with_shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
+    pub fn with_clock(self, clock: impl Clock + 'static) -> Self {
+        Self(self.0.with_clock(clock))
     }
 
     /// The number of entries held, expired ones included until swept.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.0.len()
     }
 
     /// Whether the store holds nothing.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, ExpiringMap<Secret>> {
-        self.map.lock().unwrap_or_else(PoisonError::into_inner)
+        self.0.is_empty()
     }
 }
 
@@ -80,50 +65,36 @@ impl Default for MemoryStore {
     }
 }
 
-impl fmt::Debug for MemoryStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let map = self.lock();
-        f.debug_struct("MemoryStore")
-            .field("capacity", &map.capacity())
-            .field("len", &map.len())
-            .finish_non_exhaustive()
-    }
-}
-
 #[async_trait]
 impl SecretStore for MemoryStore {
     async fn put(&self, key: &str, value: Secret, ttl: Duration) -> Result<(), StoreError> {
-        let now = self.clock.now();
-        self.lock().insert(key, value, now.checked_add(ttl).unwrap_or(now), now);
+        self.0.put(key, value, ttl);
         Ok(())
     }
 
     async fn get(&self, key: &str) -> Result<Option<Secret>, StoreError> {
-        let now = self.clock.now();
-        Ok(self.lock().get(key, now).map(|(value, _)| value.clone()))
+        Ok(self.0.get(key))
     }
 
     async fn take(&self, key: &str) -> Result<Option<Secret>, StoreError> {
-        let now = self.clock.now();
-        Ok(self.lock().take(key, now))
+        Ok(self.0.take(key))
     }
 
+    /// The count lives in the entry's value; the window starts with the first
+    /// increment, and an increment keeps it.
     async fn increment(&self, key: &str, window: Duration) -> Result<u64, StoreError> {
-        let now = self.clock.now();
-        let mut map = self.lock();
-        let (count, expires) = match map.get(key, now) {
-            Some((v, expires)) => {
-                (v.expose_secret().parse::<u64>().unwrap_or(0).saturating_add(1), expires)
-            }
-            None => (1, now.checked_add(window).unwrap_or(now)),
-        };
-        map.insert(key, Secret::new(count.to_string()), expires, now);
-        Ok(count)
+        Ok(self.0.update(key, window, |count| {
+            let old = count.and_then(|v| v.expose_secret().parse::<u64>().ok()).unwrap_or(0);
+            let count = old.saturating_add(1);
+            (Secret::new(count.to_string()), count)
+        }))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use entra_core::ManualClock;
 
     use super::*;
@@ -153,7 +124,7 @@ mod tests {
         assert_eq!(store.increment("n", w).await.unwrap(), 3, "same window");
         clock.advance(Duration::from_secs(2));
         assert_eq!(store.increment("n", w).await.unwrap(), 1, "a new window");
-        assert!(format!("{store:?}").starts_with("MemoryStore { capacity: 2"));
+        assert!(format!("{store:?}").starts_with("MemoryStore(ExpiringStore { capacity: 2"));
     }
 
     /// A store with only the required methods: the provided `increment`.

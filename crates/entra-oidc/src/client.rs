@@ -123,7 +123,7 @@ impl ClientBuilder {
             .map_err(|source| Error::Http { endpoint: "client", source })?;
         let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let store = self.store.unwrap_or_else(|| {
-            Arc::new(MemoryLoginStateStore::default().with_shared_clock(clock.clone()))
+            Arc::new(MemoryLoginStateStore::default().with_clock(clock.clone()))
         });
         let credential = match self.credential {
             Some(credential) => Some(credential),

@@ -1,20 +1,18 @@
 //! The default, in-memory store of pending sign-ins.
 
-use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use entra_core::{Clock, ExpiringMap, LoginStateStore, PendingLogin, StoreError, SystemClock};
+use entra_core::{Clock, ExpiringStore, LoginStateStore, PendingLogin, StoreError};
 
 /// An in-memory [`LoginStateStore`]: bounded, with a time to live read from a
 /// [`Clock`], and take-once.
 ///
 /// When full, expired entries are dropped, then the pending sign-in closest to
 /// its expiry (with one sign-in lifetime for all, the oldest) to make room (its
-/// callback then fails with an unknown state); see [`ExpiringMap`]. Pending sign-ins live in one process: with
-/// several replicas behind a load balancer, use a shared store (entra-redis) or
-/// sticky sessions.
+/// callback then fails with an unknown state): it is an [`ExpiringStore`].
+/// Pending sign-ins live in one process: with several replicas behind a load
+/// balancer, use a shared store (entra-redis) or sticky sessions.
 ///
 /// # The bound can be used to flush it
 ///
@@ -53,11 +51,8 @@ use entra_core::{Clock, ExpiringMap, LoginStateStore, PendingLogin, StoreError, 
 /// assert!(store.take("s2").await.unwrap().is_none()); // expired
 /// # });
 /// ```
-#[derive(Clone)]
-pub struct MemoryLoginStateStore {
-    map: Arc<Mutex<ExpiringMap<PendingLogin>>>,
-    clock: Arc<dyn Clock>,
-}
+#[derive(Clone, Debug)]
+pub struct MemoryLoginStateStore(ExpiringStore<PendingLogin>);
 
 impl MemoryLoginStateStore {
     /// The default capacity: 10,000 pending sign-ins.
@@ -66,33 +61,23 @@ impl MemoryLoginStateStore {
     /// A store holding at most `capacity` pending sign-ins (at least one), using
     /// the system clock.
     pub fn new(capacity: usize) -> Self {
-        Self { map: Arc::new(Mutex::new(ExpiringMap::new(capacity))), clock: Arc::new(SystemClock) }
+        Self(ExpiringStore::new(capacity))
     }
 
     /// Uses `clock` for expiry (a `ManualClock` in tests).
-    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.clock = Arc::new(clock);
-        self
-    }
-
-    pub(crate) fn with_shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
+    pub fn with_clock(self, clock: impl Clock + 'static) -> Self {
+        Self(self.0.with_clock(clock))
     }
 
     /// The number of pending sign-ins held, expired ones included until they are
     /// swept.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.0.len()
     }
 
     /// Whether the store holds nothing.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, ExpiringMap<PendingLogin>> {
-        self.map.lock().unwrap_or_else(PoisonError::into_inner)
+        self.0.is_empty()
     }
 }
 
@@ -103,27 +88,15 @@ impl Default for MemoryLoginStateStore {
     }
 }
 
-impl fmt::Debug for MemoryLoginStateStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let map = self.lock();
-        f.debug_struct("MemoryLoginStateStore")
-            .field("capacity", &map.capacity())
-            .field("len", &map.len())
-            .finish_non_exhaustive()
-    }
-}
-
 #[async_trait]
 impl LoginStateStore for MemoryLoginStateStore {
     async fn put(&self, state: &str, login: PendingLogin, ttl: Duration) -> Result<(), StoreError> {
-        let now = self.clock.now();
-        self.lock().insert(state, login, now.checked_add(ttl).unwrap_or(now), now);
+        self.0.put(state, login, ttl);
         Ok(())
     }
 
     async fn take(&self, state: &str) -> Result<Option<PendingLogin>, StoreError> {
-        let now = self.clock.now();
-        Ok(self.lock().take(state, now))
+        Ok(self.0.take(state))
     }
 }
 

@@ -261,16 +261,21 @@ where
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
         let shared = &self.shared;
-        let (cached, offset) = match bearer_token(req.headers()) {
+        let (cached, offset) = match bearer_credentials(req.headers()) {
             Err(refusal) => return BearerFuture::refused(shared.challenger.response(&refusal)),
-            Ok(Some(token)) => {
-                let Some(text) = as_text(token.token) else {
-                    return BearerFuture::refused(shared.challenger.response(&MALFORMED));
-                };
-                // A validator with the answer at hand (a cached token) gives it
-                // here: no future and no boxed validation.
+            Ok(Some(credentials)) => {
+                // A validator with the answer at hand (a token it validated
+                // before, the same bytes) gives it here: no future, no boxed
+                // validation, and no pass over the token's bytes, since such an
+                // answer vouches for their syntax (`validate_cached`'s contract).
                 let validator: &dyn TokenValidator = &*shared.validator;
-                (validator.validate_cached(text), token.offset)
+                let cached = validator.validate_cached(credentials.token);
+                if cached.is_none()
+                    && let Err(refusal) = credentials.check_syntax()
+                {
+                    return BearerFuture::refused(shared.challenger.response(&refusal));
+                }
+                (cached, credentials.offset)
             }
             Ok(None) if shared.optional => {
                 req.extensions_mut().insert(LayerContext { shared: shared.clone() });
@@ -329,15 +334,17 @@ enum Admission<B> {
     Admitted(Request<B>, Arc<Shared>),
 }
 
-/// A token checked by [`bearer_token`] (a token68, so ASCII) as text. The UTF-8
-/// check is vectorized: it runs over the whole token on every request.
+/// A token checked by [`BearerToken::check_syntax`] (a token68, so ASCII) as
+/// text. The UTF-8 check is vectorized: it runs over the whole token of every
+/// request that the validator has no answer at hand for.
 fn as_text(token: &[u8]) -> Option<&str> {
     simdutf8::basic::from_utf8(token).ok()
 }
 
 /// The token found at `offset` in the `Authorization` value, as text. The value
-/// was checked by [`bearer_token`] as one header holding a token68 (ASCII) from
-/// `offset` on, so this is `None` only if that check was skipped.
+/// was checked by [`bearer_credentials`] and [`BearerToken::check_syntax`] as
+/// one header holding a token68 (ASCII) from `offset` on, so this is `None`
+/// only if that check was skipped.
 fn token_at(headers: &HeaderMap, offset: usize) -> Option<&str> {
     as_text(headers.get(AUTHORIZATION)?.as_bytes().get(offset..)?)
 }
@@ -410,18 +417,40 @@ pub(crate) fn complete_challenge(challenger: &Challenger, mut response: Response
     response
 }
 
-/// The bearer token of a request's single `Authorization` header: a token68,
-/// so ASCII, running from `offset` to the end of the header value.
+/// The bearer token of a request's single `Authorization` header, running from
+/// `offset` to the end of the header value: not empty, its syntax not checked
+/// yet ([`BearerToken::check_syntax`]).
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct BearerToken<'a> {
     pub(crate) token: &'a [u8],
     pub(crate) offset: usize,
 }
 
-/// The bearer token of a request: `Ok(None)` when there are no bearer
-/// credentials (no `Authorization` header, or another scheme), a refusal when
-/// the header is doubled, too large or malformed.
-pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<Option<BearerToken<'_>>, Refusal> {
+impl BearerToken<'_> {
+    /// RFC 6750's syntax for the token: an RFC 9110 `token68` (so ASCII).
+    pub(crate) fn check_syntax(&self) -> Result<(), Refusal> {
+        if is_token68(self.token) { Ok(()) } else { Err(malformed(self.token)) }
+    }
+}
+
+/// The refusal of a malformed token: it names the header when the token is not
+/// even visible ASCII (the header is not text).
+fn malformed(token: &[u8]) -> Refusal {
+    // What `HeaderValue::to_str` accepts; the scheme and spaces before the token
+    // always are.
+    if token.iter().all(|b| (b' '..0x7f).contains(b) || *b == b'\t') {
+        MALFORMED
+    } else {
+        Refusal::InvalidToken("the Authorization header is malformed")
+    }
+}
+
+/// The bearer credentials of a request: `Ok(None)` when there are none (no
+/// `Authorization` header, or another scheme), a refusal when the header is
+/// doubled, too large, or has the scheme and no token. The token's own syntax is
+/// checked apart ([`BearerToken::check_syntax`]), so that a validator can vouch
+/// for a token it validated before without a pass over its bytes.
+pub(crate) fn bearer_credentials(headers: &HeaderMap) -> Result<Option<BearerToken<'_>>, Refusal> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let Some(value) = values.next() else { return Ok(None) };
     if values.next().is_some() {
@@ -430,7 +459,6 @@ pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<Option<BearerToken<'_>
     if value.len() > MAX_AUTHORIZATION_BYTES {
         return Err(Refusal::InvalidToken("the Authorization header is too large"));
     }
-    // One pass over the bytes: the token68 check implies printable ASCII.
     let bytes = value.as_bytes();
     let (scheme, rest) = match bytes.iter().position(|b| *b == b' ') {
         Some(i) => (&bytes[..i], &bytes[i + 1..]),
@@ -445,12 +473,8 @@ pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<Option<BearerToken<'_>
     }
     let start = rest.iter().position(|b| *b != b' ').unwrap_or(rest.len());
     let token = &rest[start..];
-    if token.is_empty() || !is_token68(token) {
-        return Err(if value.to_str().is_ok() {
-            MALFORMED
-        } else {
-            Refusal::InvalidToken("the Authorization header is malformed")
-        });
+    if token.is_empty() {
+        return Err(MALFORMED);
     }
     Ok(Some(BearerToken { token, offset: bytes.len() - token.len() }))
 }
@@ -519,6 +543,15 @@ mod tests {
         h
     }
 
+    /// Both checks, as the layer applies them to a token it has no answer for.
+    fn bearer_token(headers: &HeaderMap) -> Result<Option<BearerToken<'_>>, Refusal> {
+        let credentials = bearer_credentials(headers)?;
+        if let Some(c) = &credentials {
+            c.check_syntax()?;
+        }
+        Ok(credentials)
+    }
+
     #[test]
     fn header_rules() {
         let token = |token: &'static [u8], offset| Ok(Some(BearerToken { token, offset }));
@@ -535,6 +568,15 @@ mod tests {
                 "{bad:?}"
             );
         }
+        assert_eq!(bearer_token(&headers(&[b"Bearer a b"])), Err(MALFORMED));
+        assert_eq!(
+            bearer_token(&headers(&[b"Bearer a\xffb"])),
+            Err(Refusal::InvalidToken("the Authorization header is malformed")),
+            "a header that is not text is named"
+        );
+        // The syntax is checked apart: credentials of any bytes are found.
+        let odd = headers(&[b"Bearer a b"]);
+        assert_eq!(bearer_credentials(&odd), token(b"a b", 7));
         assert!(matches!(
             bearer_token(&headers(&[b"Bearer a", b"Bearer a"])),
             Err(Refusal::InvalidToken("more than one Authorization header"))

@@ -111,7 +111,7 @@ impl TokenValidator for Cached {
         Ok(self.0.clone())
     }
 
-    fn validate_cached(&self, _token: &str) -> Option<Result<ValidatedToken, SeamError>> {
+    fn validate_cached(&self, _token: &[u8]) -> Option<Result<ValidatedToken, SeamError>> {
         Some(Ok(self.0.clone()))
     }
 }

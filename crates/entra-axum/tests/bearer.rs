@@ -412,7 +412,7 @@ async fn the_validators_cached_answer_decides_before_validate() {
             self.validate_calls.fetch_add(1, Ordering::SeqCst);
             self.answer(self.validated)
         }
-        fn validate_cached(&self, _token: &str) -> Option<Result<ValidatedToken, SeamError>> {
+        fn validate_cached(&self, _token: &[u8]) -> Option<Result<ValidatedToken, SeamError>> {
             self.cached.map(|accept| self.answer(accept))
         }
     }
@@ -420,12 +420,16 @@ async fn the_validators_cached_answer_decides_before_validate() {
     let mock = MockEntra::start().await;
     let alice = mock.add_user(TestUser::new("alice@contoso.com"));
     let user = mock.validated_token(&alice, &mock.default_api());
-    // (cached answer, validate's answer) -> status, calls of `validate`
-    for (cached, validated, status, calls) in [
-        (Some(true), false, 200, 0),
-        (Some(false), true, 401, 0),
-        (None, true, 200, 1),
-        (None, false, 401, 1),
+    // (token, cached answer, validate's answer) -> status, calls of `validate`.
+    // A token that is not a token68 is refused before `validate`, unless the
+    // validator vouches for it (it validated those very bytes before).
+    for (token, cached, validated, status, calls) in [
+        ("t", Some(true), false, 200, 0),
+        ("t", Some(false), true, 401, 0),
+        ("t", None, true, 200, 1),
+        ("t", None, false, 401, 1),
+        ("a,b", None, true, 401, 0),
+        ("a,b", Some(true), false, 200, 0),
     ] {
         let validator = Arc::new(TwoAnswers {
             cached,
@@ -436,12 +440,15 @@ async fn the_validators_cached_answer_decides_before_validate() {
         let layer = BearerLayer::new(validator.clone());
         let (listener, base) = bind().await;
         serve(listener, Router::new().route("/", get(whoami)).layer(layer));
-        let r = http().get(format!("{base}/")).bearer_auth("t").send().await.unwrap();
-        assert_eq!(r.status().as_u16(), status, "{cached:?} {validated}");
+        let r = http().get(format!("{base}/")).bearer_auth(token).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), status, "{token} {cached:?} {validated}");
+        if status == 401 && calls == 0 && cached.is_none() {
+            assert!(www(&r).contains("the bearer token is malformed"), "{}", www(&r));
+        }
         assert_eq!(
             validator.validate_calls.load(Ordering::SeqCst),
             calls,
-            "{cached:?} {validated}"
+            "{token} {cached:?} {validated}"
         );
     }
 }

@@ -201,11 +201,24 @@ pub trait TokenValidator: Send + Sync {
 
     /// The answer for `token` when the validator has it at hand, without waiting
     /// or verifying a signature (typically a token it validated before, same
-    /// bytes, its `exp` checked again), or `None`: then the caller awaits
-    /// [`validate`](Self::validate). When `Some`, it must be what `validate`
-    /// would answer now. Middleware calls it first on every request, so that a
-    /// cached token needs no future (nor its allocation). Defaults to `None`.
-    fn validate_cached(&self, token: &str) -> Option<Result<ValidatedToken, SeamError>> {
+    /// bytes, its `exp` checked again), or `None`: then the caller checks the
+    /// token's syntax and awaits [`validate`](Self::validate). Defaults to
+    /// `None`.
+    ///
+    /// `token` is the credential as received (the bytes after `Bearer `), its
+    /// syntax not yet checked: middleware calls this first on every request, so
+    /// that a cached token needs no future (nor its allocation) and no second
+    /// pass over its bytes. So:
+    ///
+    /// - `Some(Ok(_))` only for bytes that `validate` accepted before as a token
+    ///   (the same bytes), and only if it would accept them now. Such an answer
+    ///   vouches for the syntax too: the caller skips its own checks (the bearer
+    ///   layer's `token68` rule). A compact JWS that `validate` accepts is
+    ///   base64url parts and dots, so it passes them.
+    /// - `Some(Err(_))` when the bytes are refused whatever they hold (too
+    ///   large, an expired token validated before).
+    /// - `None` for anything else, non-UTF-8 bytes included.
+    fn validate_cached(&self, token: &[u8]) -> Option<Result<ValidatedToken, SeamError>> {
         let _ = token;
         None
     }
@@ -217,7 +230,7 @@ impl<T: TokenValidator + ?Sized> TokenValidator for &T {
         (**self).validate(token).await
     }
 
-    fn validate_cached(&self, token: &str) -> Option<Result<ValidatedToken, SeamError>> {
+    fn validate_cached(&self, token: &[u8]) -> Option<Result<ValidatedToken, SeamError>> {
         (**self).validate_cached(token)
     }
 }
@@ -228,7 +241,7 @@ impl<T: TokenValidator + ?Sized> TokenValidator for Box<T> {
         (**self).validate(token).await
     }
 
-    fn validate_cached(&self, token: &str) -> Option<Result<ValidatedToken, SeamError>> {
+    fn validate_cached(&self, token: &[u8]) -> Option<Result<ValidatedToken, SeamError>> {
         (**self).validate_cached(token)
     }
 }
@@ -239,7 +252,7 @@ impl<T: TokenValidator + ?Sized> TokenValidator for Arc<T> {
         (**self).validate(token).await
     }
 
-    fn validate_cached(&self, token: &str) -> Option<Result<ValidatedToken, SeamError>> {
+    fn validate_cached(&self, token: &[u8]) -> Option<Result<ValidatedToken, SeamError>> {
         (**self).validate_cached(token)
     }
 }

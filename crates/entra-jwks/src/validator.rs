@@ -61,9 +61,9 @@ impl TokenCache {
     /// needed: the exact comparison decides, the hash only finds the entry. Only
     /// validated tokens are cached, and their signatures differ (192 bits of a
     /// signature nobody but the key holder can choose).
-    fn key_hash(&self, token: &str) -> u64 {
+    fn key_hash(&self, token: &[u8]) -> u64 {
         let tail = token.len().saturating_sub(HASHED_BYTES);
-        self.hot.key_hash(&token.as_bytes()[tail..])
+        self.hot.key_hash(&token[tail..])
     }
 }
 
@@ -282,14 +282,14 @@ impl Validator {
     /// An [`Error`] naming the failed check; [`Error::is_transient`] when the keys
     /// could not be obtained.
     pub async fn validate(&self, token: &str) -> Result<ValidatedToken> {
-        if let Some(answer) = self.cached(token) {
+        if let Some(answer) = self.cached(token.as_bytes()) {
             return answer;
         }
         let i = &self.inner;
         let Some(cache) = &i.cache else {
             return i.verify(token, Parts::of(token)?, Kind::Access).await;
         };
-        let hash = cache.key_hash(token);
+        let hash = cache.key_hash(token.as_bytes());
         let now = i.clock.unix_now();
         // Read before anything is validated: a key withdrawn from here on makes
         // this validation stale too.
@@ -302,17 +302,19 @@ impl Validator {
 
     /// The answer for an access token that needs no verification: too large, or
     /// validated before (same bytes, keys not withdrawn since, `exp` checked
-    /// again). `None` when the token must be verified.
-    fn cached(&self, token: &str) -> Option<Result<ValidatedToken>> {
+    /// again). `None` when the token must be verified. Bytes, not text: a hit
+    /// is equal to a token validated before, so it is text (and base64url parts
+    /// and dots) without a pass over it to check.
+    fn cached(&self, token: &[u8]) -> Option<Result<ValidatedToken>> {
         let i = &self.inner;
-        if let Err(e) = i.check_size(token) {
+        if let Err(e) = i.check_size(token.len()) {
             return Some(Err(e));
         }
         let cache = i.cache.as_ref()?;
         let hash = cache.key_hash(token);
         let now = i.clock.unix_now();
         let keys = i.retired.load(Ordering::Acquire);
-        if let Some(hit) = cache.hot.get(hash, token.as_bytes(), now)
+        if let Some(hit) = cache.hot.get(hash, token, now)
             && hit.keys == keys
         {
             return Some(i.check_exp(hit.token.claims(), now).map(|()| hit.token));
@@ -321,14 +323,14 @@ impl Validator {
         if let Some(hit) = cache.shared.get(&hash)
             && hit.keys == keys
             && now < hit.until
-            && constant_time::eq(hit.token_bytes(), token.as_bytes())
+            && constant_time::eq(hit.token_bytes(), token)
         {
             if let Err(e) = i.check_exp(hit.token.claims(), now) {
                 return Some(Err(e));
             }
             // This thread's own copy, so that its next hits share no counter.
             let local = Cached { token: hit.token.unshared(), ..hit };
-            cache.hot.insert(seen, hash, token.as_bytes(), local.clone(), local.until);
+            cache.hot.insert(seen, hash, token, local.clone(), local.until);
             return Some(Ok(local.token));
         }
         None
@@ -347,7 +349,7 @@ impl Validator {
         expected_nonce: &str,
     ) -> Result<ValidatedToken> {
         let i = &self.inner;
-        i.check_size(token)?;
+        i.check_size(token.len())?;
         i.verify(token, Parts::of(token)?, Kind::Id { nonce: expected_nonce }).await
     }
 }
@@ -358,7 +360,7 @@ impl TokenValidator for Validator {
         Self::validate(self, token).await.map_err(SeamError::new)
     }
 
-    fn validate_cached(&self, token: &str) -> Option<Result<ValidatedToken, SeamError>> {
+    fn validate_cached(&self, token: &[u8]) -> Option<Result<ValidatedToken, SeamError>> {
         self.cached(token).map(|answer| answer.map_err(SeamError::new))
     }
 }
@@ -369,10 +371,10 @@ fn malformed(reason: &'static str) -> Error {
 
 impl Inner {
     /// Refuses oversized input before anything else.
-    fn check_size(&self, token: &str) -> Result<()> {
+    fn check_size(&self, len: usize) -> Result<()> {
         let max = self.options.max_token_bytes;
-        if token.len() > max {
-            return Err(Error::TokenTooLarge { len: token.len(), max });
+        if len > max {
+            return Err(Error::TokenTooLarge { len, max });
         }
         Ok(())
     }

@@ -554,40 +554,50 @@ async fn the_answer_without_waiting_is_only_for_tokens_validated_before() {
     let env = Env::new().await;
     let v = env.builder().build().unwrap();
     let seam: &dyn TokenValidator = &v;
+    let cached = |token: &str| seam.validate_cached(token.as_bytes());
     let cached_error = |token: &str| {
-        let e = seam.validate_cached(token).expect("answered").unwrap_err();
+        let e = cached(token).expect("answered").unwrap_err();
         e.downcast_ref::<Error>().map(Error::code)
     };
     let token = env.token();
-    assert!(seam.validate_cached(&token).is_none(), "never validated: verified by `validate`");
+    assert!(cached(&token).is_none(), "never validated: verified by `validate`");
     v.validate(&token).await.unwrap();
-    let hit = seam.validate_cached(&token).expect("validated before").unwrap();
+    let hit = cached(&token).expect("validated before").unwrap();
     assert_eq!(hit.raw().expose_secret(), token);
+    // An answer vouches for the token's syntax (the bearer layer then skips its
+    // `token68` check): what `validate` accepts is base64url parts and dots.
+    let base64url_or_dot = |b: u8| b.is_ascii_alphanumeric() || b"-_.".contains(&b);
+    assert!(token.bytes().all(base64url_or_dot));
+    let last_replaced = format!("{}+", &token[..token.len() - 1]);
+    for variant in [format!("{token}="), format!("{token} "), format!("{token}."), last_replaced] {
+        assert!(cached(&variant).is_none());
+        assert!(v.validate(&variant).await.is_err());
+    }
     // From another thread: the shared cache's answer.
     std::thread::scope(|s| {
-        s.spawn(|| assert!(seam.validate_cached(&token).expect("shared").is_ok())).join().unwrap();
+        s.spawn(|| assert!(cached(&token).expect("shared").is_ok())).join().unwrap();
     });
     // Another token ending with the same signature part (same hash): not answered.
     let other = env.with(|c| c["scp"] = json!("admin"));
     let spliced =
         format!("{}.{}", other.rsplit_once('.').unwrap().0, token.rsplit_once('.').unwrap().1);
-    assert!(seam.validate_cached(&spliced).is_none());
+    assert!(cached(&spliced).is_none());
     // Too large: refused at once, as `validate` does.
     let big = "a".repeat(v.options().max_token_bytes + 1);
     assert_eq!(cached_error(&big), Some("token_too_large"));
     // Expired since: never answered as valid (its cache entries end with it).
     env.clock.advance(Duration::from_secs(3600 + 61));
-    assert!(!matches!(seam.validate_cached(&token), Some(Ok(_))));
+    assert!(!matches!(cached(&token), Some(Ok(_))));
     assert!(matches!(v.validate(&token).await, Err(Error::Expired { .. })));
     env.clock.set(std::time::UNIX_EPOCH + Duration::from_secs(NOW));
-    assert!(seam.validate_cached(&token).expect("cached").is_ok());
+    assert!(cached(&token).expect("cached").is_ok());
     // Its key withdrawn: no answer, `validate` verifies it again (and refuses it).
     env.serve(&[Signer::new("key-2").jwk(None)]).await;
     v.refresh_keys().await.unwrap();
-    assert!(seam.validate_cached(&token).is_none());
+    assert!(cached(&token).is_none());
     // Without the cache, nothing is ever answered without waiting.
     let uncached = env.builder().token_cache_capacity(0).build().unwrap();
-    assert!(TokenValidator::validate_cached(&uncached, &token).is_none());
+    assert!(TokenValidator::validate_cached(&uncached, token.as_bytes()).is_none());
 }
 
 #[tokio::test]

@@ -81,6 +81,10 @@ pub(crate) struct LayerContext {
 /// | a handler returns an [`Error`](crate::Error) holding a claims challenge | 401, `error="insufficient_claims"`, `claims="<base64>"` |
 ///
 /// Tokens in the query string (`access_token=`) or a form body are never read.
+/// A malformed value is one whose token is not an RFC 9110 `token68`; the check
+/// is skipped only for a token the validator accepts at once
+/// ([`TokenValidator::validate_cached`](entra_core::TokenValidator::validate_cached),
+/// which may accept only `token68` bytes: a token it validated before).
 /// `resource_metadata` appears when the layer comes from
 /// [`ProtectedResource::bearer`](crate::ProtectedResource::bearer) or
 /// [`BearerLayer::resource_metadata`] is set.
@@ -266,11 +270,13 @@ where
             Ok(Some(credentials)) => {
                 // A validator with the answer at hand (a token it validated
                 // before, the same bytes) gives it here: no future, no boxed
-                // validation, and no pass over the token's bytes, since such an
-                // answer vouches for their syntax (`validate_cached`'s contract).
+                // validation, and, for an acceptance, no pass over the token's
+                // bytes, since it vouches for their syntax (`validate_cached`'s
+                // contract). A malformed token is refused as such, whatever else
+                // the validator would say of it.
                 let validator: &dyn TokenValidator = &*shared.validator;
                 let cached = validator.validate_cached(credentials.token);
-                if cached.is_none()
+                if !matches!(cached, Some(Ok(_)))
                     && let Err(refusal) = credentials.check_syntax()
                 {
                     return BearerFuture::refused(shared.challenger.response(&refusal));

@@ -125,9 +125,10 @@
 //! - **One credential, one place.** Only a single `Authorization: Bearer`
 //!   header is read (scheme case-insensitive, RFC 9110 `token68` syntax, at most
 //!   16 KiB); two headers, a malformed or oversized one are refused with 401
-//!   `invalid_token`, never a 500 or a panic. (A token the validator validated
-//!   before, the same bytes, skips the syntax check: `entra_jwks::Validator`
-//!   accepts only base64url parts and dots, which are `token68`.) Tokens in the
+//!   `invalid_token`, never a 500 or a panic. (A token the validator accepts
+//!   at once, having validated the same bytes before, skips the syntax check:
+//!   `TokenValidator::validate_cached` may accept only `token68` bytes, and
+//!   `entra_jwks::Validator` accepts only base64url parts and dots.) Tokens in the
 //!   query string or a form body are ignored (RFC 6750 allows them; they leak
 //!   into logs and `Referer`).
 //! - **Refusals say little.** `error_description` is a fixed text per error

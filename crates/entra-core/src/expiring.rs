@@ -35,10 +35,16 @@ use crate::{Clock, SystemClock};
 /// clock.advance(Duration::from_secs(60));
 /// assert_eq!(store.get("c"), None); // expired
 /// ```
-#[derive(Clone)]
 pub struct ExpiringStore<V> {
     map: Arc<Mutex<ExpiringMap<V>>>,
     clock: Arc<dyn Clock>,
+}
+
+impl<V> Clone for ExpiringStore<V> {
+    /// Another handle on the same entries (whatever `V` is).
+    fn clone(&self) -> Self {
+        Self { map: Arc::clone(&self.map), clock: Arc::clone(&self.clock) }
+    }
 }
 
 impl<V> ExpiringStore<V> {

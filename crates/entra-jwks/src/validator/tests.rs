@@ -565,13 +565,21 @@ async fn the_answer_without_waiting_is_only_for_tokens_validated_before() {
     let hit = cached(&token).expect("validated before").unwrap();
     assert_eq!(hit.raw().expose_secret(), token);
     // An answer vouches for the token's syntax (the bearer layer then skips its
-    // `token68` check): what `validate` accepts is base64url parts and dots.
-    let base64url_or_dot = |b: u8| b.is_ascii_alphanumeric() || b"-_.".contains(&b);
-    assert!(token.bytes().all(base64url_or_dot));
-    let last_replaced = format!("{}+", &token[..token.len() - 1]);
-    for variant in [format!("{token}="), format!("{token} "), format!("{token}."), last_replaced] {
-        assert!(cached(&variant).is_none());
-        assert!(v.validate(&variant).await.is_err());
+    // `token68` check), so `validate` must accept nothing but base64url parts
+    // and dots: a byte outside them anywhere in a part (first, middle or last
+    // of each), or a byte appended, is refused and never answered.
+    let (first_dot, last_dot) = (token.find('.').unwrap(), token.rfind('.').unwrap());
+    let mut positions = vec![0, first_dot / 2, first_dot - 1, first_dot + 1];
+    positions.extend([(first_dot + last_dot) / 2, last_dot - 1, last_dot + 1, token.len() - 1]);
+    let mut variants: Vec<String> = ["=", " ", ".", ",", "+"].map(|b| format!("{token}{b}")).into();
+    for at in positions {
+        for bad in [" ", ",", "=", "+", "/", "~", "\t", "é"] {
+            variants.push(format!("{}{bad}{}", &token[..at], &token[at + 1..]));
+        }
+    }
+    for variant in &variants {
+        assert!(v.validate(variant).await.is_err(), "{variant}");
+        assert!(cached(variant).is_none(), "{variant}");
     }
     // From another thread: the shared cache's answer.
     std::thread::scope(|s| {

@@ -227,38 +227,23 @@ pub trait TokenValidator: Send + Sync {
     }
 }
 
-#[async_trait]
-impl<T: TokenValidator + ?Sized> TokenValidator for &T {
-    async fn validate(&self, token: &str) -> Result<ValidatedToken, SeamError> {
-        (**self).validate(token).await
-    }
-
-    fn validate_cached(&self, token: &[u8]) -> Option<Result<ValidatedToken, SeamError>> {
-        (**self).validate_cached(token)
-    }
+// The same trait through a reference, a box or an `Arc`: every method
+// forwarded, the provided ones included (a default left in place would be
+// answered by the wrapper, not the validator).
+macro_rules! forward_token_validator {
+    ($($ty:ty),*) => {$(
+        #[async_trait]
+        impl<T: TokenValidator + ?Sized> TokenValidator for $ty {
+            async fn validate(&self, token: &str) -> Result<ValidatedToken, SeamError> {
+                (**self).validate(token).await
+            }
+            fn validate_cached(&self, token: &[u8]) -> Option<Result<ValidatedToken, SeamError>> {
+                (**self).validate_cached(token)
+            }
+        }
+    )*};
 }
-
-#[async_trait]
-impl<T: TokenValidator + ?Sized> TokenValidator for Box<T> {
-    async fn validate(&self, token: &str) -> Result<ValidatedToken, SeamError> {
-        (**self).validate(token).await
-    }
-
-    fn validate_cached(&self, token: &[u8]) -> Option<Result<ValidatedToken, SeamError>> {
-        (**self).validate_cached(token)
-    }
-}
-
-#[async_trait]
-impl<T: TokenValidator + ?Sized> TokenValidator for Arc<T> {
-    async fn validate(&self, token: &str) -> Result<ValidatedToken, SeamError> {
-        (**self).validate(token).await
-    }
-
-    fn validate_cached(&self, token: &[u8]) -> Option<Result<ValidatedToken, SeamError>> {
-        (**self).validate_cached(token)
-    }
-}
+forward_token_validator!(&T, Box<T>, Arc<T>);
 
 /// Exchanges a validated user token for a token to a downstream API, as the same
 /// user (On-Behalf-Of).
@@ -332,62 +317,29 @@ impl AuthError for UnansweredChallenge {
     }
 }
 
-#[async_trait]
-impl<T: TokenExchanger + ?Sized> TokenExchanger for &T {
-    async fn exchange(
-        &self,
-        user_token: &ValidatedToken,
-        target: &Target,
-    ) -> Result<AccessToken, SeamError> {
-        (**self).exchange(user_token, target).await
-    }
-    async fn exchange_with_claims(
-        &self,
-        user_token: &ValidatedToken,
-        target: &Target,
-        claims: &str,
-    ) -> Result<AccessToken, SeamError> {
-        (**self).exchange_with_claims(user_token, target, claims).await
-    }
+macro_rules! forward_token_exchanger {
+    ($($ty:ty),*) => {$(
+        #[async_trait]
+        impl<T: TokenExchanger + ?Sized> TokenExchanger for $ty {
+            async fn exchange(
+                &self,
+                user_token: &ValidatedToken,
+                target: &Target,
+            ) -> Result<AccessToken, SeamError> {
+                (**self).exchange(user_token, target).await
+            }
+            async fn exchange_with_claims(
+                &self,
+                user_token: &ValidatedToken,
+                target: &Target,
+                claims: &str,
+            ) -> Result<AccessToken, SeamError> {
+                (**self).exchange_with_claims(user_token, target, claims).await
+            }
+        }
+    )*};
 }
-
-#[async_trait]
-impl<T: TokenExchanger + ?Sized> TokenExchanger for Box<T> {
-    async fn exchange(
-        &self,
-        user_token: &ValidatedToken,
-        target: &Target,
-    ) -> Result<AccessToken, SeamError> {
-        (**self).exchange(user_token, target).await
-    }
-    async fn exchange_with_claims(
-        &self,
-        user_token: &ValidatedToken,
-        target: &Target,
-        claims: &str,
-    ) -> Result<AccessToken, SeamError> {
-        (**self).exchange_with_claims(user_token, target, claims).await
-    }
-}
-
-#[async_trait]
-impl<T: TokenExchanger + ?Sized> TokenExchanger for Arc<T> {
-    async fn exchange(
-        &self,
-        user_token: &ValidatedToken,
-        target: &Target,
-    ) -> Result<AccessToken, SeamError> {
-        (**self).exchange(user_token, target).await
-    }
-    async fn exchange_with_claims(
-        &self,
-        user_token: &ValidatedToken,
-        target: &Target,
-        claims: &str,
-    ) -> Result<AccessToken, SeamError> {
-        (**self).exchange_with_claims(user_token, target, claims).await
-    }
-}
+forward_token_exchanger!(&T, Box<T>, Arc<T>);
 
 /// A failure of a storage backend (cache or login-state store). Always transient
 /// from the caller's point of view.
@@ -424,44 +376,23 @@ pub trait TokenCache: Send + Sync + fmt::Debug {
     async fn remove(&self, key: &str) -> Result<(), StoreError>;
 }
 
-#[async_trait]
-impl<T: TokenCache + ?Sized> TokenCache for &T {
-    async fn get(&self, key: &str) -> Result<Option<Secret>, StoreError> {
-        (**self).get(key).await
-    }
-    async fn put(&self, key: &str, value: Secret, ttl: Duration) -> Result<(), StoreError> {
-        (**self).put(key, value, ttl).await
-    }
-    async fn remove(&self, key: &str) -> Result<(), StoreError> {
-        (**self).remove(key).await
-    }
+macro_rules! forward_token_cache {
+    ($($ty:ty),*) => {$(
+        #[async_trait]
+        impl<T: TokenCache + ?Sized> TokenCache for $ty {
+            async fn get(&self, key: &str) -> Result<Option<Secret>, StoreError> {
+                (**self).get(key).await
+            }
+            async fn put(&self, key: &str, value: Secret, ttl: Duration) -> Result<(), StoreError> {
+                (**self).put(key, value, ttl).await
+            }
+            async fn remove(&self, key: &str) -> Result<(), StoreError> {
+                (**self).remove(key).await
+            }
+        }
+    )*};
 }
-
-#[async_trait]
-impl<T: TokenCache + ?Sized> TokenCache for Box<T> {
-    async fn get(&self, key: &str) -> Result<Option<Secret>, StoreError> {
-        (**self).get(key).await
-    }
-    async fn put(&self, key: &str, value: Secret, ttl: Duration) -> Result<(), StoreError> {
-        (**self).put(key, value, ttl).await
-    }
-    async fn remove(&self, key: &str) -> Result<(), StoreError> {
-        (**self).remove(key).await
-    }
-}
-
-#[async_trait]
-impl<T: TokenCache + ?Sized> TokenCache for Arc<T> {
-    async fn get(&self, key: &str) -> Result<Option<Secret>, StoreError> {
-        (**self).get(key).await
-    }
-    async fn put(&self, key: &str, value: Secret, ttl: Duration) -> Result<(), StoreError> {
-        (**self).put(key, value, ttl).await
-    }
-    async fn remove(&self, key: &str) -> Result<(), StoreError> {
-        (**self).remove(key).await
-    }
-}
+forward_token_cache!(&T, Box<T>, Arc<T>);
 
 /// A sign-in that has started and not yet come back: what the callback needs.
 ///
@@ -545,35 +476,25 @@ pub trait LoginStateStore: Send + Sync + fmt::Debug {
     async fn take(&self, state: &str) -> Result<Option<PendingLogin>, StoreError>;
 }
 
-#[async_trait]
-impl<T: LoginStateStore + ?Sized> LoginStateStore for &T {
-    async fn put(&self, state: &str, login: PendingLogin, ttl: Duration) -> Result<(), StoreError> {
-        (**self).put(state, login, ttl).await
-    }
-    async fn take(&self, state: &str) -> Result<Option<PendingLogin>, StoreError> {
-        (**self).take(state).await
-    }
+macro_rules! forward_login_state_store {
+    ($($ty:ty),*) => {$(
+        #[async_trait]
+        impl<T: LoginStateStore + ?Sized> LoginStateStore for $ty {
+            async fn put(
+                &self,
+                state: &str,
+                login: PendingLogin,
+                ttl: Duration,
+            ) -> Result<(), StoreError> {
+                (**self).put(state, login, ttl).await
+            }
+            async fn take(&self, state: &str) -> Result<Option<PendingLogin>, StoreError> {
+                (**self).take(state).await
+            }
+        }
+    )*};
 }
-
-#[async_trait]
-impl<T: LoginStateStore + ?Sized> LoginStateStore for Box<T> {
-    async fn put(&self, state: &str, login: PendingLogin, ttl: Duration) -> Result<(), StoreError> {
-        (**self).put(state, login, ttl).await
-    }
-    async fn take(&self, state: &str) -> Result<Option<PendingLogin>, StoreError> {
-        (**self).take(state).await
-    }
-}
-
-#[async_trait]
-impl<T: LoginStateStore + ?Sized> LoginStateStore for Arc<T> {
-    async fn put(&self, state: &str, login: PendingLogin, ttl: Duration) -> Result<(), StoreError> {
-        (**self).put(state, login, ttl).await
-    }
-    async fn take(&self, state: &str) -> Result<Option<PendingLogin>, StoreError> {
-        (**self).take(state).await
-    }
-}
+forward_login_state_store!(&T, Box<T>, Arc<T>);
 
 /// Small secrets kept server-side for a while: take-once records (codes,
 /// pending authorizations, rotated handles), records read many times (client

@@ -61,6 +61,28 @@ impl TokenValidator for OneToken {
                 .map_err(|_| SeamError::new(Throttled))?;
         Ok(crate::dangerous::assume_validated(Secret::new(token), claims))
     }
+
+    /// "good" is always at hand.
+    fn validate_cached(&self, token: &[u8]) -> Option<Result<ValidatedToken, SeamError>> {
+        (token == b"good").then(|| {
+            let claims = EntraClaims::default();
+            Ok(crate::dangerous::assume_validated(Secret::new("good"), claims))
+        })
+    }
+}
+
+/// Each wrapper answers with the validator's own `validate_cached`, not the
+/// trait's default (`None`).
+#[test]
+fn every_wrapper_forwards_the_answer_at_hand() {
+    let shared: Arc<dyn TokenValidator> = Arc::new(OneToken);
+    let boxed: Box<dyn TokenValidator> = Box::new(OneToken);
+    let wrappers: [&dyn TokenValidator; 5] =
+        [&&OneToken, &Box::new(OneToken), &Arc::new(OneToken), &shared, &boxed];
+    for wrapper in wrappers {
+        assert!(wrapper.validate_cached(b"good").is_some_and(|answer| answer.is_ok()));
+        assert!(wrapper.validate_cached(b"bad").is_none());
+    }
 }
 
 /// Always throttled.

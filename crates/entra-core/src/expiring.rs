@@ -96,16 +96,9 @@ impl<V> ExpiringStore<V> {
     pub fn update<R>(&self, key: &str, ttl: Duration, f: impl FnOnce(Option<&V>) -> (V, R)) -> R {
         let now = self.clock.now();
         let mut map = self.lock();
-        let (value, expires, out) = match map.get(key, now) {
-            Some((old, expires)) => {
-                let (value, out) = f(Some(old));
-                (value, expires, out)
-            }
-            None => {
-                let (value, out) = f(None);
-                (value, expiry(now, ttl), out)
-            }
-        };
+        let live = map.get(key, now);
+        let expires = live.map_or_else(|| expiry(now, ttl), |(_, expires)| expires);
+        let (value, out) = f(live.map(|(old, _)| old));
         map.insert(key, value, expires, now);
         out
     }
